@@ -1,0 +1,112 @@
+# gs — build, test, run and install.  GNU make.
+#
+#   make            build everything into $(BUILD) (default build/)
+#   make test       build with ASan+UBSan into build/san and run the tests
+#   make run        start the whole stack on loopback (see README.md)
+#   make bench      run the benchmarks and print figures
+#   make install    PREFIX=/usr/local DESTDIR=
+
+VERSION	= 0.1.0
+PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+MANDIR	?= $(PREFIX)/share/man
+BUILD	?= build
+
+CC	?= cc
+CFLAGS	?= -O2 -g
+WARN	= -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
+	  -Wmissing-prototypes -Wformat=2 -Wpointer-arith -Wvla \
+	  -Wnull-dereference -Wimplicit-fallthrough -Wno-unused-parameter
+ifdef CI
+WARN	+= -Werror
+endif
+ifdef SAN
+SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	   -fno-omit-frame-pointer
+CFLAGS	= -O1 -g
+endif
+CPPFLAGS_GS = -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
+	  -DGS_VERSION='"$(VERSION)"' -Ilib $(if $(SAN),-DGS_NO_POOLS)
+LIBS	= -lwebsockets -lev -lnng -lmsgpackc -lpthread -lm
+
+ALL_CFLAGS = $(CPPFLAGS_GS) $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP
+ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
+
+PROGS	= gs-gateway gs-sim gs-ctl gs-loadgen
+LIB_SRC	= $(wildcard lib/*.c)
+LIB_OBJ	= $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIBGS	= $(BUILD)/libgs.a
+BINS	= $(PROGS:%=$(BUILD)/bin/%)
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNITS	= $(UNIT_SRC:tests/unit/%.c=$(BUILD)/test/%)
+MAN	= $(wildcard man/*.[1-9])
+
+all: $(BINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBGS): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $(LIB_OBJ)
+
+# Each program is every .c file in cmd/<prog>/ linked with libgs.
+.SECONDEXPANSION:
+$(BUILD)/bin/%: $$(patsubst %.c,$(BUILD)/obj/%.o,$$(wildcard cmd/$$*/*.c)) $(LIBGS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/test/%: $(BUILD)/obj/tests/unit/%.o $(LIBGS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+units: $(UNITS)
+
+# The tests always run the sanitizer build, from a recursive make so that
+# plain and sanitized objects never mix.
+test: deps-test
+	$(MAKE) BUILD=build/san SAN=1 check
+
+check: all units
+	tests/run $(BUILD)
+
+lint-man:
+	mandoc -Tlint -W warning $(MAN)
+
+bench: deps-test
+	$(MAKE) all
+	tests/bench/run $(BUILD)
+
+run: deps-run
+	$(MAKE) all
+	scripts/run $(BUILD)
+
+deps-run:
+	scripts/install-deps run
+deps-test:
+	scripts/install-deps test
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	for m in $(MAN); do \
+		s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; \
+	done
+
+uninstall:
+	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done
+	for m in $(MAN); do \
+		s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; \
+	done
+
+clean:
+	rm -rf build run
+
+.PHONY: all units test check lint-man bench run deps-run deps-test \
+	install uninstall clean
+.PRECIOUS: $(BUILD)/obj/%.o
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
