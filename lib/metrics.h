@@ -1,0 +1,61 @@
+/*
+ * A registry of counters, gauges and histograms, written out in the
+ * Prometheus text exposition format (version 0.0.4).
+ *
+ * Metrics are created at start-up and live as long as the registry;
+ * updating one is a plain store on the loop thread.  Names follow
+ * Prometheus rules: gs_<prog>_<what>[_total|_seconds|_bytes].
+ * A name may carry a fixed label set: "gs_sim_ticks_total{room=\"a\"}"
+ * groups under the family gs_sim_ticks_total in the output.
+ */
+#ifndef GS_METRICS_H
+#define GS_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct gs_counter	{ uint64_t v; };
+struct gs_gauge		{ double v; };
+
+#define GS_HIST_MAXB	24
+struct gs_hist {
+	size_t		 nb;
+	double		 bound[GS_HIST_MAXB];	/* upper bounds, ascending */
+	uint64_t	 count[GS_HIST_MAXB + 1];	/* last one is +Inf */
+	uint64_t	 n;
+	double		 sum;
+};
+
+struct gs_metrics;
+
+struct gs_metrics	*gs_metrics_new(void);
+void			 gs_metrics_free(struct gs_metrics *m);
+
+/* name and help are borrowed (string literals).  Fatal on bad names or
+ * allocation failure: metrics are declared at start-up. */
+struct gs_counter	*gs_metrics_counter(struct gs_metrics *m,
+			    const char *name, const char *help);
+struct gs_gauge		*gs_metrics_gauge(struct gs_metrics *m,
+			    const char *name, const char *help);
+/* A gauge whose value is read from fn(arg) when written out. */
+void			 gs_metrics_gauge_fn(struct gs_metrics *m,
+			    const char *name, const char *help,
+			    double (*fn)(void *), void *arg);
+/* bounds[n] ascending, n <= GS_HIST_MAXB. */
+struct gs_hist		*gs_metrics_hist(struct gs_metrics *m,
+			    const char *name, const char *help,
+			    const double *bounds, size_t n);
+
+static inline void gs_counter_add(struct gs_counter *c, uint64_t n)
+{ c->v += n; }
+static inline void gs_counter_inc(struct gs_counter *c) { c->v++; }
+static inline void gs_gauge_set(struct gs_gauge *g, double v) { g->v = v; }
+void	gs_hist_observe(struct gs_hist *h, double v);
+
+/* Write the exposition text; returns 0, or -1 if f reported an error. */
+int	gs_metrics_write(const struct gs_metrics *m, FILE *f);
+/* The same into a malloc'd NUL-terminated string (caller frees). */
+char	*gs_metrics_text(const struct gs_metrics *m, size_t *len);
+
+#endif

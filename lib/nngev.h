@@ -1,0 +1,135 @@
+/*
+ * NNG sockets inside a libev loop.
+ *
+ * All three run their callbacks on the loop thread only.
+ *
+ * inbox:  a PULL socket that listens.  An ev_io watches NNG_OPT_RECVFD
+ *         (level-triggered, never read) and each wake-up drains at most
+ *         `budget` messages with NNG_FLAG_NONBLOCK; the watcher fires
+ *         again next iteration if more are queued.
+ *
+ * outbox: a PUSH socket dialed to one peer's inbox.  Records appended
+ *         during one loop iteration leave as one NNG message, sent from
+ *         the post office's ev_prepare watcher.  Each message is
+ *         [header][record][record]... concatenated msgpack values; the
+ *         header is the bytes given at open.  When NNG cannot take the
+ *         message (no peer, send buffer full): a batch of state records
+ *         only is dropped and counted; a batch holding a reliable record
+ *         is kept and retried (timer back-off) while new records append
+ *         to it, up to max_batch bytes.  Appending over that cap fails
+ *         with GS_EAGAIN and the caller counts the drop.
+ *
+ * rpc:    REQ with one nng_ctx + nng_aio per outstanding request.  aio
+ *         callbacks run on NNG's threads and only move the result to a
+ *         locked queue and ev_async_send(); the loop thread then calls
+ *         the caller's callback.
+ */
+#ifndef GS_NNGEV_H
+#define GS_NNGEV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ev.h>
+#include <nng/nng.h>
+
+#include "mp.h"
+
+/* ------------------------------------------------------------ inbox */
+
+/* msg is borrowed: the inbox frees it when the callback returns. */
+typedef void gs_inbox_cb(void *arg, const uint8_t *buf, size_t len);
+
+struct gs_inbox {
+	nng_socket	 sock;
+	ev_io		 io;
+	struct ev_loop	*loop;
+	int		 budget;
+	gs_inbox_cb	*cb;
+	void		*arg;
+	uint64_t	 msgs;		/* messages received */
+	uint64_t	 bytes;		/* their bytes */
+};
+
+/* Listen on url with a PULL socket; recvbuf is NNG_OPT_RECVBUF (msgs). */
+int	gs_inbox_listen(struct gs_inbox *in, struct ev_loop *loop,
+	    const char *url, int budget, int recvbuf, gs_inbox_cb *cb,
+	    void *arg);
+/* Stop the watcher, then close the socket. */
+void	gs_inbox_close(struct gs_inbox *in);
+
+/* ------------------------------------------------------------ outbox */
+
+struct gs_post;
+
+struct gs_outbox {
+	struct gs_post	*post;
+	nng_socket	 sock;
+	char		*url;		/* owned */
+	struct gs_wr	 batch;		/* header + records pending */
+	size_t		 hdrlen;	/* bytes of header at batch start */
+	size_t		 mark;		/* batch length before gs_outbox_begin */
+	uint32_t	 nrec;		/* records in batch */
+	int		 reliable;	/* batch holds a reliable record */
+	int		 dirty;		/* on the post office's list */
+	struct gs_outbox *next_dirty;
+	uint64_t	 sent_msgs;
+	uint64_t	 sent_recs;
+	uint64_t	 sent_bytes;
+	uint64_t	 dropped_recs;	/* state records dropped */
+	uint64_t	 retries;	/* sends that found NNG full */
+};
+
+/* One per loop: flushes every dirty outbox once per loop iteration. */
+struct gs_post {
+	struct ev_loop	*loop;
+	ev_prepare	 flush;
+	ev_timer	 retry;
+	struct gs_outbox *dirty;	/* singly linked by next_dirty */
+};
+
+void	gs_post_init(struct gs_post *po, struct ev_loop *loop);
+/* Flush now (at shutdown); then stop the watchers. */
+void	gs_post_stop(struct gs_post *po);
+
+/* Dial url with a PUSH socket (non-blocking dial: the peer may come
+ * later).  hdr[hdrlen] starts every message.  sendbuf: NNG_OPT_SENDBUF. */
+int	gs_outbox_open(struct gs_outbox *ob, struct gs_post *po,
+	    const char *url, const void *hdr, size_t hdrlen,
+	    size_t max_batch, int sendbuf);
+void	gs_outbox_close(struct gs_outbox *ob);
+
+/*
+ * Append one record: gs_outbox_begin() returns the writer to pack the
+ * record into (or NULL when the batch is at its cap: count the drop);
+ * then gs_outbox_commit() keeps it, or gs_outbox_abort() undoes it.
+ * reliable marks the batch as one that must not be dropped.
+ */
+struct gs_wr	*gs_outbox_begin(struct gs_outbox *ob);
+int		 gs_outbox_commit(struct gs_outbox *ob, int reliable);
+void		 gs_outbox_abort(struct gs_outbox *ob);
+
+/* -------------------------------------------------------------- rpc */
+
+/* err is GS_OK, GS_ETIMEDOUT, GS_ECLOSED or GS_ENNG.  rep is borrowed
+ * for the duration of the callback (NULL unless GS_OK). */
+typedef void gs_rpc_cb(void *arg, int err, const uint8_t *rep, size_t len);
+
+struct gs_rpc;
+
+/* Open a REQ socket dialed to url (non-blocking dial). */
+struct gs_rpc	*gs_rpc_open(struct ev_loop *loop, const char *url,
+		    int max_inflight);
+/*
+ * Send req[len]; cb is called exactly once on the loop thread.  Returns
+ * GS_OK, or GS_EAGAIN when max_inflight requests are outstanding (cb
+ * is then not called).  timeout_ms covers send and reply.
+ */
+int		 gs_rpc_call(struct gs_rpc *rpc, const void *req, size_t len,
+		    int timeout_ms, gs_rpc_cb *cb, void *arg);
+unsigned	 gs_rpc_inflight(const struct gs_rpc *rpc);
+/* Cancel what is pending (their callbacks get GS_ECLOSED, before this
+ * returns) and free everything. */
+void		 gs_rpc_close(struct gs_rpc *rpc);
+
+#endif

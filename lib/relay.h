@@ -1,0 +1,96 @@
+/*
+ * Room traffic between gs-gateway and gs-sim, carried in outbox batches
+ * (nngev.h): every NNG message is a header followed by records, each a
+ * msgpack array [kind, ...].  A gateway dials a PUSH to each sim's
+ * inbox; a sim dials a PUSH back to the inbox named in the header.
+ *
+ * Header:  [GS_RELAY_VERSION, role:str "gw"|"sim", instance:uint,
+ *           reply_url:str]
+ *   instance is random per process start: a sim that sees a new
+ *   instance for a gateway url drops the players of the old one.  A
+ *   gateway sends a header-only batch every second as a heartbeat.
+ *
+ * gateway -> sim
+ *   JOIN   [1, conn:uint, room:str, name:str]          reliable
+ *   INPUT  [2, conn, seq:uint, mx:int, my:int, buttons:uint]  state
+ *   LEAVE  [3, conn]                                    reliable
+ * sim -> gateway
+ *   JOINED [4, conn, player:uint, room:str, tick_rate:uint,
+ *           snapshot_rate:uint, tick:uint]             reliable
+ *   REJECT [5, conn, code:uint (enum gs_perr), text:str] reliable
+ *   FRAME  [6, conn, reliable:bool, msg:bin]  a whole client message
+ *           (snapshot, event) that the gateway forwards unchanged
+ *   CLOSE  [7, conn, code:uint, text:str]   sim ends the player's stay
+ */
+#ifndef GS_RELAY_H
+#define GS_RELAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mp.h"
+#include "proto.h"
+
+#define GS_RELAY_VERSION	1
+#define GS_URL_MAX		256
+#define GS_RELAY_FRAME_MAX	(64 * 1024)
+
+enum gs_relay_kind {
+	GS_REL_JOIN = 1,
+	GS_REL_INPUT = 2,
+	GS_REL_LEAVE = 3,
+	GS_REL_JOINED = 4,
+	GS_REL_REJECT = 5,
+	GS_REL_FRAME = 6,
+	GS_REL_CLOSE = 7,
+};
+const char	*gs_relay_name(int kind);
+
+struct gs_relay_hdr {
+	char		role[8];
+	uint64_t	instance;
+	char		url[GS_URL_MAX];
+};
+
+/* A decoded record.  Pointers are borrowed from the message. */
+struct gs_relay_rec {
+	int		kind;
+	uint64_t	conn;
+	uint64_t	player;			/* JOINED */
+	char		room[GS_ROOM_MAX + 1];	/* JOIN, JOINED */
+	char		name[GS_NAME_MAX + 1];	/* JOIN */
+	struct gs_input	input;			/* INPUT */
+	uint32_t	tick_rate, snapshot_rate;	/* JOINED */
+	uint64_t	tick;			/* JOINED */
+	uint32_t	code;			/* REJECT, CLOSE */
+	char		text[GS_TEXT_MAX + 1];	/* REJECT, CLOSE */
+	bool		reliable;		/* FRAME */
+	const uint8_t	*msg;			/* FRAME */
+	size_t		 msglen;
+};
+
+/* Pack a header into wr (used once, at outbox open). */
+void	gs_relay_hdr_put(struct gs_wr *wr, const struct gs_relay_hdr *h);
+int	gs_relay_hdr_get(struct gs_rd *rd, struct gs_relay_hdr *h);
+
+/* Read one record; unknown kinds are skipped and returned as their
+ * kind with nothing else filled in (the caller counts them). */
+int	gs_relay_get(struct gs_rd *rd, struct gs_relay_rec *r);
+
+void	gs_relay_join_put(struct gs_wr *wr, uint64_t conn, const char *room,
+	    const char *name);
+void	gs_relay_input_put(struct gs_wr *wr, uint64_t conn,
+	    const struct gs_input *in);
+void	gs_relay_leave_put(struct gs_wr *wr, uint64_t conn);
+void	gs_relay_joined_put(struct gs_wr *wr, uint64_t conn, uint64_t player,
+	    const char *room, uint32_t tick_rate, uint32_t snapshot_rate,
+	    uint64_t tick);
+void	gs_relay_reject_put(struct gs_wr *wr, uint64_t conn, uint32_t code,
+	    const char *text);
+void	gs_relay_close_put(struct gs_wr *wr, uint64_t conn, uint32_t code,
+	    const char *text);
+/* FRAME: msg[len] is a whole client message (already packed). */
+void	gs_relay_frame_put(struct gs_wr *wr, uint64_t conn, bool reliable,
+	    const void *msg, size_t len);
+
+#endif
