@@ -1,0 +1,202 @@
+#include <string.h>
+
+#include "relay.h"
+
+const char *
+gs_relay_name(int kind)
+{
+	switch (kind) {
+	case GS_REL_JOIN:	return "join";
+	case GS_REL_INPUT:	return "input";
+	case GS_REL_LEAVE:	return "leave";
+	case GS_REL_JOINED:	return "joined";
+	case GS_REL_REJECT:	return "reject";
+	case GS_REL_FRAME:	return "frame";
+	case GS_REL_CLOSE:	return "close";
+	default:		return "unknown";
+	}
+}
+
+void
+gs_relay_hdr_put(struct gs_wr *wr, const struct gs_relay_hdr *h)
+{
+	gs_wr_array(wr, 4);
+	gs_wr_uint(wr, GS_RELAY_VERSION);
+	gs_wr_str(wr, h->role);
+	gs_wr_uint(wr, h->instance);
+	gs_wr_str(wr, h->url);
+}
+
+int
+gs_relay_hdr_get(struct gs_rd *rd, struct gs_relay_hdr *h)
+{
+	uint32_t	n, i;
+
+	n = gs_rd_array_n(rd, 4, GS_MSG_FIELDS_MAX);
+	if (gs_rd_uint(rd, UINT32_MAX) != GS_RELAY_VERSION)
+		gs_rd_fail(rd, GS_ERANGE);
+	gs_rd_str(rd, h->role, sizeof(h->role));
+	h->instance = gs_rd_uint(rd, UINT64_MAX);
+	gs_rd_str(rd, h->url, sizeof(h->url));
+	for (i = 4; i < n && rd->err == GS_OK; i++)
+		gs_rd_skip(rd);
+	return rd->err;
+}
+
+/* Fields each kind needs after [kind, conn]. */
+static uint32_t
+relay_nfields(int kind)
+{
+	switch (kind) {
+	case GS_REL_JOIN:	return 2;
+	case GS_REL_INPUT:	return 4;
+	case GS_REL_LEAVE:	return 0;
+	case GS_REL_JOINED:	return 5;
+	case GS_REL_REJECT:	return 2;
+	case GS_REL_FRAME:	return 2;
+	case GS_REL_CLOSE:	return 2;
+	default:		return 0;
+	}
+}
+
+int
+gs_relay_get(struct gs_rd *rd, struct gs_relay_rec *r)
+{
+	uint32_t	n, want, i;
+	const char	*p;
+	size_t		 len;
+
+	n = gs_rd_array_n(rd, 2, GS_MSG_FIELDS_MAX);
+	r->kind = (int)gs_rd_uint(rd, 255);
+	r->conn = gs_rd_uint(rd, UINT64_MAX);
+	if (rd->err != GS_OK)
+		return rd->err;
+	want = relay_nfields(r->kind);
+	if (n - 2 < want)
+		return gs_rd_fail(rd, GS_ETRUNC);
+	switch (r->kind) {
+	case GS_REL_JOIN:
+		gs_rd_str(rd, r->room, sizeof(r->room));
+		gs_rd_str(rd, r->name, sizeof(r->name));
+		break;
+	case GS_REL_INPUT:
+		r->input.seq = (uint32_t)gs_rd_uint(rd, UINT32_MAX);
+		r->input.mx = (int8_t)gs_rd_int(rd, -GS_AXIS_MAX, GS_AXIS_MAX);
+		r->input.my = (int8_t)gs_rd_int(rd, -GS_AXIS_MAX, GS_AXIS_MAX);
+		r->input.buttons = (uint8_t)gs_rd_uint(rd, 255);
+		break;
+	case GS_REL_LEAVE:
+		break;
+	case GS_REL_JOINED:
+		r->player = gs_rd_uint(rd, UINT64_MAX);
+		gs_rd_str(rd, r->room, sizeof(r->room));
+		r->tick_rate = (uint32_t)gs_rd_uint(rd, 1000);
+		r->snapshot_rate = (uint32_t)gs_rd_uint(rd, 1000);
+		r->tick = gs_rd_uint(rd, UINT64_MAX);
+		break;
+	case GS_REL_REJECT:
+	case GS_REL_CLOSE:
+		r->code = (uint32_t)gs_rd_uint(rd, UINT32_MAX);
+		r->text[0] = '\0';
+		if ((p = gs_rd_strp(rd, &len, 65535)) != NULL) {
+			if (len > GS_TEXT_MAX)
+				len = GS_TEXT_MAX;
+			memcpy(r->text, p, len);
+			r->text[len] = '\0';
+		}
+		break;
+	case GS_REL_FRAME:
+		r->reliable = gs_rd_bool(rd);
+		r->msg = gs_rd_binp(rd, &r->msglen, GS_RELAY_FRAME_MAX);
+		break;
+	default:
+		break;		/* unknown: skipped below, caller counts */
+	}
+	for (i = 2 + want; i < n && rd->err == GS_OK; i++)
+		gs_rd_skip(rd);
+	return rd->err;
+}
+
+void
+gs_relay_join_put(struct gs_wr *wr, uint64_t conn, const char *room,
+    const char *name)
+{
+	gs_wr_array(wr, 4);
+	gs_wr_uint(wr, GS_REL_JOIN);
+	gs_wr_uint(wr, conn);
+	gs_wr_str(wr, room);
+	gs_wr_str(wr, name);
+}
+
+void
+gs_relay_input_put(struct gs_wr *wr, uint64_t conn, const struct gs_input *in)
+{
+	gs_wr_array(wr, 6);
+	gs_wr_uint(wr, GS_REL_INPUT);
+	gs_wr_uint(wr, conn);
+	gs_wr_uint(wr, in->seq);
+	gs_wr_int(wr, in->mx);
+	gs_wr_int(wr, in->my);
+	gs_wr_uint(wr, in->buttons);
+}
+
+void
+gs_relay_leave_put(struct gs_wr *wr, uint64_t conn)
+{
+	gs_wr_array(wr, 2);
+	gs_wr_uint(wr, GS_REL_LEAVE);
+	gs_wr_uint(wr, conn);
+}
+
+void
+gs_relay_joined_put(struct gs_wr *wr, uint64_t conn, uint64_t player,
+    const char *room, uint32_t tick_rate, uint32_t snapshot_rate,
+    uint64_t tick)
+{
+	gs_wr_array(wr, 7);
+	gs_wr_uint(wr, GS_REL_JOINED);
+	gs_wr_uint(wr, conn);
+	gs_wr_uint(wr, player);
+	gs_wr_str(wr, room);
+	gs_wr_uint(wr, tick_rate);
+	gs_wr_uint(wr, snapshot_rate);
+	gs_wr_uint(wr, tick);
+}
+
+static void
+relay_code_text(struct gs_wr *wr, int kind, uint64_t conn, uint32_t code,
+    const char *text)
+{
+	size_t	n = strlen(text);
+
+	gs_wr_array(wr, 4);
+	gs_wr_uint(wr, (uint64_t)kind);
+	gs_wr_uint(wr, conn);
+	gs_wr_uint(wr, code);
+	gs_wr_strn(wr, text, n > GS_TEXT_MAX ? GS_TEXT_MAX : n);
+}
+
+void
+gs_relay_reject_put(struct gs_wr *wr, uint64_t conn, uint32_t code,
+    const char *text)
+{
+	relay_code_text(wr, GS_REL_REJECT, conn, code, text);
+}
+
+void
+gs_relay_close_put(struct gs_wr *wr, uint64_t conn, uint32_t code,
+    const char *text)
+{
+	relay_code_text(wr, GS_REL_CLOSE, conn, code, text);
+}
+
+void
+gs_relay_frame_put(struct gs_wr *wr, uint64_t conn, bool reliable,
+    const void *msg, size_t len)
+{
+	gs_wr_array(wr, 4);
+	gs_wr_uint(wr, GS_REL_FRAME);
+	gs_wr_uint(wr, conn);
+	gs_wr_bool(wr, reliable);
+	gs_wr_bin(wr, msg, len);
+}
