@@ -1,0 +1,203 @@
+/*
+ * gs-sim internals shared by its files.
+ *
+ *   main.c     flags, set-up, signals, shutdown
+ *   peer.c     the inbox, gateway peers and their outboxes, records
+ *   room.c     rooms, players, the tick, inputs, snapshots, events
+ *   control.c  control-socket commands, status, metric gauges
+ *   arena.c    the reference game behind game.h
+ *
+ * Ownership: struct sim owns the peers and the rooms; a room owns its
+ * game world; a player belongs to exactly one room and one peer and is
+ * linked from both (room->slot[], peer's conn hash).  Everything runs
+ * on the loop thread.
+ */
+#ifndef SIM_H
+#define SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ev.h>
+
+#include "ctl.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "mp.h"
+#include "nngev.h"
+#include "proto.h"
+#include "relay.h"
+
+#include "game.h"
+#include "pool.h"
+
+#define SIM_PEERS_MAX		64	/* gateways talking to one sim */
+#define SIM_CONN_BUCKETS	1024	/* per-peer conn hash */
+#define SIM_INPUTQ_MAX		64	/* cap on the -q flag */
+#define SIM_INBOX_BUDGET	64	/* messages per inbox wake-up */
+#define SIM_INBOX_RECVBUF	1024	/* NNG_OPT_RECVBUF, messages */
+#define SIM_OUTBOX_SENDBUF	256	/* NNG_OPT_SENDBUF, messages */
+/* One batch to a gateway stays below NNG's default receive limit of
+ * 1 MiB (NNG_OPT_RECVMAXSZ), which a gateway may not have raised. */
+#define SIM_BATCH_MAX		(960 * 1024)
+#define SIM_DRAIN_MS		300	/* time for CLOSEs to leave at exit */
+#define SIM_BAD_BURST		5	/* bad-record log lines per second */
+
+struct sim_conf {
+	const char	*inbox_url;
+	const char	*ctl_url;	/* NULL: no control socket */
+	const char	*http;		/* [addr:]port; NULL: no HTTP */
+	int		 notify_fd;	/* -1: none */
+	int		 log_level;
+	unsigned	 tick_rate;
+	unsigned	 snapshot_rate;
+	unsigned	 room_players;	/* per room */
+	unsigned	 max_rooms;
+	unsigned	 max_players;	/* in the whole sim */
+	unsigned	 inputq;	/* input queue per player */
+	unsigned	 catchup;	/* ticks per wake-up at most */
+	long long	 grace_ms;	/* an empty room lives this long */
+	long long	 gw_timeout_ms;	/* a silent gateway's players go */
+	uint64_t	 seed;
+};
+
+struct sim_stats {
+	struct gs_counter	*ticks;
+	struct gs_hist		*tick_seconds;
+	struct gs_hist		*drift_seconds;
+	struct gs_counter	*overruns;
+	struct gs_counter	*ticks_dropped;
+	struct gs_counter	*inputs_in;
+	struct gs_counter	*inputs_applied;
+	struct gs_counter	*inputs_queue_full;
+	struct gs_counter	*inputs_old;
+	struct gs_counter	*inputs_unknown;
+	struct gs_counter	*inputs_invalid;
+	struct gs_counter	*snapshots;
+	struct gs_counter	*snapshot_bytes;
+	struct gs_counter	*snapshots_dropped;
+	struct gs_counter	*events;
+	struct gs_counter	*batches_in;
+	struct gs_counter	*records_in;
+	struct gs_counter	*records_out;
+	struct gs_counter	*records_dropped;
+	struct gs_counter	*bad;
+	struct gs_counter	*joins;
+	struct gs_counter	*rejects;
+	struct gs_counter	*leaves;
+	struct gs_counter	*players_lost;
+	struct gs_counter	*rooms_created;
+	struct gs_counter	*rooms_ended;
+	struct gs_counter	*gateways_lost;
+};
+
+struct sim_player;
+struct sim_room;
+
+/* A gateway, known by the reply url of its batches. */
+struct sim_peer {
+	struct sim		*sim;
+	struct sim_peer		*next;
+	char			 url[GS_URL_MAX];
+	uint64_t		 instance;	/* the gateway process */
+	struct gs_outbox	 ob;		/* to its inbox */
+	ev_timer		 idle;		/* gateway timeout */
+	struct sim_player	*conn[SIM_CONN_BUCKETS];
+	unsigned		 nplayers;
+	uint64_t		 batches;
+	uint64_t		 last_us;	/* last batch, gs_now_us() */
+};
+
+struct sim_player {
+	struct sim_player	*next_conn;	/* peer's hash chain */
+	struct sim_peer		*peer;
+	struct sim_room		*room;
+	uint64_t		 conn;		/* the gateway's connection */
+	uint64_t		 id;		/* unique in this sim */
+	unsigned		 slot;		/* index in room->slot[] */
+	char			 name[GS_NAME_MAX + 1];
+	uint32_t		 last_seq;	/* last input applied; 0 none */
+	uint64_t		 joined_us;
+	unsigned		 nq;
+	struct gs_input		 q[SIM_INPUTQ_MAX];	/* seq ascending */
+};
+
+struct sim_room {
+	struct sim		*sim;
+	struct sim_room		*prev, *next;
+	char			 name[GS_ROOM_MAX + 1];
+	void			*world;		/* the game's */
+	uint64_t		 tick;		/* ticks done */
+	uint64_t		 acc;		/* time owed, in µs * tick_rate */
+	uint64_t		 last_us;	/* accumulator's clock */
+	unsigned		 snap_acc;	/* snapshot accumulator */
+	unsigned		 nplayers;
+	unsigned		 nent;		/* entities at the last tick */
+	uint64_t		 created_us;
+	uint64_t		 overruns;
+	ev_timer		 tick_w;
+	ev_timer		 grace_w;	/* runs while empty */
+	struct sim_player	*slot[];	/* conf.room_players */
+};
+
+struct sim {
+	struct ev_loop		*loop;
+	struct sim_conf		 conf;
+	const struct sim_game	*game;
+	uint64_t		 instance;	/* ours, random per start */
+	uint64_t		 start_us;
+	struct gs_inbox		 inbox;
+	int			 inbox_open;
+	struct gs_post		 post;
+	struct gs_ctl		*ctl;
+	struct gs_http		*http;
+	struct gs_metrics	*metrics;
+	struct sim_stats	 st;
+	struct gs_wr		 hdr;		/* our batch header */
+	struct gs_wr		 ents;		/* scratch: packed entities */
+	struct gs_wr		 msg;		/* scratch: one client message */
+	struct gs_entity	*entbuf;	/* scratch: GS_ENTITIES_MAX */
+	struct gs_ratelimit	 rl_bad;
+	struct sim_pool		 players;
+	struct sim_peer		*peers;
+	unsigned		 npeers;
+	struct sim_room		*rooms;
+	unsigned		 nrooms;
+	unsigned		 nplayers;
+	uint64_t		 next_id;	/* player ids */
+	int			 stopping;
+	ev_signal		 sigterm, sigint, sighup;
+	ev_timer		 drain;
+};
+
+/* peer.c */
+void	sim_inbox_cb(void *arg, const uint8_t *buf, size_t len);
+void	sim_peer_free(struct sim_peer *peer);
+void	sim_bad(struct sim *sim, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Record senders: count what went out or was dropped. */
+void	sim_send_joined(struct sim_player *pl);
+void	sim_send_reject(struct sim_peer *peer, uint64_t conn, uint32_t code,
+	    const char *text);
+void	sim_send_close(struct sim_player *pl, uint32_t code, const char *text);
+int	sim_send_frame(struct sim_player *pl, bool reliable, const void *msg,
+	    size_t len);
+void	sim_peer_unlink_player(struct sim_peer *peer, struct sim_player *pl);
+
+/* room.c */
+struct sim_room	*sim_room_find(struct sim *sim, const char *name);
+void	sim_room_free(struct sim_room *room);
+void	sim_join(struct sim_peer *peer, uint64_t conn, const char *room,
+	    const char *name);
+/* Remove a player: the game forgets it, the room hears LEFT. */
+void	sim_player_remove(struct sim_player *pl);
+void	sim_player_input(struct sim_player *pl, const struct gs_input *in);
+size_t	sim_room_entities(struct sim_room *room);	/* into entbuf */
+
+/* control.c */
+extern const struct gs_ctl_cmd	sim_ctl_cmds[];
+unsigned	sim_ctl_status(void *arg, struct gs_wr *body);
+void		sim_metrics_init(struct sim *sim);
+
+#endif

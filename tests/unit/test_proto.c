@@ -1,0 +1,327 @@
+/* Client protocol and relay codecs: the example bytes of gs-protocol(7),
+ * round trips, forward-compatible extra fields, hostile input. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+#include "relay.h"
+#include "t.h"
+
+/* The hello of the EXAMPLES section of gs-protocol(7):
+ * [1, 1, "ann", nil, "lobby"] */
+static const uint8_t hello_bytes[] = {
+	0x95, 0x01, 0x01, 0xa3, 'a', 'n', 'n', 0xc0,
+	0xa5, 'l', 'o', 'b', 'b', 'y' };
+
+static void
+test_hello_bytes(void)
+{
+	struct gs_rd	rd = GS_RD_INIT(hello_bytes, sizeof(hello_bytes));
+	struct gs_hello	h;
+	struct gs_wr	wr;
+	uint8_t		buf[64];
+	uint32_t	nf;
+
+	T_EQ_INT(gs_msg_begin(&rd, &nf), GS_MSG_HELLO);
+	T_EQ_INT(gs_hello_get(&rd, nf, &h), GS_OK);
+	T_EQ_INT(gs_rd_end(&rd), GS_OK);
+	T_EQ_INT(h.version, 1);
+	T_CHECK(strcmp(h.name, "ann") == 0 && strcmp(h.room, "lobby") == 0);
+	T_CHECK(h.token == NULL);
+
+	gs_wr_init_fixed(&wr, buf, sizeof(buf));
+	gs_hello_put(&wr, &h);
+	T_CHECK(wr.err == GS_OK && wr.len == sizeof(hello_bytes) &&
+	    memcmp(buf, hello_bytes, wr.len) == 0);
+}
+
+/* [3, [[7, 127, -127, 1]]] */
+static const uint8_t input_bytes[] = {
+	0x92, 0x03, 0x91, 0x94, 0x07, 0x7f, 0xd0, 0x81, 0x01 };
+
+static void
+test_input_bytes(void)
+{
+	struct gs_rd	rd = GS_RD_INIT(input_bytes, sizeof(input_bytes));
+	struct gs_input	in[GS_INPUTS_MAX];
+	uint32_t	nf;
+
+	T_EQ_INT(gs_msg_begin(&rd, &nf), GS_MSG_INPUT);
+	T_EQ_INT(gs_input_get(&rd, nf, in), 1);
+	T_EQ_INT(gs_rd_end(&rd), GS_OK);
+	T_CHECK(in[0].seq == 7 && in[0].mx == 127 && in[0].my == -127 &&
+	    in[0].buttons == 1);
+}
+
+static void
+test_input_limits(void)
+{
+	/* axis 128 is out of range */
+	static const uint8_t axis[] = { 0x92, 0x03, 0x91, 0x94, 0x01, 0xcc,
+	    0x80, 0x00, 0x00 };
+	/* nine inputs: over GS_INPUTS_MAX */
+	uint8_t		nine[2 + 1 + 9 * 5];
+	struct gs_rd	rd;
+	struct gs_input	in[GS_INPUTS_MAX];
+	uint32_t	nf;
+	size_t		i, o = 0;
+
+	gs_rd_init(&rd, axis, sizeof(axis));
+	(void)gs_msg_begin(&rd, &nf);
+	T_EQ_INT(gs_input_get(&rd, nf, in), 0);
+	T_EQ_INT(rd.err, GS_ERANGE);
+
+	nine[o++] = 0x92;
+	nine[o++] = 0x03;
+	nine[o++] = 0x99;
+	for (i = 0; i < 9; i++) {
+		nine[o++] = 0x94;
+		nine[o++] = (uint8_t)i;
+		nine[o++] = 0;
+		nine[o++] = 0;
+		nine[o++] = 0;
+	}
+	gs_rd_init(&rd, nine, o);
+	(void)gs_msg_begin(&rd, &nf);
+	T_EQ_INT(gs_input_get(&rd, nf, in), 0);
+	T_EQ_INT(rd.err, GS_ETOOBIG);
+}
+
+static void
+test_server_messages(void)
+{
+	struct gs_wr		wr;
+	struct gs_rd		rd;
+	struct gs_welcome	w = { 1, 42, "lobby", 30, 15, 900, 1700000000000000u };
+	struct gs_welcome	w2;
+	struct gs_snaphdr	sh = { 901, 17, true, 2 }, sh2;
+	struct gs_entity	e1 = { 42, GS_ENT_PLAYER, 1000, -5, 3 }, e;
+	struct gs_entity	e2 = { 7, GS_ENT_PICKUP, 12, 34, 1 };
+	struct gs_event		ev = { 902, GS_EV_JOINED, 43, 0, "bob" }, ev2;
+	struct gs_perror	pe;
+	uint64_t		t, srv;
+	uint32_t		nf;
+
+	gs_wr_init(&wr, 0, 4096);
+	gs_welcome_put(&wr, &w);
+	gs_snaphdr_put(&wr, &sh);
+	gs_entity_put(&wr, &e1);
+	gs_entity_put(&wr, &e2);
+	gs_event_put(&wr, &ev);
+	gs_pong_put(&wr, 5, 6);
+	gs_perror_put(&wr, GS_PERR_BADFRAME, "bad");
+	T_ASSERT(wr.err == GS_OK);
+
+	gs_rd_init(&rd, wr.buf, wr.len);
+	T_EQ_INT(gs_msg_begin(&rd, &nf), GS_MSG_WELCOME);
+	T_EQ_INT(gs_welcome_get(&rd, nf, &w2), GS_OK);
+	T_CHECK(w2.player == 42 && strcmp(w2.room, "lobby") == 0 &&
+	    w2.tick_rate == 30 && w2.snapshot_rate == 15 && w2.tick == 900 &&
+	    w2.server_us == w.server_us);
+	T_EQ_INT(gs_msg_begin(&rd, &nf), GS_MSG_SNAPSHOT);
+	T_EQ_INT(gs_snaphdr_get(&rd, nf, &sh2), GS_OK);
+	T_CHECK(sh2.tick == 901 && sh2.ack == 17 && sh2.full && sh2.nent == 2);
+	T_EQ_INT(gs_entity_get(&rd, &e), GS_OK);
+	T_CHECK(e.id == 42 && e.x == 1000 && e.y == -5 && e.value == 3);
+	T_EQ_INT(gs_entity_get(&rd, &e), GS_OK);
+	T_CHECK(e.id == 7 && e.type == GS_ENT_PICKUP);
+	T_EQ_INT(gs_snapshot_end(&rd, nf), GS_OK);
+	T_EQ_INT(gs_msg_begin(&rd, &nf), GS_MSG_EVENT);
+	T_EQ_INT(gs_event_get(&rd, nf, &ev2), GS_OK);
+	T_CHECK(ev2.code == GS_EV_JOINED && ev2.player == 43 &&
+	    strcmp(ev2.name, "bob") == 0);
+	T_EQ_INT(gs_msg_begin(&rd, &nf), GS_MSG_PONG);
+	T_EQ_INT(gs_pong_get(&rd, nf, &t, &srv), GS_OK);
+	T_CHECK(t == 5 && srv == 6);
+	T_EQ_INT(gs_msg_begin(&rd, &nf), GS_MSG_ERROR);
+	T_EQ_INT(gs_perror_get(&rd, nf, &pe), GS_OK);
+	T_CHECK(pe.code == GS_PERR_BADFRAME && strcmp(pe.text, "bad") == 0);
+	T_EQ_INT(gs_rd_end(&rd), GS_OK);
+	gs_wr_free(&wr);
+}
+
+/* A later version may append fields: [5, t, "extra", [1, 2]]. */
+static void
+test_extra_fields(void)
+{
+	static const uint8_t b[] = { 0x94, 0x05, 0x09, 0xa1, 'x', 0x92,
+	    0x01, 0x02, 0x91, 0x0a };
+	struct gs_rd	rd = GS_RD_INIT(b, sizeof(b));
+	uint64_t	t = 0;
+	uint32_t	nf;
+
+	T_EQ_INT(gs_msg_begin(&rd, &nf), GS_MSG_PING);
+	T_EQ_INT(gs_ping_get(&rd, nf, &t), GS_OK);
+	T_EQ_INT(t, 9);
+	T_EQ_INT(gs_msg_begin(&rd, &nf), GS_MSG_BYE);
+	T_EQ_INT(gs_bye_get(&rd, nf), GS_OK);
+	T_EQ_INT(gs_rd_end(&rd), GS_OK);
+}
+
+/* Decode a stream the way the gateway does; returns messages read. */
+static int
+decode_client_stream(const uint8_t *buf, size_t len, int *err)
+{
+	struct gs_rd	rd = GS_RD_INIT(buf, len);
+	struct gs_hello	h;
+	struct gs_input	in[GS_INPUTS_MAX];
+	uint64_t	t;
+	uint32_t	nf;
+	int		n = 0;
+
+	while (gs_rd_more(&rd)) {
+		switch (gs_msg_begin(&rd, &nf)) {
+		case GS_MSG_HELLO:
+			(void)gs_hello_get(&rd, nf, &h);
+			break;
+		case GS_MSG_INPUT:
+			(void)gs_input_get(&rd, nf, in);
+			break;
+		case GS_MSG_PING:
+			(void)gs_ping_get(&rd, nf, &t);
+			break;
+		case 0:
+			break;
+		default:
+			gs_msg_skip(&rd, nf);
+			break;
+		}
+		if (rd.err == GS_OK)
+			n++;
+	}
+	*err = rd.err;
+	return n;
+}
+
+static void
+test_truncated_stream(void)
+{
+	uint8_t	all[sizeof(hello_bytes) + sizeof(input_bytes)];
+	uint8_t	*copy;
+	size_t	cut;
+	int	err, n;
+
+	memcpy(all, hello_bytes, sizeof(hello_bytes));
+	memcpy(all + sizeof(hello_bytes), input_bytes, sizeof(input_bytes));
+	T_EQ_INT(decode_client_stream(all, sizeof(all), &err), 2);
+	T_EQ_INT(err, GS_OK);
+	for (cut = 1; cut < sizeof(all); cut++) {
+		if (cut == sizeof(hello_bytes))
+			continue;
+		copy = malloc(cut);
+		T_ASSERT(copy != NULL);
+		memcpy(copy, all, cut);
+		n = decode_client_stream(copy, cut, &err);
+		T_CHECK(err != GS_OK);
+		T_CHECK(n == (cut > sizeof(hello_bytes) ? 1 : 0));
+		free(copy);
+	}
+}
+
+static void
+test_garbage_stream(void)
+{
+	uint8_t	*buf;
+	size_t	len, i;
+	int	iter, err;
+
+	srand(11);
+	for (iter = 0; iter < 20000; iter++) {
+		len = (size_t)(rand() % 48) + 1;
+		buf = malloc(len);
+		T_ASSERT(buf != NULL);
+		for (i = 0; i < len; i++)
+			buf[i] = (uint8_t)rand();
+		if (iter & 1)
+			buf[0] = (uint8_t)(0x91 + rand() % 5);	/* array */
+		(void)decode_client_stream(buf, len, &err);
+		free(buf);
+	}
+}
+
+static void
+test_relay(void)
+{
+	struct gs_wr		wr;
+	struct gs_rd		rd;
+	struct gs_relay_hdr	h = { "gw", 99, "ipc:///tmp/gw.in" }, h2;
+	struct gs_relay_rec	r;
+	struct gs_input		in = { 5, -3, 4, 2 };
+	static const uint8_t	frame[] = { 0x91, 0x0a };
+
+	gs_wr_init(&wr, 0, 4096);
+	gs_relay_hdr_put(&wr, &h);
+	gs_relay_join_put(&wr, 1, "lobby", "ann");
+	gs_relay_input_put(&wr, 1, &in);
+	gs_relay_joined_put(&wr, 1, 77, "lobby", 30, 30, 12);
+	gs_relay_frame_put(&wr, 1, true, frame, sizeof(frame));
+	gs_relay_reject_put(&wr, 2, GS_PERR_ROOMFULL, "full");
+	gs_relay_leave_put(&wr, 1);
+	T_ASSERT(wr.err == GS_OK);
+
+	gs_rd_init(&rd, wr.buf, wr.len);
+	T_EQ_INT(gs_relay_hdr_get(&rd, &h2), GS_OK);
+	T_CHECK(h2.instance == 99 && strcmp(h2.url, h.url) == 0 &&
+	    strcmp(h2.role, "gw") == 0);
+	T_EQ_INT(gs_relay_get(&rd, &r), GS_OK);
+	T_CHECK(r.kind == GS_REL_JOIN && r.conn == 1 &&
+	    strcmp(r.room, "lobby") == 0 && strcmp(r.name, "ann") == 0);
+	T_EQ_INT(gs_relay_get(&rd, &r), GS_OK);
+	T_CHECK(r.kind == GS_REL_INPUT && r.input.seq == 5 &&
+	    r.input.mx == -3 && r.input.my == 4 && r.input.buttons == 2);
+	T_EQ_INT(gs_relay_get(&rd, &r), GS_OK);
+	T_CHECK(r.kind == GS_REL_JOINED && r.player == 77 && r.tick == 12);
+	T_EQ_INT(gs_relay_get(&rd, &r), GS_OK);
+	T_CHECK(r.kind == GS_REL_FRAME && r.reliable && r.msglen == 2 &&
+	    memcmp(r.msg, frame, 2) == 0);
+	T_EQ_INT(gs_relay_get(&rd, &r), GS_OK);
+	T_CHECK(r.kind == GS_REL_REJECT && r.code == GS_PERR_ROOMFULL &&
+	    strcmp(r.text, "full") == 0);
+	T_EQ_INT(gs_relay_get(&rd, &r), GS_OK);
+	T_CHECK(r.kind == GS_REL_LEAVE && r.conn == 1);
+	T_EQ_INT(gs_rd_end(&rd), GS_OK);
+	gs_wr_free(&wr);
+}
+
+static void
+test_relay_hostile(void)
+{
+	/* unknown kind 99 with two extra fields: skipped, kind reported */
+	static const uint8_t unk[] = { 0x94, 0x63, 0x01, 0xc0, 0xc0 };
+	/* wrong header version */
+	static const uint8_t hdr[] = { 0x94, 0x02, 0xa2, 'g', 'w', 0x01,
+	    0xa0 };
+	/* JOIN missing the name */
+	static const uint8_t shortj[] = { 0x93, 0x01, 0x01, 0xa1, 'r' };
+	struct gs_rd		rd;
+	struct gs_relay_rec	r;
+	struct gs_relay_hdr	h;
+
+	gs_rd_init(&rd, unk, sizeof(unk));
+	T_EQ_INT(gs_relay_get(&rd, &r), GS_OK);
+	T_EQ_INT(r.kind, 99);
+	T_EQ_INT(gs_rd_end(&rd), GS_OK);
+	gs_rd_init(&rd, hdr, sizeof(hdr));
+	T_EQ_INT(gs_relay_hdr_get(&rd, &h), GS_ERANGE);
+	gs_rd_init(&rd, shortj, sizeof(shortj));
+	T_EQ_INT(gs_relay_get(&rd, &r), GS_ETRUNC);
+}
+
+static void
+test_names(void)
+{
+	T_CHECK(gs_name_valid("ann_1.b-c", GS_NAME_MAX));
+	T_CHECK(!gs_name_valid("", GS_NAME_MAX));
+	T_CHECK(!gs_name_valid("a b", GS_NAME_MAX));
+	T_CHECK(!gs_name_valid("abcd", 3));
+	T_CHECK(gs_name_valid("abc", 3));
+	T_CHECK(strcmp(gs_perr_name(GS_PERR_SLOW), "slow") == 0);
+	T_CHECK(strcmp(gs_perr_name(999), "unknown") == 0);
+	T_CHECK(strcmp(gs_msg_name(GS_MSG_SNAPSHOT), "snapshot") == 0);
+}
+
+T_MAIN(T(test_hello_bytes), T(test_input_bytes), T(test_input_limits),
+    T(test_server_messages), T(test_extra_fields), T(test_truncated_stream),
+    T(test_garbage_stream), T(test_relay), T(test_relay_hostile),
+    T(test_names))
