@@ -1,0 +1,73 @@
+# Shell library for integration tests (bash).  Source it; it makes a
+# temporary directory $T, starts real daemons with readiness on a fifo,
+# and stops them all on exit.
+set -u
+GS_BUILD=${GS_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/san}
+B=$GS_BUILD/bin
+T=$(mktemp -d "${TMPDIR:-/tmp}/gs-it.XXXXXX") || exit 111
+PY=/usr/bin/python3		# Debian's, which has websockets and msgpack
+declare -A GS_PID=()
+
+gs_cleanup() {
+	local n
+	for n in "${!GS_PID[@]}"; do
+		kill -TERM "${GS_PID[$n]}" 2>/dev/null
+	done
+	wait 2>/dev/null
+	if [ -n "${GS_KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
+}
+trap gs_cleanup EXIT
+
+die() { echo "FAIL: $*"; for f in "$T"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }; done; exit 1; }
+
+# A free TCP port on loopback (the kernel picks it; racy only in theory).
+free_port() {
+	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# start NAME PROG ARGS...: start a daemon with "-n 3" (readiness fd) and
+# wait until it writes its readiness line; fail if it exits first.
+start() {
+	local name=$1 line fd; shift
+	mkfifo "$T/$name.ready"
+	"$@" -n 3 3>"$T/$name.ready" 2>"$T/$name.log" &
+	GS_PID[$name]=$!
+	exec {fd}<"$T/$name.ready"
+	if ! read -r -t 20 -u "$fd" line; then
+		exec {fd}<&-
+		die "$name did not become ready"
+	fi
+	exec {fd}<&-
+}
+
+# stop NAME: SIGTERM, wait, and require exit status 0 (a sanitizer
+# report, a leak included, makes it non-zero).
+stop() {
+	local name=$1 rc
+	kill -TERM "${GS_PID[$name]}" 2>/dev/null
+	wait "${GS_PID[$name]}"; rc=$?
+	unset "GS_PID[$name]"
+	[ "$rc" -eq 0 ] || die "$name exited with status $rc"
+}
+
+# kill9 NAME: the crash case.
+kill9() {
+	kill -KILL "${GS_PID[$1]}" 2>/dev/null
+	wait "${GS_PID[$1]}" 2>/dev/null
+	unset "GS_PID[$1]"
+}
+
+# stack [GATEWAY_FLAGS...]: one sim and one dev-mode gateway on $PORT.
+stack() {
+	PORT=$(free_port)
+	start sim "$B/gs-sim" -i "ipc://$T/sim.in" -c "ipc://$T/sim.ctl"
+	start gw "$B/gs-gateway" -D -H "127.0.0.1:$PORT" -i "ipc://$T/gw.in" \
+	    -s "ipc://$T/sim.in" -c "ipc://$T/gw.ctl" "$@"
+	URL="ws://127.0.0.1:$PORT/"
+}
+
+# json FILE EXPR: evaluate a python expression over the JSON in FILE
+# (bound to j) and print it.
+json() {
+	$PY -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
