@@ -78,9 +78,16 @@ struct gs_outbox {
 	uint64_t	 sent_bytes;
 	uint64_t	 dropped_recs;	/* state records dropped */
 	uint64_t	 retries;	/* sends that found NNG full */
+	/* Back-off of a held reliable batch; the post office's prepare
+	 * watcher skips it, its retry timer sends it at retry_at. */
+	int		 held;
+	ev_tstamp	 backoff;	/* seconds; doubles up to a cap */
+	ev_tstamp	 retry_at;	/* ev_now() time of the next attempt */
 };
 
-/* One per loop: flushes every dirty outbox once per loop iteration. */
+/* One per loop: flushes every dirty outbox once per loop iteration.
+ * The prepare watcher does not keep ev_run() alive by itself; the
+ * retry timer, armed while a reliable batch is held, does. */
 struct gs_post {
 	struct ev_loop	*loop;
 	ev_prepare	 flush;
@@ -93,10 +100,14 @@ void	gs_post_init(struct gs_post *po, struct ev_loop *loop);
 void	gs_post_stop(struct gs_post *po);
 
 /* Dial url with a PUSH socket (non-blocking dial: the peer may come
- * later).  hdr[hdrlen] starts every message.  sendbuf: NNG_OPT_SENDBUF. */
+ * later).  hdr[hdrlen] starts every message.  sendbuf: NNG_OPT_SENDBUF
+ * (0..8192 messages; with 0 a send only succeeds while a connected
+ * peer is idle).  The outbox must not move in memory while open. */
 int	gs_outbox_open(struct gs_outbox *ob, struct gs_post *po,
 	    const char *url, const void *hdr, size_t hdrlen,
 	    size_t max_batch, int sendbuf);
+/* One last non-blocking send of a pending batch (what NNG does not
+ * take is counted and logged), then close.  Safe on a closed outbox. */
 void	gs_outbox_close(struct gs_outbox *ob);
 
 /*
@@ -104,6 +115,10 @@ void	gs_outbox_close(struct gs_outbox *ob);
  * record into (or NULL when the batch is at its cap: count the drop);
  * then gs_outbox_commit() keeps it, or gs_outbox_abort() undoes it.
  * reliable marks the batch as one that must not be dropped.
+ * Committing an empty record still sends the batch, header only when
+ * nothing else is queued (a heartbeat).  gs_outbox_commit() returns
+ * GS_OK, or GS_EAGAIN when the record went over max_batch (it is then
+ * undone).
  */
 struct gs_wr	*gs_outbox_begin(struct gs_outbox *ob);
 int		 gs_outbox_commit(struct gs_outbox *ob, int reliable);
@@ -124,12 +139,16 @@ struct gs_rpc	*gs_rpc_open(struct ev_loop *loop, const char *url,
  * Send req[len]; cb is called exactly once on the loop thread.  Returns
  * GS_OK, or GS_EAGAIN when max_inflight requests are outstanding (cb
  * is then not called).  timeout_ms covers send and reply.
+ * Also GS_EINVAL for timeout_ms <= 0, GS_ECLOSED from a callback run
+ * by gs_rpc_close(), GS_ENOMEM/GS_ENNG (logged); cb is then not called.
+ * While requests are outstanding the rpc keeps ev_run() alive.
  */
 int		 gs_rpc_call(struct gs_rpc *rpc, const void *req, size_t len,
 		    int timeout_ms, gs_rpc_cb *cb, void *arg);
 unsigned	 gs_rpc_inflight(const struct gs_rpc *rpc);
 /* Cancel what is pending (their callbacks get GS_ECLOSED, before this
- * returns) and free everything. */
+ * returns; a reply that had already arrived is delivered as GS_OK) and
+ * free everything.  May be called from an rpc callback. */
 void		 gs_rpc_close(struct gs_rpc *rpc);
 
 #endif

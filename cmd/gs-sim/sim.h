@@ -102,6 +102,7 @@ struct sim_peer {
 	char			 url[GS_URL_MAX];
 	uint64_t		 instance;	/* the gateway process */
 	struct gs_outbox	 ob;		/* to its inbox */
+	int			 ob_open;
 	ev_timer		 idle;		/* gateway timeout */
 	struct sim_player	*conn[SIM_CONN_BUCKETS];
 	unsigned		 nplayers;

@@ -1,0 +1,246 @@
+/*
+ * gs-gateway: the client edge.  Private to cmd/gs-gateway.
+ *
+ *   main.c    flags, start-up, signals, drain and exit
+ *   client.c  WebSocket clients: receive, decode, per-client queues
+ *   route.c   sims (outboxes), rooms, the inbox of sim records
+ *   ops.c     metrics and control-socket commands
+ *
+ * Everything runs on the one libev loop.
+ *
+ * Object lifetimes.  A client is malloc'd at LWS_CALLBACK_ESTABLISHED
+ * and freed at LWS_CALLBACK_CLOSED, which lws calls exactly once and
+ * never from inside one of our own calls into lws.  Anything that wants
+ * a client gone (fatal error, sim CLOSE, kick, shutdown) calls
+ * gw_client_close(), which only marks it GW_CLOSING, queues the error
+ * and asks lws for a writeable callback; that callback writes and then
+ * returns -1, and lws calls CLOSED later.  So a client pointer taken
+ * from the conn table stays valid for the rest of the current callback.
+ * A room lives while clients point at it; a sim lives for the process.
+ */
+#ifndef GW_GATEWAY_H
+#define GW_GATEWAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ev.h>
+#include <libwebsockets.h>
+
+#include "ctl.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "mp.h"
+#include "nngev.h"
+#include "proto.h"
+#include "relay.h"
+
+#define GW_BAD_MAX		16	/* bad messages before TOOMANY */
+#define GW_OUTBOX_MAX		(1024 * 1024)	/* bytes in one relay batch */
+#define GW_OUTBOX_SENDBUF	128	/* NNG_OPT_SENDBUF, messages */
+#define GW_INBOX_BUDGET		64	/* messages per inbox wake-up */
+#define GW_INBOX_RECVBUF	1024	/* NNG_OPT_RECVBUF, messages */
+#define GW_DRAIN_MS		1000	/* at exit: wait for clients to go */
+#define GW_CLOSE_GRACE_S	5	/* a closing client that cannot be
+					 * written to is cut after this */
+#define GW_CTL_LIST_MAX		1000	/* entries in "clients"/"rooms" */
+
+enum gw_state {
+	GW_HELLO,	/* waiting for hello */
+	GW_JOINING,	/* JOIN sent to the sim */
+	GW_PLAYING,	/* welcome sent */
+	GW_CLOSING,	/* last frames out, then close */
+	GW_NSTATES
+};
+
+/* A frame queued for a client: one whole protocol message. */
+struct gw_frame {
+	struct gw_frame	*next;
+	uint32_t	 len;
+	bool		 reliable;	/* never dropped to make room */
+	uint8_t		 data[];
+};
+
+struct gw_sim {
+	char		*url;		/* borrowed from argv or env */
+	unsigned	 index;		/* position in the -s list */
+	struct gs_outbox ob;
+	uint64_t	 instance;	/* last seen in its header; 0: none */
+	unsigned	 nclients;	/* JOINING or PLAYING on it */
+	unsigned	 nrooms;
+};
+
+struct gw_room {
+	struct gw_room	*next;		/* hash chain */
+	struct gw_sim	*sim;
+	unsigned	 nclients;
+	char		 name[GS_ROOM_MAX + 1];
+};
+
+struct gw;
+
+struct gw_client {
+	struct gw	*gw;
+	struct lws	*wsi;
+	uint64_t	 conn;		/* id in relay records, never reused */
+	enum gw_state	 state;
+	char		 name[GS_NAME_MAX + 1];
+	char		 peer[64];	/* address, for logs */
+	struct gw_room	*room;		/* JOINING, PLAYING; else NULL */
+	bool		 joined;	/* JOIN sent, no LEAVE owed otherwise */
+	ev_timer	 join_timer;
+	uint64_t	 hello_us;	/* when JOIN left, gs_now_us */
+	uint64_t	 since_us;	/* connected at */
+
+	/* Receive: one WebSocket message assembled from fragments. */
+	uint8_t		*rx;		/* frame_max bytes, on first use */
+	size_t		 rxlen;
+	int		 rxskip;	/* GW_RX_*: discarding this message */
+	unsigned	 nbad;
+
+	/* Send queue: leaves as one WebSocket message when writeable. */
+	struct gw_frame	*qhead, *qtail;
+	unsigned	 qn;
+	size_t		 qbytes;
+	bool		 want_write;	/* writeable callback requested */
+	int		 close_status;	/* WebSocket close code when closing */
+	uint64_t	 drops;		/* state frames dropped for it */
+
+	struct gw_client *hnext;	/* conn hash chain */
+	struct gw_client *prev, *next;	/* all clients */
+};
+
+enum { GW_RX_OK, GW_RX_TOOBIG, GW_RX_TEXT };
+
+/* Per-connection lws user area. */
+struct gw_pss {
+	struct gw_client *c;
+};
+
+/* Labelled counters, indexed by message kind (0: other). */
+#define GW_KINDS	11
+
+struct gw_metrics {
+	struct gs_counter	*conns;
+	struct gs_counter	*msgs_in[GW_KINDS];
+	struct gs_counter	*msgs_out[GW_KINDS];
+	struct gs_counter	*ws_in, *ws_out;
+	struct gs_counter	*bytes_in, *bytes_out;
+	struct gs_counter	*badframe, *toobig, *protoerr, *toomany;
+	struct gs_counter	*state_drops, *slow_closes;
+	struct gs_counter	*join_timeouts, *rejects, *sim_closes;
+	struct gs_counter	*kicks;
+	struct gs_counter	*rl_batches, *rl_records, *rl_bytes;
+	struct gs_counter	*rl_drops, *rl_retries, *rl_full;
+	struct gs_counter	*in_batches, *in_records, *in_bad;
+	struct gs_counter	*in_unknown_conn, *in_stale;
+	struct gs_counter	*sim_restarts;
+	struct gs_hist		*join_seconds;
+};
+
+struct gw_conf {
+	bool		 dev;
+	const char	*http_iface;	/* NULL: all */
+	int		 http_port;
+	const char	*inbox_url;
+	const char	*ctl_url;
+	size_t		 frame_max;	/* client -> server message cap */
+	unsigned	 queue_frames;
+	size_t		 queue_bytes;
+	double		 join_timeout;	/* seconds */
+};
+
+struct gw {
+	struct ev_loop		*loop;
+	struct gw_conf		 conf;
+	uint64_t		 instance;
+	uint64_t		 start_us;
+
+	struct gs_http		*http;
+	struct gs_inbox		 inbox;
+	bool			 inbox_open;
+	struct gs_post		 post;
+	struct gs_ctl		*ctl;
+	struct gs_metrics	*metrics;
+	struct gw_metrics	 m;
+
+	struct gw_sim		*sims;
+	unsigned		 nsims;
+
+	/* Clients: a list of all, and a hash by conn. */
+	struct gw_client	*clients;
+	unsigned		 nclients;
+	unsigned		 nstate[GW_NSTATES];
+	struct gw_client	**ctab;
+	size_t			 ctabsz;	/* power of two */
+	uint64_t		 next_conn;
+
+	/* Rooms by name. */
+	struct gw_room		**rtab;
+	size_t			 rtabsz;	/* power of two */
+	unsigned		 nrooms;
+
+	/* Scratch for one outgoing WebSocket message, LWS_PRE + data. */
+	uint8_t			*tx;
+	size_t			 txcap;
+	/* Scratch for frames the gateway writes itself. */
+	struct gs_wr		 scratch;
+
+	ev_timer		 heartbeat;
+	ev_check		 sync;
+	ev_signal		 sigterm, sigint, sighup;
+	ev_timer		 drain_timer;
+	ev_idle			 finish;
+	bool			 ready;
+	bool			 draining;
+
+	struct gs_ratelimit	 rl_peer;	/* client-caused lines */
+	struct gs_ratelimit	 rl_sim;	/* sim-caused lines */
+};
+
+/* client.c */
+int	gw_ws_cb(void *arg, struct lws *wsi, enum lws_callback_reasons reason,
+	    void *user, void *in, size_t len);
+struct gw_client *gw_client_find(struct gw *gw, uint64_t conn);
+/* Queue one whole protocol message (copied).  State frames may be
+ * dropped to make room; a reliable one that does not fit closes the
+ * client with SLOW. */
+void	gw_client_send(struct gw_client *c, const void *msg, size_t len,
+	    bool reliable);
+/* Queue an error message (code != 0) and close after it.  When code is
+ * 0 close without one.  No-op on a client already closing. */
+void	gw_client_close(struct gw_client *c, uint32_t code, const char *text);
+/* The sim has forgotten this client: no LEAVE owed. */
+void	gw_client_unjoin(struct gw_client *c);
+void	gw_client_welcome(struct gw_client *c, const struct gs_relay_rec *r);
+const char *gw_state_name(enum gw_state s);
+void	gw_clients_init(struct gw *gw);
+void	gw_clients_free(struct gw *gw);
+
+/* route.c */
+void	gw_sims_open(struct gw *gw, char **urls, unsigned n);
+void	gw_sims_close(struct gw *gw);
+/* Room -> sim: FNV-1a 64 of the room name, modulo the number of sims. */
+struct gw_sim *gw_route(struct gw *gw, const char *room);
+/* Find or create; increments its client count.  NULL on malloc failure. */
+struct gw_room *gw_room_ref(struct gw *gw, const char *name);
+void	gw_room_unref(struct gw *gw, struct gw_room *rm);
+/* Append relay records to a sim's outbox.  Return GS_OK or GS_EAGAIN
+ * (batch at its cap; counted). */
+int	gw_relay_join(struct gw *gw, struct gw_sim *s, uint64_t conn,
+	    const char *room, const char *name);
+int	gw_relay_input(struct gw *gw, struct gw_sim *s, uint64_t conn,
+	    const struct gs_input *in);
+int	gw_relay_leave(struct gw *gw, struct gw_sim *s, uint64_t conn);
+void	gw_heartbeat(struct gw *gw);
+void	gw_inbox_cb(void *arg, const uint8_t *buf, size_t len);
+void	gw_relay_sync_metrics(struct gw *gw);
+
+/* ops.c */
+void	gw_metrics_init(struct gw *gw);
+int	gw_msg_kind_index(int kind);
+struct gs_ctl *gw_ctl_listen(struct gw *gw, const char *url);
+
+#endif

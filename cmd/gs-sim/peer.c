@@ -1,0 +1,374 @@
+/*
+ * Gateways as seen from a sim: the inbox callback that reads their
+ * batches, one peer per gateway reply url with an outbox back to it,
+ * and the records the sim sends.
+ *
+ * A peer is created by the first batch from a url and freed when its
+ * gateway is silent for the gateway timeout (gateways heartbeat every
+ * second) or at exit; its players go with it.  A batch carrying a new
+ * instance for a known url means the gateway restarted: the old
+ * instance's players are dropped and the outbox is reopened, so that
+ * records queued for the old connections never reach the new process
+ * (connection ids may repeat across a restart).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim.h"
+#include "util.h"
+
+static unsigned
+conn_bucket(uint64_t conn)
+{
+	return (unsigned)((conn * 0x9e3779b97f4a7c15ULL) >> 32) %
+	    SIM_CONN_BUCKETS;
+}
+
+void
+sim_bad(struct sim *sim, const char *fmt, ...)
+{
+	char	buf[512];
+	va_list	ap;
+
+	gs_counter_inc(sim->st.bad);
+	if (!gs_ratelimit_ok(&sim->rl_bad, SIM_BAD_BURST))
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	gs_log_warnx("bad record %s", buf);
+}
+
+static struct sim_player *
+peer_find_player(struct sim_peer *peer, uint64_t conn)
+{
+	struct sim_player	*pl;
+
+	for (pl = peer->conn[conn_bucket(conn)]; pl != NULL;
+	    pl = pl->next_conn)
+		if (pl->conn == conn)
+			return pl;
+	return NULL;
+}
+
+/* Link a new player (pl->peer and pl->conn set) into its peer. */
+static void
+peer_link_player(struct sim_peer *peer, struct sim_player *pl)
+{
+	struct sim_player	**head = &peer->conn[conn_bucket(pl->conn)];
+
+	pl->next_conn = *head;
+	*head = pl;
+	peer->nplayers++;
+}
+
+void
+sim_peer_unlink_player(struct sim_peer *peer, struct sim_player *pl)
+{
+	struct sim_player	**pp;
+
+	for (pp = &peer->conn[conn_bucket(pl->conn)]; *pp != NULL;
+	    pp = &(*pp)->next_conn) {
+		if (*pp == pl) {
+			*pp = pl->next_conn;
+			pl->next_conn = NULL;
+			peer->nplayers--;
+			return;
+		}
+	}
+}
+
+/* Remove every player of the peer (their gateway is gone). */
+static unsigned
+peer_drop_players(struct sim_peer *peer)
+{
+	unsigned	i, n = 0;
+
+	for (i = 0; i < SIM_CONN_BUCKETS; i++) {
+		while (peer->conn[i] != NULL) {
+			sim_player_remove(peer->conn[i]);
+			n++;
+		}
+	}
+	return n;
+}
+
+static int
+peer_open_outbox(struct sim_peer *peer)
+{
+	struct sim	*sim = peer->sim;
+
+	int		 err;
+
+	err = gs_outbox_open(&peer->ob, &sim->post, peer->url, sim->hdr.buf,
+	    sim->hdr.len, SIM_BATCH_MAX, SIM_OUTBOX_SENDBUF);
+	peer->ob_open = err == GS_OK;
+	return err;
+}
+
+/* Drops the peer's players (the room hears LEFT unless we are
+ * stopping), closes its outbox and frees it. */
+void
+sim_peer_free(struct sim_peer *peer)
+{
+	struct sim	*sim = peer->sim;
+	struct sim_peer	**pp;
+
+	(void)peer_drop_players(peer);
+	ev_timer_stop(sim->loop, &peer->idle);
+	if (peer->ob_open)
+		gs_outbox_close(&peer->ob);
+	for (pp = &sim->peers; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == peer) {
+			*pp = peer->next;
+			break;
+		}
+	}
+	sim->npeers--;
+	free(peer);
+}
+
+static void
+peer_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct sim_peer	*peer = w->data;
+	struct sim	*sim = peer->sim;
+
+	gs_log_info("gateway lost url=%s instance=%016llx players=%u "
+	    "silent_ms=%llu", peer->url, (unsigned long long)peer->instance,
+	    peer->nplayers,
+	    (unsigned long long)((gs_now_us() - peer->last_us) / 1000));
+	gs_counter_inc(sim->st.gateways_lost);
+	gs_counter_add(sim->st.players_lost, peer->nplayers);
+	sim_peer_free(peer);
+}
+
+/*
+ * The peer for a batch header: found by url, or created.  Handles a
+ * gateway restart and re-arms the timeout.  NULL: the batch is dropped
+ * (counted and logged here).
+ */
+static struct sim_peer *
+peer_get(struct sim *sim, const struct gs_relay_hdr *hdr)
+{
+	struct sim_peer	*peer;
+	unsigned	 n;
+
+	for (peer = sim->peers; peer != NULL; peer = peer->next)
+		if (strcmp(peer->url, hdr->url) == 0)
+			break;
+	if (peer != NULL && peer->instance != hdr->instance) {
+		n = peer_drop_players(peer);
+		gs_log_info("gateway restarted url=%s old=%016llx new=%016llx "
+		    "players_dropped=%u", peer->url,
+		    (unsigned long long)peer->instance,
+		    (unsigned long long)hdr->instance, n);
+		gs_counter_add(sim->st.players_lost, n);
+		gs_outbox_close(&peer->ob);
+		peer->ob_open = 0;
+		peer->instance = hdr->instance;
+		if (peer_open_outbox(peer) != GS_OK) {
+			gs_log_warnx("outbox open failed url=%s", peer->url);
+			sim_peer_free(peer);
+			return NULL;
+		}
+	}
+	if (peer == NULL) {
+		if (hdr->url[0] == '\0') {
+			sim_bad(sim, "what=header err=no_reply_url");
+			return NULL;
+		}
+		if (sim->npeers >= SIM_PEERS_MAX) {
+			sim_bad(sim, "what=header err=too_many_gateways "
+			    "url=%s max=%d", hdr->url, SIM_PEERS_MAX);
+			return NULL;
+		}
+		if ((peer = calloc(1, sizeof(*peer))) == NULL) {
+			gs_log_warn("calloc peer");
+			return NULL;
+		}
+		peer->sim = sim;
+		peer->instance = hdr->instance;
+		(void)gs_strlcpy(peer->url, hdr->url, sizeof(peer->url));
+		if (peer_open_outbox(peer) != GS_OK) {
+			sim_bad(sim, "what=header err=outbox_open url=%s",
+			    peer->url);
+			free(peer);
+			return NULL;
+		}
+		ev_init(&peer->idle, peer_idle_cb);
+		peer->idle.data = peer;
+		peer->idle.repeat = (double)sim->conf.gw_timeout_ms / 1000;
+		peer->next = sim->peers;
+		sim->peers = peer;
+		sim->npeers++;
+		gs_log_info("gateway new url=%s instance=%016llx", peer->url,
+		    (unsigned long long)peer->instance);
+	}
+	peer->batches++;
+	peer->last_us = gs_now_us();
+	ev_timer_again(sim->loop, &peer->idle);
+	return peer;
+}
+
+static void
+peer_record(struct sim_peer *peer, const struct gs_relay_rec *rec)
+{
+	struct sim		*sim = peer->sim;
+	struct sim_player	*pl;
+
+	switch (rec->kind) {
+	case GS_REL_JOIN:
+		if (peer_find_player(peer, rec->conn) != NULL) {
+			gs_counter_inc(sim->st.rejects);
+			sim_send_reject(peer, rec->conn, GS_PERR_PROTOCOL,
+			    "already in a room");
+			break;
+		}
+		sim_join(peer, rec->conn, rec->room, rec->name);
+		break;
+	case GS_REL_INPUT:
+		if ((pl = peer_find_player(peer, rec->conn)) == NULL) {
+			/* A LEAVE or a rejected JOIN raced the input. */
+			gs_counter_inc(sim->st.inputs_in);
+			gs_counter_inc(sim->st.inputs_unknown);
+			break;
+		}
+		sim_player_input(pl, &rec->input);
+		break;
+	case GS_REL_LEAVE:
+		if ((pl = peer_find_player(peer, rec->conn)) == NULL)
+			break;	/* never joined, or already gone */
+		gs_counter_inc(sim->st.leaves);
+		gs_log_debug("leave player=%llu room=%s conn=%llu",
+		    (unsigned long long)pl->id, pl->room->name,
+		    (unsigned long long)pl->conn);
+		sim_player_remove(pl);
+		break;
+	default:
+		sim_bad(sim, "what=kind kind=%s(%d) gateway=%s",
+		    gs_relay_name(rec->kind), rec->kind, peer->url);
+		break;
+	}
+}
+
+/* One NNG message from a gateway: header, then records.  buf is
+ * borrowed.  A record that does not decode ends the batch: the bytes
+ * after it cannot be framed. */
+void
+sim_inbox_cb(void *arg, const uint8_t *buf, size_t len)
+{
+	struct sim		*sim = arg;
+	struct sim_peer		*peer;
+	struct gs_relay_hdr	 hdr;
+	struct gs_relay_rec	 rec;
+	struct gs_rd		 rd;
+	int			 err;
+
+	gs_counter_inc(sim->st.batches_in);
+	if (sim->stopping)
+		return;
+	gs_rd_init(&rd, buf, len);
+	if ((err = gs_relay_hdr_get(&rd, &hdr)) != GS_OK) {
+		sim_bad(sim, "what=header err=%s len=%zu", gs_err_name(err),
+		    len);
+		return;
+	}
+	if (strcmp(hdr.role, "gw") != 0) {
+		sim_bad(sim, "what=header err=role role=%s url=%s", hdr.role,
+		    hdr.url);
+		return;
+	}
+	if ((peer = peer_get(sim, &hdr)) == NULL)
+		return;
+	while (gs_rd_more(&rd)) {
+		if ((err = gs_relay_get(&rd, &rec)) != GS_OK) {
+			sim_bad(sim, "what=record err=%s gateway=%s "
+			    "left=%zu", gs_err_name(err), peer->url,
+			    gs_rd_left(&rd));
+			break;
+		}
+		gs_counter_inc(sim->st.records_in);
+		peer_record(peer, &rec);	/* never frees peer */
+	}
+}
+
+/* ---------------------------------------------------------- sending */
+
+static struct gs_wr *
+peer_begin(struct sim_peer *peer)
+{
+	struct gs_wr	*wr;
+
+	if ((wr = gs_outbox_begin(&peer->ob)) == NULL)
+		gs_counter_inc(peer->sim->st.records_dropped);
+	return wr;
+}
+
+static int
+peer_commit(struct sim_peer *peer, struct gs_wr *wr, int reliable)
+{
+	struct sim	*sim = peer->sim;
+
+	if (wr->err != GS_OK) {
+		gs_outbox_abort(&peer->ob);
+		gs_counter_inc(sim->st.records_dropped);
+		return GS_ETOOBIG;
+	}
+	if (gs_outbox_commit(&peer->ob, reliable) != GS_OK) {
+		gs_counter_inc(sim->st.records_dropped);
+		return GS_EAGAIN;
+	}
+	gs_counter_inc(sim->st.records_out);
+	return GS_OK;
+}
+
+void
+sim_send_joined(struct sim_player *pl)
+{
+	struct sim	*sim = pl->peer->sim;
+	struct gs_wr	*wr;
+
+	if ((wr = peer_begin(pl->peer)) == NULL)
+		return;
+	gs_relay_joined_put(wr, pl->conn, pl->id, pl->room->name,
+	    sim->conf.tick_rate, sim->conf.snapshot_rate, pl->room->tick);
+	(void)peer_commit(pl->peer, wr, 1);
+}
+
+void
+sim_send_reject(struct sim_peer *peer, uint64_t conn, uint32_t code,
+    const char *text)
+{
+	struct gs_wr	*wr;
+
+	if ((wr = peer_begin(peer)) == NULL)
+		return;
+	gs_relay_reject_put(wr, conn, code, text);
+	(void)peer_commit(peer, wr, 1);
+}
+
+void
+sim_send_close(struct sim_player *pl, uint32_t code, const char *text)
+{
+	struct gs_wr	*wr;
+
+	if ((wr = peer_begin(pl->peer)) == NULL)
+		return;
+	gs_relay_close_put(wr, pl->conn, code, text);
+	(void)peer_commit(pl->peer, wr, 1);
+}
+
+int
+sim_send_frame(struct sim_player *pl, bool reliable, const void *msg,
+    size_t len)
+{
+	struct gs_wr	*wr;
+
+	if ((wr = peer_begin(pl->peer)) == NULL)
+		return GS_EAGAIN;
+	gs_relay_frame_put(wr, pl->conn, reliable, msg, len);
+	return peer_commit(pl->peer, wr, reliable);
+}
