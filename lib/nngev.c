@@ -146,6 +146,10 @@ post_arm(struct gs_post *po)
 	ev_tstamp		 at = 0, delay;
 	int			 any = 0;
 
+	if (!ev_is_active(&po->flush)) {	/* stopped post office */
+		ev_timer_stop(po->loop, &po->retry);
+		return;
+	}
 	for (ob = po->dirty; ob != NULL; ob = ob->next_dirty)
 		if (ob->held && (!any || ob->retry_at < at)) {
 			at = ob->retry_at;
@@ -425,7 +429,6 @@ struct rpc_req {
 	void		*arg;
 	int		 rv;	/* NNG result */
 	nng_msg		*rep;	/* reply when rv == 0 */
-	int		 queued;	/* on the done queue */
 	struct rpc_req	*next;	/* free list, or done queue (locked) */
 };
 
@@ -434,7 +437,7 @@ struct gs_rpc {
 	nng_socket	 sock;
 	char		*url;
 	ev_async	 async;
-	pthread_mutex_t	 lock;		/* guards done, done_tail, queued */
+	pthread_mutex_t	 lock;		/* guards done, done_tail */
 	struct rpc_req	*done;
 	struct rpc_req	**done_tail;
 	struct rpc_req	*reqs;		/* [max] */
@@ -455,7 +458,6 @@ rpc_done(struct rpc_req *r, int rv, nng_msg *rep)
 	r->rv = rv;
 	r->rep = rep;
 	pthread_mutex_lock(&rpc->lock);
-	r->queued = 1;
 	r->next = NULL;
 	*rpc->done_tail = r;
 	rpc->done_tail = &r->next;
@@ -521,11 +523,10 @@ rpc_deliver(struct rpc_req *r, int err, nng_msg *rep)
 	void		*arg = r->arg;
 
 	r->busy = 0;
-	r->queued = 0;
 	r->cb = NULL;
 	r->next = rpc->free;
 	rpc->free = r;
-	if (--rpc->inflight == 0 && !rpc->closing)
+	if (--rpc->inflight == 0)
 		ev_unref(rpc->loop);	/* idle: don't keep ev_run alive */
 
 	rpc->dispatching++;
@@ -691,7 +692,6 @@ gs_rpc_call(struct gs_rpc *rpc, const void *req, size_t len, int timeout_ms,
 	rpc->free = r->next;
 	r->next = NULL;
 	r->busy = 1;
-	r->queued = 0;
 	r->cb = cb;
 	r->arg = arg;
 	r->rv = 0;
@@ -728,15 +728,13 @@ gs_rpc_close(struct gs_rpc *rpc)
 		if (rpc->reqs[i].aio != NULL)
 			nng_aio_stop(rpc->reqs[i].aio);
 
-	/* Still unreferenced from gs_rpc_call() the loop's point of view:
-	 * keep the count balanced while the callbacks run. */
 	(void)rpc_dispatch(rpc);	/* cannot free: closing, not dead */
 	for (i = 0; i < rpc->max; i++)
 		if (rpc->reqs[i].busy)
 			(void)rpc_deliver(&rpc->reqs[i], GS_ECLOSED, NULL);
 
-	/* The async watcher was unreferenced while idle; a referenced
-	 * count is what ev_async_stop() takes away. */
+	/* Nothing is in flight now, so the async watcher is unreferenced;
+	 * ev_async_stop() takes away a referenced count. */
 	ev_ref(rpc->loop);
 	ev_async_stop(rpc->loop, &rpc->async);
 	for (i = 0; i < rpc->max; i++)
