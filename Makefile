@@ -64,6 +64,12 @@ $(BUILD)/test/%: $(BUILD)/obj/tests/unit/%.o $(LIBGS)
 
 units: $(UNITS)
 
+BENCH_SRC = $(wildcard tests/bench/bench_*.c)
+BENCHES	= $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+$(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIBGS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
 # The tests always run the sanitizer build, from a recursive make so that
 # plain and sanitized objects never mix.
 test: deps-test
@@ -76,7 +82,7 @@ lint-man:
 	mandoc -Tlint -W warning $(MAN)
 
 bench: deps-test
-	$(MAKE) all
+	$(MAKE) all $(BENCHES)
 	tests/bench/run $(BUILD)
 
 run: deps-run
