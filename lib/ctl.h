@@ -52,11 +52,15 @@ typedef unsigned gs_ctl_status_fn(void *arg, struct gs_wr *body);
 
 struct gs_ctl;
 
-/* cmds is a table ending with {NULL, NULL}, borrowed.  metrics may be
- * NULL.  status may be NULL. */
+/* cmds is a table ending with {NULL, NULL}, borrowed (may be NULL).
+ * metrics may be NULL ("metrics" then answers "").  status may be
+ * NULL.  Built-ins take precedence over a table entry of the same
+ * name.  Returns NULL on failure (logged). */
 struct gs_ctl	*gs_ctl_listen(struct ev_loop *loop, const char *url,
 		    const struct gs_ctl_cmd *cmds, gs_ctl_status_fn *status,
 		    struct gs_metrics *metrics, void *arg);
+/* Stop serving and free.  May be called from a handler: its reply is
+ * still sent (if NNG takes it at once), then the socket closes. */
 void		 gs_ctl_close(struct gs_ctl *ctl);
 const char	*gs_ctl_err_name(int code);
 

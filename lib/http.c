@@ -7,6 +7,8 @@
  * once (buflist_out) and defers lws_http_transaction_completed() until
  * it has gone, so no per-request state is kept here.
  */
+#include <arpa/inet.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -178,6 +180,7 @@ gs_http_start(struct ev_loop *loop, const struct gs_http_conf *conf)
 {
 	struct lws_context_creation_info	 info;
 	struct gs_http				*h;
+	struct in_addr				 a4;
 	size_t					 i = 0;
 
 	if ((h = calloc(1, sizeof(*h))) == NULL) {
@@ -209,6 +212,13 @@ gs_http_start(struct ev_loop *loop, const struct gs_http_conf *conf)
 
 	memset(&info, 0, sizeof(info));
 	info.options = LWS_SERVER_OPTION_LIBEV;
+	/*
+	 * lws 4.1.6 with IPv6 enabled parses an IPv4 address in iface into
+	 * the wrong bytes of its sockaddr_in6 and binds [::], every
+	 * address.  An IPv4 literal therefore gets an IPv4-only socket.
+	 */
+	if (conf->iface != NULL && inet_pton(AF_INET, conf->iface, &a4) == 1)
+		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	info.foreign_loops = h->loops;
 	info.iface = conf->iface;
 	info.port = conf->port;

@@ -22,7 +22,9 @@ struct gs_gauge		{ double v; };
 struct gs_hist {
 	size_t		 nb;
 	double		 bound[GS_HIST_MAXB];	/* upper bounds, ascending */
-	uint64_t	 count[GS_HIST_MAXB + 1];	/* last one is +Inf */
+	/* count[i]: observations in (bound[i-1], bound[i]], not
+	 * cumulative (the output sums them); the last one is +Inf. */
+	uint64_t	 count[GS_HIST_MAXB + 1];
 	uint64_t	 n;
 	double		 sum;
 };
@@ -33,7 +35,10 @@ struct gs_metrics	*gs_metrics_new(void);
 void			 gs_metrics_free(struct gs_metrics *m);
 
 /* name and help are borrowed (string literals).  Fatal on bad names or
- * allocation failure: metrics are declared at start-up. */
+ * allocation failure: metrics are declared at start-up.  Also fatal:
+ * a full name declared twice, a family declared with two types, an
+ * "le" label on a histogram.  A family's # HELP comes from its first
+ * member; an empty help writes no # HELP line. */
 struct gs_counter	*gs_metrics_counter(struct gs_metrics *m,
 			    const char *name, const char *help);
 struct gs_gauge		*gs_metrics_gauge(struct gs_metrics *m,
@@ -55,7 +60,8 @@ void	gs_hist_observe(struct gs_hist *h, double v);
 
 /* Write the exposition text; returns 0, or -1 if f reported an error. */
 int	gs_metrics_write(const struct gs_metrics *m, FILE *f);
-/* The same into a malloc'd NUL-terminated string (caller frees). */
+/* The same into a malloc'd NUL-terminated string (caller frees);
+ * *len (len may be NULL) gets its length.  NULL on failure (logged). */
 char	*gs_metrics_text(const struct gs_metrics *m, size_t *len);
 
 #endif

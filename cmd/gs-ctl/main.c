@@ -12,6 +12,7 @@
  * (SIGALRM) bounds the dial too.
  */
 #include <errno.h>
+#include <math.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -136,6 +137,7 @@ ctl_fmt(struct gs_rd *rd, char *dst, size_t cap)
 	const char	*s;
 	size_t		 n;
 	FILE		*f;
+	double		 v;
 
 	dst[0] = '\0';
 	switch (gs_rd_type(rd)) {
@@ -155,7 +157,10 @@ ctl_fmt(struct gs_rd *rd, char *dst, size_t cap)
 		    (long long)gs_rd_int(rd, INT64_MIN, INT64_MAX));
 		break;
 	case GS_MP_FLOAT:
-		snprintf(dst, cap, "%.6g", gs_rd_f64(rd));
+		/* Durations and rates: milliseconds are enough to read. */
+		v = gs_rd_f64(rd);
+		snprintf(dst, cap, fabs(v) >= 0.01 && fabs(v) < 1e9 ?
+		    "%.3f" : "%g", v);
 		break;
 	case GS_MP_STR:
 		if ((s = gs_rd_strp(rd, &n, SIZE_MAX)) != NULL)
@@ -442,6 +447,10 @@ ctl_call(const char *url, const void *req, size_t len, int timeout_ms,
 		if (rv == NNG_ECONNREFUSED || rv == NNG_ENOENT)
 			fprintf(stderr, "gs-ctl: %s: %s (is the daemon "
 			    "running?)\n", url, nng_strerror(rv));
+		else if (rv == NNG_EINVAL || rv == NNG_EADDRINVAL ||
+		    rv == NNG_ENOTSUP)
+			fprintf(stderr, "gs-ctl: %s: %s (want ipc:///path or "
+			    "tcp://host:port)\n", url, nng_strerror(rv));
 		else
 			fprintf(stderr, "gs-ctl: %s: %s\n", url,
 			    nng_strerror(rv));
@@ -497,7 +506,7 @@ ctl_show(const char *url, const struct ctl_cmd *cmd, const uint8_t *rep,
 		msg = NULL;
 		msglen = 0;
 		if (gs_rd_type(&body) == GS_MP_STR)
-			msg = gs_rd_strp(&body, &msglen, 1024);
+			msg = gs_rd_strp(&body, &msglen, SIZE_MAX);
 		fprintf(stderr, "gs-ctl: %s: %s: %.*s\n", url,
 		    gs_ctl_err_name((int)status), msg != NULL ? (int)msglen : 0,
 		    msg != NULL ? msg : "");
@@ -518,14 +527,9 @@ ctl_show(const char *url, const struct ctl_cmd *cmd, const uint8_t *rep,
 	}
 	if (label)
 		printf("%s:\n", url);
-	switch (cmd->out) {
-	case CTL_OUT_TEXT:
-	case CTL_OUT_LIST:
-	case CTL_OUT_HUMAN:
-	default:
-		ctl_print_human(&body, label ? 2 : 0);
-		break;
-	}
+	/* TEXT (a str) and LIST (an array of scalars) come out right from
+	 * the general printer too. */
+	ctl_print_human(&body, label ? 2 : 0);
 	return body.err;
 }
 
@@ -610,6 +614,17 @@ main(int argc, char *argv[])
 			return GS_EXIT_USAGE;
 		}
 		nurls = 1;
+	}
+	for (i = 0; i < nurls; i++) {
+		nng_url	*u;
+
+		if (nng_url_parse(&u, urls[i]) != 0) {
+			fprintf(stderr, "gs-ctl: %s: bad address (want "
+			    "ipc:///path or tcp://host:port)\n", urls[i]);
+			usage();
+			return GS_EXIT_USAGE;
+		}
+		nng_url_free(u);
 	}
 	cmd = ctl_cmd_find(argv[0]);
 	if (argc - 1 < cmd->minargs || argc - 1 > cmd->maxargs) {

@@ -46,6 +46,9 @@
 #define GW_CLOSE_GRACE_S	5	/* a closing client that cannot be
 					 * written to is cut after this */
 #define GW_CTL_LIST_MAX		1000	/* entries in "clients"/"rooms" */
+#define GW_SIM_SILENT_US	(5 * 1000000ULL)	/* a sim with players
+					 * that sends nothing this long is
+					 * taken for dead */
 
 enum gw_state {
 	GW_HELLO,	/* waiting for hello */
@@ -68,7 +71,9 @@ struct gw_sim {
 	unsigned	 index;		/* position in the -s list */
 	struct gs_outbox ob;
 	uint64_t	 instance;	/* last seen in its header; 0: none */
+	uint64_t	 last_rx_us;	/* last record for one of its clients */
 	unsigned	 nclients;	/* JOINING or PLAYING on it */
+	unsigned	 nplaying;	/* PLAYING on it */
 	unsigned	 nrooms;
 };
 
@@ -106,6 +111,7 @@ struct gw_client {
 	size_t		 qbytes;
 	bool		 want_write;	/* writeable callback requested */
 	int		 close_status;	/* WebSocket close code when closing */
+	bool		 close_started;	/* lws is running the close handshake */
 	uint64_t	 drops;		/* state frames dropped for it */
 
 	struct gw_client *hnext;	/* conn hash chain */
@@ -136,7 +142,7 @@ struct gw_metrics {
 	struct gs_counter	*rl_drops, *rl_retries, *rl_full;
 	struct gs_counter	*in_batches, *in_records, *in_bad;
 	struct gs_counter	*in_unknown_conn, *in_stale;
-	struct gs_counter	*sim_restarts;
+	struct gs_counter	*sim_restarts, *sim_silent;
 	struct gs_hist		*join_seconds;
 };
 
@@ -194,7 +200,8 @@ struct gw {
 	ev_timer		 drain_timer;
 	ev_idle			 finish;
 	bool			 ready;
-	bool			 draining;
+	bool			 draining;	/* SIGTERM seen */
+	bool			 finishing;	/* tearing down: no restart */
 
 	struct gs_ratelimit	 rl_peer;	/* client-caused lines */
 	struct gs_ratelimit	 rl_sim;	/* sim-caused lines */
@@ -235,6 +242,8 @@ int	gw_relay_input(struct gw *gw, struct gw_sim *s, uint64_t conn,
 	    const struct gs_input *in);
 int	gw_relay_leave(struct gw *gw, struct gw_sim *s, uint64_t conn);
 void	gw_heartbeat(struct gw *gw);
+/* Close the clients of sims that went silent (see route.c). */
+void	gw_sims_check(struct gw *gw);
 void	gw_inbox_cb(void *arg, const uint8_t *buf, size_t len);
 void	gw_relay_sync_metrics(struct gw *gw);
 

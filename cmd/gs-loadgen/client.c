@@ -63,10 +63,12 @@ lg_client_gone(struct lg_client *c, const char *why)
 	struct lg	*lg = c->lg;
 
 	c->wsi = NULL;
-	if (c->state != LG_WELCOMED)
+	if (c->state == LG_GONE)
+		return;		/* CLIENT_CLOSED, then WSI_DESTROY */
+	gs_log_debug("client=%s msg=gone why=\"%s\"", c->name, why);
+	/* Closing after the run is the plan; anything else is a failure. */
+	if (c->state != LG_WELCOMED || lg->phase == LG_RUN)
 		lg_client_fail(c, why);
-	else if (lg->phase == LG_RUN)
-		lg_client_fail(c, why);	/* dropped while playing */
 	c->state = LG_GONE;
 	if (c->t_gone == 0)
 		c->t_gone = gs_now_us();
@@ -101,7 +103,7 @@ lg_client_start(struct lg_client *c, uint64_t now)
 	lg->nlive++;
 	/* May call CLIENT_CONNECTION_ERROR before it returns. */
 	wsi = lws_client_connect_via_info(&ci);
-	if (wsi == NULL) {
+	if (wsi == NULL && c->state != LG_GONE) {	/* not counted yet */
 		lg->connfail++;
 		lg_client_gone(c, "connect failed");
 	}
@@ -124,8 +126,10 @@ lg_client_tick(struct lg_client *c, uint64_t now, uint64_t slack)
 	switch (c->state) {
 	case LG_CONNECTING:
 	case LG_OPEN:
-		if (now - c->t_start < (uint64_t)lg->conf.welcome_ms * 1000)
+		if (c->timed_out ||
+		    now - c->t_start < (uint64_t)lg->conf.welcome_ms * 1000)
 			return false;
+		c->timed_out = true;
 		lg->timeouts++;
 		lg_client_fail(c, "no welcome in time");
 		/* Closed asynchronously: CLIENT_CONNECTION_ERROR or
@@ -307,6 +311,41 @@ lg_client_welcome(struct lg_client *c, const struct gs_welcome *w)
 	    c->name, (unsigned long long)w->player, w->room, hz);
 }
 
+/*
+ * The own player's position from a snapshot.  (x0, y0) is the first
+ * seen; (x1, y1) follows the player while its displacement from there
+ * stays in the cone of the stick (or is still zero), and stays at the
+ * last such point once the player leaves the cone after having been
+ * in it: a wall stops or deflects a player that runs long enough, and
+ * that is the game, not a server that ignores input.  A player that
+ * never enters the cone keeps being followed, so the check fails.
+ */
+static void
+lg_client_pos(struct lg_client *c, int32_t x, int32_t y)
+{
+	bool	in;
+
+	if (!c->have_pos) {
+		c->x0 = c->x1 = x;
+		c->y0 = c->y1 = y;
+		c->have_pos = true;
+		return;
+	}
+	if (c->in_cone_left)
+		return;
+	in = lg_dir_ok(x - c->x0, y - c->y0, c->mx, c->my);
+	if (in || (x == c->x0 && y == c->y0)) {
+		c->x1 = x;
+		c->y1 = y;
+		c->in_cone |= in;
+	} else if (c->in_cone)
+		c->in_cone_left = true;
+	else {
+		c->x1 = x;
+		c->y1 = y;
+	}
+}
+
 static int
 lg_client_snapshot(struct lg_client *c, struct gs_rd *rd, uint32_t nf)
 {
@@ -320,16 +359,11 @@ lg_client_snapshot(struct lg_client *c, struct gs_rd *rd, uint32_t nf)
 	for (i = 0; i < h.nent && rd->err == GS_OK; i++) {
 		if (gs_entity_get(rd, &e) != GS_OK)
 			break;
-		if (c->state != LG_WELCOMED || e.id != c->welcome.player)
+		if (c->state != LG_WELCOMED || e.id != c->welcome.player ||
+		    c->lg->phase != LG_RUN)
 			continue;
 		seen = true;
-		if (!c->have_pos) {
-			c->x0 = e.x;
-			c->y0 = e.y;
-			c->have_pos = true;
-		}
-		c->x1 = e.x;
-		c->y1 = e.y;
+		lg_client_pos(c, e.x, e.y);
 	}
 	if (gs_snapshot_end(rd, nf) != GS_OK)
 		return rd->err;
@@ -477,7 +511,12 @@ lg_ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		lg_client_gone(c, why);
 		break;
 	case LWS_CALLBACK_CLIENT_CLOSED:
-		lg_client_gone(c, "closed by the server");
+		if (c->perr != 0) {
+			snprintf(why, sizeof(why), "closed after error %s",
+			    gs_perr_name((int)c->perr));
+			lg_client_gone(c, why);
+		} else
+			lg_client_gone(c, "connection closed");
 		break;
 	case LWS_CALLBACK_WSI_DESTROY:
 		lg_client_gone(c, "connection destroyed");

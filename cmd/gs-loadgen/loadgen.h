@@ -52,6 +52,7 @@ struct lg_client {
 	int		 idx;
 	struct lws	*wsi;		/* NULL when no connection exists */
 	bool		 live;		/* counted in lg->nlive */
+	bool		 timed_out;	/* not welcomed in time: being killed */
 	enum lg_state	 state;
 	unsigned	 want;
 	char		 name[GS_NAME_MAX + 1];
@@ -81,11 +82,13 @@ struct lg_client {
 
 	/* The own player entity: first and latest position seen. */
 	bool		 have_pos;
+	bool		 in_cone;	/* displacement was along the stick */
+	bool		 in_cone_left;	/* and then left it: x1, y1 frozen */
 	int32_t		 x0, y0, x1, y1;
 	uint64_t	 possnaps;	/* snapshots that held the entity */
 
 	uint32_t	 perr;		/* last error code from the server */
-	char		 fail[96];	/* why it failed; "" if it did not */
+	char		 fail[GS_TEXT_MAX + 64];	/* why it failed; "" if it did not */
 
 	uint8_t		*rx;		/* reassembly of fragments, owned */
 	size_t		 rxlen;
@@ -152,6 +155,8 @@ void	lg_gone(struct lg *lg);
 void	lg_tick_rate(struct lg *lg, uint32_t hz);
 
 /* report.c */
+/* (dx, dy) is not zero and within 30 degrees of the stick (sx, sy). */
+bool	lg_dir_ok(double dx, double dy, double sx, double sy);
 /* The client moved along its stick within 30 degrees and not zero. */
 bool	lg_client_moved(const struct lg_client *c);
 void	lg_report_text(struct lg *lg, FILE *f);

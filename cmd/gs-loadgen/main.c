@@ -262,6 +262,7 @@ main(int argc, char *argv[])
 	const char			*url;
 	int				 ch, i, rc;
 
+	gs_log_init("gs-loadgen", GS_LOG_WARN);
 	cf->nclients = 10;
 	cf->rate = 100;
 	cf->per_room = 8;

@@ -24,18 +24,22 @@ struct lg_sum {
 };
 
 bool
-lg_client_moved(const struct lg_client *c)
+lg_dir_ok(double dx, double dy, double sx, double sy)
 {
-	double	dx = (double)c->x1 - c->x0, dy = (double)c->y1 - c->y0;
-	double	d, s;
+	double	d = hypot(dx, dy), s = hypot(sx, sy);
 
-	if (!c->have_pos || c->possnaps < 2)
-		return false;
-	d = hypot(dx, dy);
-	s = hypot(c->mx, c->my);
 	if (d == 0 || s == 0)
 		return false;
-	return (dx * c->mx + dy * c->my) / (d * s) >= LG_MOVE_COS;
+	return (dx * sx + dy * sy) / (d * s) >= LG_MOVE_COS;
+}
+
+bool
+lg_client_moved(const struct lg_client *c)
+{
+	if (!c->have_pos || c->possnaps < 2)
+		return false;
+	return lg_dir_ok((double)c->x1 - c->x0, (double)c->y1 - c->y0,
+	    c->mx, c->my);
 }
 
 static int
@@ -127,15 +131,19 @@ lg_client_why(const struct lg *lg, const struct lg_client *c)
 static void
 lg_client_line(const struct lg *lg, const struct lg_client *c, FILE *f)
 {
+	const char	*why = lg_client_why(lg, c);
+
+	if (!c->welcomed) {
+		fprintf(f, "  %-8s room=%s: %s\n", c->name, c->room, why);
+		return;
+	}
 	fprintf(f, "  %-8s room=%s player=%llu snapshots=%llu "
 	    "stick=(%d,%d) moved=(%ld,%ld) %s%s%s\n", c->name, c->room,
 	    (unsigned long long)c->welcome.player,
 	    (unsigned long long)c->snapshots, c->mx, c->my,
 	    (long)c->x1 - c->x0, (long)c->y1 - c->y0,
 	    lg_client_moved(c) ? "as asked" : "NOT as asked",
-	    c->fail[0] != '\0' || c->snapshots == 0 ? ": " : "",
-	    c->fail[0] != '\0' || c->snapshots == 0 ?
-	    lg_client_why(lg, c) : "");
+	    c->fail[0] != '\0' ? ": " : "", c->fail);
 }
 
 void

@@ -54,8 +54,8 @@ peer_find_player(struct sim_peer *peer, uint64_t conn)
 }
 
 /* Link a new player (pl->peer and pl->conn set) into its peer. */
-static void
-peer_link_player(struct sim_peer *peer, struct sim_player *pl)
+void
+sim_peer_link_player(struct sim_peer *peer, struct sim_player *pl)
 {
 	struct sim_player	**head = &peer->conn[conn_bucket(pl->conn)];
 
@@ -80,18 +80,22 @@ sim_peer_unlink_player(struct sim_peer *peer, struct sim_player *pl)
 	}
 }
 
-/* Remove every player of the peer (their gateway is gone). */
+/* Remove every player of the peer (their gateway is gone).  Nothing
+ * is sent to the peer meanwhile: LEFT events for players who are
+ * themselves being dropped would be wasted, n * n of them. */
 static unsigned
 peer_drop_players(struct sim_peer *peer)
 {
 	unsigned	i, n = 0;
 
+	peer->gone = 1;
 	for (i = 0; i < SIM_CONN_BUCKETS; i++) {
 		while (peer->conn[i] != NULL) {
 			sim_player_remove(peer->conn[i]);
 			n++;
 		}
 	}
+	peer->gone = 0;
 	return n;
 }
 
@@ -166,6 +170,15 @@ peer_get(struct sim *sim, const struct gs_relay_hdr *hdr)
 		    (unsigned long long)peer->instance,
 		    (unsigned long long)hdr->instance, n);
 		gs_counter_add(sim->st.players_lost, n);
+		/* Records still queued (or held for retry) name the old
+		 * process's connections, whose ids the new one may reuse:
+		 * cut them before the close sends what is pending.
+		 * (An outbox call to discard would be cleaner.) */
+		gs_outbox_abort(&peer->ob);
+		gs_wr_truncate(&peer->ob.batch, peer->ob.hdrlen);
+		peer->ob.mark = peer->ob.hdrlen;
+		peer->ob.nrec = 0;
+		peer->ob.reliable = 0;
 		gs_outbox_close(&peer->ob);
 		peer->ob_open = 0;
 		peer->instance = hdr->instance;
@@ -302,6 +315,8 @@ peer_begin(struct sim_peer *peer)
 {
 	struct gs_wr	*wr;
 
+	if (peer->gone)
+		return NULL;
 	if ((wr = gs_outbox_begin(&peer->ob)) == NULL)
 		gs_counter_inc(peer->sim->st.records_dropped);
 	return wr;

@@ -251,7 +251,7 @@ sim_join(struct sim_peer *peer, uint64_t conn, const char *rname,
 	room->slot[slot] = pl;
 	room->nplayers++;
 	sim->nplayers++;
-	peer_link_player_pub(peer, pl);
+	sim_peer_link_player(peer, pl);
 	ev_timer_stop(sim->loop, &room->grace_w);
 	gs_counter_inc(sim->st.joins);
 
@@ -315,11 +315,11 @@ sim_player_input(struct sim_player *pl, const struct gs_input *in)
 		gs_counter_inc(sim->st.inputs_invalid);
 		return;
 	}
-	if (v.mx < -GS_AXIS_MAX || v.mx > GS_AXIS_MAX ||
-	    v.my < -GS_AXIS_MAX || v.my > GS_AXIS_MAX) {
+	/* The axes are int8_t, so -128 is the one value out of range. */
+	if (v.mx < -GS_AXIS_MAX || v.my < -GS_AXIS_MAX) {
 		gs_counter_inc(sim->st.inputs_invalid);
-		v.mx = (int8_t)GS_MAX(-GS_AXIS_MAX, GS_MIN(GS_AXIS_MAX, v.mx));
-		v.my = (int8_t)GS_MAX(-GS_AXIS_MAX, GS_MIN(GS_AXIS_MAX, v.my));
+		v.mx = (int8_t)GS_MAX(-GS_AXIS_MAX, v.mx);
+		v.my = (int8_t)GS_MAX(-GS_AXIS_MAX, v.my);
 	}
 	if (v.seq <= pl->last_seq) {
 		gs_counter_inc(sim->st.inputs_old);
@@ -421,7 +421,7 @@ room_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	int		 snap = 0;
 
 	now = gs_now_us();
-	acc = (int64_t)room->acc + (int64_t)(now - room->last_us) * rate;
+	acc = room->acc + (int64_t)(now - room->last_us) * rate;
 	room->last_us = now;
 	while (acc + TICK_SLACK >= TICK_UNITS && n < sim->conf.catchup) {
 		/* How late this tick starts against its schedule. */
@@ -449,9 +449,7 @@ room_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		gs_log_debug("overrun room=%s ticks_dropped=%lld", room->name,
 		    (long long)dropped);
 	}
-	/* acc may be slightly negative after an early tick: keep the
-	 * debt in the unsigned field as its two's complement. */
-	room->acc = (uint64_t)acc;
+	room->acc = acc;	/* slightly negative after an early tick */
 	if (snap) {
 		t0 = gs_now_us();
 		room_snapshot(room);

@@ -66,6 +66,7 @@ struct sim_stats {
 	struct gs_counter	*ticks;
 	struct gs_hist		*tick_seconds;
 	struct gs_hist		*drift_seconds;
+	struct gs_hist		*snapshot_seconds;
 	struct gs_counter	*overruns;
 	struct gs_counter	*ticks_dropped;
 	struct gs_counter	*inputs_in;
@@ -103,6 +104,7 @@ struct sim_peer {
 	uint64_t		 instance;	/* the gateway process */
 	struct gs_outbox	 ob;		/* to its inbox */
 	int			 ob_open;
+	int			 gone;		/* dropping: send nothing */
 	ev_timer		 idle;		/* gateway timeout */
 	struct sim_player	*conn[SIM_CONN_BUCKETS];
 	unsigned		 nplayers;
@@ -130,7 +132,7 @@ struct sim_room {
 	char			 name[GS_ROOM_MAX + 1];
 	void			*world;		/* the game's */
 	uint64_t		 tick;		/* ticks done */
-	uint64_t		 acc;		/* time owed, in µs * tick_rate */
+	int64_t			 acc;		/* time owed, in µs * tick_rate */
 	uint64_t		 last_us;	/* accumulator's clock */
 	unsigned		 snap_acc;	/* snapshot accumulator */
 	unsigned		 nplayers;
@@ -184,6 +186,7 @@ void	sim_send_reject(struct sim_peer *peer, uint64_t conn, uint32_t code,
 void	sim_send_close(struct sim_player *pl, uint32_t code, const char *text);
 int	sim_send_frame(struct sim_player *pl, bool reliable, const void *msg,
 	    size_t len);
+void	sim_peer_link_player(struct sim_peer *peer, struct sim_player *pl);
 void	sim_peer_unlink_player(struct sim_peer *peer, struct sim_player *pl);
 
 /* room.c */

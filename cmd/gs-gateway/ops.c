@@ -1,0 +1,345 @@
+/*
+ * Operations: the metrics the gateway exports and its control-socket
+ * commands (besides the built-in status, metrics and help).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway.h"
+#include "util.h"
+
+/* Index into the per-kind counters: the kind itself, 0 for others. */
+int
+gw_msg_kind_index(int kind)
+{
+	switch (kind) {
+	case GS_MSG_HELLO: case GS_MSG_WELCOME: case GS_MSG_INPUT:
+	case GS_MSG_SNAPSHOT: case GS_MSG_PING: case GS_MSG_PONG:
+	case GS_MSG_EVENT: case GS_MSG_ERROR: case GS_MSG_BYE:
+		return kind;
+	default:
+		return 0;
+	}
+}
+
+/* Metric names are borrowed for the registry's life: literals. */
+static const char *const gw_in_names[GW_KINDS] = {
+	[0] = "gs_gateway_messages_in_total{kind=\"other\"}",
+	[GS_MSG_HELLO] = "gs_gateway_messages_in_total{kind=\"hello\"}",
+	[GS_MSG_INPUT] = "gs_gateway_messages_in_total{kind=\"input\"}",
+	[GS_MSG_PING] = "gs_gateway_messages_in_total{kind=\"ping\"}",
+	[GS_MSG_BYE] = "gs_gateway_messages_in_total{kind=\"bye\"}",
+};
+static const char *const gw_out_names[GW_KINDS] = {
+	[0] = "gs_gateway_messages_out_total{kind=\"other\"}",
+	[GS_MSG_WELCOME] = "gs_gateway_messages_out_total{kind=\"welcome\"}",
+	[GS_MSG_SNAPSHOT] =
+	    "gs_gateway_messages_out_total{kind=\"snapshot\"}",
+	[GS_MSG_PONG] = "gs_gateway_messages_out_total{kind=\"pong\"}",
+	[GS_MSG_EVENT] = "gs_gateway_messages_out_total{kind=\"event\"}",
+	[GS_MSG_ERROR] = "gs_gateway_messages_out_total{kind=\"error\"}",
+};
+
+static double
+gw_gauge_unsigned(void *p)
+{
+	return (double)*(const unsigned *)p;
+}
+
+void
+gw_metrics_init(struct gw *gw)
+{
+	struct gs_metrics	*m = gw->metrics;
+	struct gw_metrics	*g = &gw->m;
+	static const double	 join_b[] = { .001, .0025, .005, .01, .025,
+	    .05, .1, .25, .5, 1, 2.5, 5, 10 };
+	int			 k;
+
+	g->conns = gs_metrics_counter(m, "gs_gateway_connections_total",
+	    "WebSocket connections accepted");
+	gs_metrics_gauge_fn(m, "gs_gateway_connections",
+	    "WebSocket connections open", gw_gauge_unsigned, &gw->nclients);
+	gs_metrics_gauge_fn(m, "gs_gateway_clients{state=\"hello\"}",
+	    "Clients by state", gw_gauge_unsigned, &gw->nstate[GW_HELLO]);
+	gs_metrics_gauge_fn(m, "gs_gateway_clients{state=\"joining\"}",
+	    "Clients by state", gw_gauge_unsigned, &gw->nstate[GW_JOINING]);
+	gs_metrics_gauge_fn(m, "gs_gateway_clients{state=\"playing\"}",
+	    "Clients by state", gw_gauge_unsigned, &gw->nstate[GW_PLAYING]);
+	gs_metrics_gauge_fn(m, "gs_gateway_clients{state=\"closing\"}",
+	    "Clients by state", gw_gauge_unsigned, &gw->nstate[GW_CLOSING]);
+	gs_metrics_gauge_fn(m, "gs_gateway_rooms",
+	    "Rooms with clients on this gateway", gw_gauge_unsigned,
+	    &gw->nrooms);
+	for (k = 0; k < GW_KINDS; k++) {
+		if (gw_in_names[k] != NULL)
+			g->msgs_in[k] = gs_metrics_counter(m, gw_in_names[k],
+			    "Protocol messages received from clients, by kind");
+		if (gw_out_names[k] != NULL)
+			g->msgs_out[k] = gs_metrics_counter(m,
+			    gw_out_names[k],
+			    "Protocol messages sent to clients, by kind");
+	}
+	/* Kinds that cannot occur in a direction count as "other". */
+	for (k = 0; k < GW_KINDS; k++) {
+		if (g->msgs_in[k] == NULL)
+			g->msgs_in[k] = g->msgs_in[0];
+		if (g->msgs_out[k] == NULL)
+			g->msgs_out[k] = g->msgs_out[0];
+	}
+	g->ws_in = gs_metrics_counter(m, "gs_gateway_ws_messages_in_total",
+	    "WebSocket messages received");
+	g->ws_out = gs_metrics_counter(m, "gs_gateway_ws_messages_out_total",
+	    "WebSocket messages sent (each a batch of protocol messages)");
+	g->bytes_in = gs_metrics_counter(m, "gs_gateway_bytes_in_total",
+	    "WebSocket payload bytes received");
+	g->bytes_out = gs_metrics_counter(m, "gs_gateway_bytes_out_total",
+	    "WebSocket payload bytes sent");
+	g->badframe = gs_metrics_counter(m,
+	    "gs_gateway_bad_messages_total{reason=\"badframe\"}",
+	    "Bad client messages answered with an error, by reason");
+	g->toobig = gs_metrics_counter(m,
+	    "gs_gateway_bad_messages_total{reason=\"toobig\"}",
+	    "Bad client messages answered with an error, by reason");
+	g->protoerr = gs_metrics_counter(m,
+	    "gs_gateway_bad_messages_total{reason=\"protocol\"}",
+	    "Bad client messages answered with an error, by reason");
+	g->toomany = gs_metrics_counter(m, "gs_gateway_toomany_closes_total",
+	    "Clients closed for too many bad messages");
+	g->state_drops = gs_metrics_counter(m,
+	    "gs_gateway_state_drops_total",
+	    "State frames (snapshots, pongs) dropped from full client queues");
+	g->slow_closes = gs_metrics_counter(m, "gs_gateway_slow_closes_total",
+	    "Clients closed because a reliable frame did not fit the queue");
+	g->join_timeouts = gs_metrics_counter(m,
+	    "gs_gateway_join_timeouts_total",
+	    "Hellos the sim did not answer in time");
+	g->rejects = gs_metrics_counter(m, "gs_gateway_rejects_total",
+	    "Joins the sim rejected");
+	g->sim_closes = gs_metrics_counter(m, "gs_gateway_sim_closes_total",
+	    "Clients whose stay the sim ended");
+	g->kicks = gs_metrics_counter(m, "gs_gateway_kicks_total",
+	    "Clients kicked through the control socket");
+	g->rl_batches = gs_metrics_counter(m,
+	    "gs_gateway_relay_batches_sent_total",
+	    "Relay batches (NNG messages) sent to sims, heartbeats included");
+	g->rl_records = gs_metrics_counter(m,
+	    "gs_gateway_relay_records_sent_total",
+	    "Relay records sent to sims");
+	g->rl_bytes = gs_metrics_counter(m, "gs_gateway_relay_bytes_sent_total",
+	    "Relay bytes sent to sims");
+	g->rl_drops = gs_metrics_counter(m,
+	    "gs_gateway_relay_dropped_records_total",
+	    "State records (inputs) dropped because NNG could not take them");
+	g->rl_retries = gs_metrics_counter(m, "gs_gateway_relay_retries_total",
+	    "Relay sends that found NNG full and were retried");
+	g->rl_full = gs_metrics_counter(m, "gs_gateway_relay_full_total",
+	    "Relay records refused because a sim's batch was at its cap");
+	g->in_batches = gs_metrics_counter(m,
+	    "gs_gateway_relay_batches_received_total",
+	    "Relay batches received from sims");
+	g->in_records = gs_metrics_counter(m,
+	    "gs_gateway_relay_records_received_total",
+	    "Relay records received from sims");
+	g->in_bad = gs_metrics_counter(m, "gs_gateway_relay_bad_total",
+	    "Malformed relay batches or records from sims");
+	g->in_unknown_conn = gs_metrics_counter(m,
+	    "gs_gateway_relay_unknown_conn_total",
+	    "Relay records for connections already gone");
+	g->in_stale = gs_metrics_counter(m, "gs_gateway_relay_stale_total",
+	    "Relay records that do not fit the client's state");
+	g->sim_restarts = gs_metrics_counter(m, "gs_gateway_sim_restarts_total",
+	    "Sims seen with a new instance id");
+	g->sim_silent = gs_metrics_counter(m, "gs_gateway_sim_silent_total",
+	    "Sims taken for dead after 5 s without a record for their "
+	    "playing clients");
+	g->join_seconds = gs_metrics_hist(m, "gs_gateway_join_seconds",
+	    "Time from hello to welcome", join_b, GS_NELEM(join_b));
+}
+
+/* ---------------------------------------------------------- control */
+
+static unsigned
+gw_ctl_status(void *arg, struct gs_wr *body)
+{
+	struct gw	*gw = arg;
+
+	gs_wr_str(body, "clients");
+	gs_wr_uint(body, gw->nclients);
+	gs_wr_str(body, "playing");
+	gs_wr_uint(body, gw->nstate[GW_PLAYING]);
+	gs_wr_str(body, "rooms");
+	gs_wr_uint(body, gw->nrooms);
+	gs_wr_str(body, "sims");
+	gs_wr_uint(body, gw->nsims);
+	gs_wr_str(body, "dev_mode");
+	gs_wr_bool(body, gw->conf.dev);
+	gs_wr_str(body, "draining");
+	gs_wr_bool(body, gw->draining);
+	gs_wr_str(body, "http_port");
+	gs_wr_uint(body, gw->http != NULL ? (uint64_t)gs_http_port(gw->http) :
+	    0);
+	gs_wr_str(body, "inbox");
+	gs_wr_str(body, gw->conf.inbox_url);
+	return 8;
+}
+
+/* clients: [{conn, name, room, state, peer, queued, queued_bytes,
+ *            drops, age_s}, ...] newest first, at most GW_CTL_LIST_MAX */
+static int
+gw_ctl_clients(void *arg, struct gs_rd *args, struct gs_wr *body,
+    const char **msg)
+{
+	struct gw		*gw = arg;
+	struct gw_client	*c;
+	uint64_t		 now = gs_now_us();
+	unsigned		 n;
+
+	n = GS_MIN(gw->nclients, GW_CTL_LIST_MAX);
+	gs_wr_array(body, n);
+	for (c = gw->clients; c != NULL && n > 0; c = c->next, n--) {
+		gs_wr_map(body, 9);
+		gs_wr_str(body, "conn");
+		gs_wr_uint(body, c->conn);
+		gs_wr_str(body, "name");
+		gs_wr_str(body, c->name);
+		gs_wr_str(body, "room");
+		gs_wr_str(body, c->room != NULL ? c->room->name : "");
+		gs_wr_str(body, "state");
+		gs_wr_str(body, gw_state_name(c->state));
+		gs_wr_str(body, "peer");
+		gs_wr_str(body, c->peer);
+		gs_wr_str(body, "queued");
+		gs_wr_uint(body, c->qn);
+		gs_wr_str(body, "queued_bytes");
+		gs_wr_uint(body, c->qbytes);
+		gs_wr_str(body, "drops");
+		gs_wr_uint(body, c->drops);
+		gs_wr_str(body, "age_s");
+		gs_wr_f64(body, (double)(now - c->since_us) / 1e6);
+	}
+	return GS_CTL_OK;
+}
+
+/* rooms: [{room, clients, sim}, ...] at most GW_CTL_LIST_MAX */
+static int
+gw_ctl_rooms(void *arg, struct gs_rd *args, struct gs_wr *body,
+    const char **msg)
+{
+	struct gw	*gw = arg;
+	struct gw_room	*r;
+	size_t		 i;
+	unsigned	 n;
+
+	n = GS_MIN(gw->nrooms, GW_CTL_LIST_MAX);
+	gs_wr_array(body, n);
+	for (i = 0; i < gw->rtabsz && n > 0; i++) {
+		for (r = gw->rtab[i]; r != NULL && n > 0; r = r->next, n--) {
+			gs_wr_map(body, 3);
+			gs_wr_str(body, "room");
+			gs_wr_str(body, r->name);
+			gs_wr_str(body, "clients");
+			gs_wr_uint(body, r->nclients);
+			gs_wr_str(body, "sim");
+			gs_wr_str(body, r->sim->url);
+		}
+	}
+	return GS_CTL_OK;
+}
+
+/* sims: [{url, index, clients, rooms, instance, batches, records}] */
+static int
+gw_ctl_sims(void *arg, struct gs_rd *args, struct gs_wr *body,
+    const char **msg)
+{
+	struct gw	*gw = arg;
+	unsigned	 i;
+
+	gs_wr_array(body, gw->nsims);
+	for (i = 0; i < gw->nsims; i++) {
+		struct gw_sim	*s = &gw->sims[i];
+
+		gs_wr_map(body, 8);
+		gs_wr_str(body, "url");
+		gs_wr_str(body, s->url);
+		gs_wr_str(body, "index");
+		gs_wr_uint(body, s->index);
+		gs_wr_str(body, "clients");
+		gs_wr_uint(body, s->nclients);
+		gs_wr_str(body, "rooms");
+		gs_wr_uint(body, s->nrooms);
+		gs_wr_str(body, "instance");
+		gs_wr_uint(body, s->instance);
+		gs_wr_str(body, "batches");
+		gs_wr_uint(body, s->ob.sent_msgs);
+		gs_wr_str(body, "records");
+		gs_wr_uint(body, s->ob.sent_recs);
+		gs_wr_str(body, "dropped");
+		gs_wr_uint(body, s->ob.dropped_recs);
+	}
+	return GS_CTL_OK;
+}
+
+/* kick CONN [TEXT]: CONN as a uint or a decimal string. */
+static int
+gw_ctl_kick(void *arg, struct gs_rd *args, struct gs_wr *body,
+    const char **msg)
+{
+	struct gw		*gw = arg;
+	struct gw_client	*c;
+	char			 s[32], text[GS_TEXT_MAX + 1];
+	long long		 v;
+	uint64_t		 conn;
+
+	switch (gs_rd_type(args)) {
+	case GS_MP_UINT:
+		conn = gs_rd_uint(args, UINT64_MAX);
+		break;
+	case GS_MP_STR:
+		gs_rd_str(args, s, sizeof(s));
+		if (args->err != GS_OK ||
+		    gs_parse_ll(s, 1, INT64_MAX, &v) != GS_OK) {
+			*msg = "usage: kick CONN [TEXT]";
+			return GS_CTL_EARGS;
+		}
+		conn = (uint64_t)v;
+		break;
+	default:
+		*msg = "usage: kick CONN [TEXT]";
+		return GS_CTL_EARGS;
+	}
+	(void)gs_strlcpy(text, "removed by an operator", sizeof(text));
+	if (gs_rd_type(args) == GS_MP_STR)
+		gs_rd_str(args, text, sizeof(text));
+	if (args->err != GS_OK) {
+		*msg = "usage: kick CONN [TEXT] (TEXT up to 200 bytes)";
+		return GS_CTL_EARGS;
+	}
+	if ((c = gw_client_find(gw, conn)) == NULL ||
+	    c->state == GW_CLOSING) {
+		*msg = "no such connection";
+		return GS_CTL_ENOTFOUND;
+	}
+	gs_counter_inc(gw->m.kicks);
+	gs_log_info("client conn=%llu peer=%s name=%s: kicked",
+	    (unsigned long long)c->conn, c->peer, c->name);
+	gw_client_close(c, GS_PERR_KICKED, text);
+	gs_wr_map(body, 1);
+	gs_wr_str(body, "kicked");
+	gs_wr_uint(body, conn);
+	return GS_CTL_OK;
+}
+
+static const struct gs_ctl_cmd gw_ctl_cmds[] = {
+	{ "clients",	gw_ctl_clients },
+	{ "rooms",	gw_ctl_rooms },
+	{ "sims",	gw_ctl_sims },
+	{ "kick",	gw_ctl_kick },
+	{ NULL,		NULL },
+};
+
+struct gs_ctl *
+gw_ctl_listen(struct gw *gw, const char *url)
+{
+	return gs_ctl_listen(gw->loop, url, gw_ctl_cmds, gw_ctl_status,
+	    gw->metrics, gw);
+}

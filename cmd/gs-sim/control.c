@@ -1,0 +1,321 @@
+/*
+ * The control socket's commands (lib/ctl.h), the extra "status"
+ * fields, and the metrics registry.
+ *
+ *   rooms          [ {room, players, tick, entities, age_s, empty_s,
+ *                     overruns}, ... ]
+ *   room NAME      {room, tick, tick_rate, snapshot_rate, age_s,
+ *                   overruns, entities, players: [ {id, name, x, y,
+ *                   score, last_input, queued_inputs, gateway, conn,
+ *                   age_s} ]}
+ *   snapshot NAME  {room, tick, entities: [ {id, type, x, y, value} ]}
+ *                  what a client's next full snapshot would hold
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "sim.h"
+#include "util.h"
+
+static void
+kv_str(struct gs_wr *wr, const char *k, const char *v)
+{
+	gs_wr_str(wr, k);
+	gs_wr_str(wr, v);
+}
+
+static void
+kv_uint(struct gs_wr *wr, const char *k, uint64_t v)
+{
+	gs_wr_str(wr, k);
+	gs_wr_uint(wr, v);
+}
+
+static void
+kv_int(struct gs_wr *wr, const char *k, int64_t v)
+{
+	gs_wr_str(wr, k);
+	gs_wr_int(wr, v);
+}
+
+static void
+kv_f64(struct gs_wr *wr, const char *k, double v)
+{
+	gs_wr_str(wr, k);
+	gs_wr_f64(wr, v);
+}
+
+static double
+age_s(uint64_t since_us)
+{
+	return (double)(gs_now_us() - since_us) / 1e6;
+}
+
+/* The room named by the one argument; on failure *msg says why. */
+static int
+ctl_room_arg(struct sim *sim, struct gs_rd *args, const char *cmd,
+    struct sim_room **roomp, const char **msg)
+{
+	static char	 buf[GS_ROOM_MAX + 64];
+	char		 name[GS_ROOM_MAX + 1];
+
+	(void)gs_rd_str(args, name, sizeof(name));
+	if (gs_rd_end(args) != GS_OK) {
+		(void)snprintf(buf, sizeof(buf), "usage: %s ROOM", cmd);
+		*msg = buf;
+		return GS_CTL_EARGS;
+	}
+	if ((*roomp = sim_room_find(sim, name)) == NULL) {
+		(void)snprintf(buf, sizeof(buf), "no room named '%s'", name);
+		*msg = buf;
+		return GS_CTL_ENOTFOUND;
+	}
+	return GS_CTL_OK;
+}
+
+static int
+ctl_rooms(void *arg, struct gs_rd *args, struct gs_wr *body,
+    const char **msg)
+{
+	struct sim	*sim = arg;
+	struct sim_room	*room;
+
+	if (gs_rd_end(args) != GS_OK) {
+		*msg = "usage: rooms";
+		return GS_CTL_EARGS;
+	}
+	gs_wr_array(body, sim->nrooms);
+	for (room = sim->rooms; room != NULL; room = room->next) {
+		gs_wr_map(body, 7);
+		kv_str(body, "room", room->name);
+		kv_uint(body, "players", room->nplayers);
+		kv_uint(body, "tick", room->tick);
+		kv_uint(body, "entities", room->nent);
+		kv_f64(body, "age_s", age_s(room->created_us));
+		/* Seconds left before an empty room ends; 0 if occupied. */
+		kv_f64(body, "ends_in_s", ev_is_active(&room->grace_w) ?
+		    ev_timer_remaining(sim->loop, &room->grace_w) : 0);
+		kv_uint(body, "overruns", room->overruns);
+	}
+	return GS_CTL_OK;
+}
+
+static const struct gs_entity *
+find_entity(const struct gs_entity *e, size_t n, uint64_t id)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (e[i].id == id)
+			return &e[i];
+	return NULL;
+}
+
+static int
+ctl_room(void *arg, struct gs_rd *args, struct gs_wr *body,
+    const char **msg)
+{
+	struct sim		*sim = arg;
+	struct sim_room		*room;
+	struct sim_player	*pl;
+	const struct gs_entity	*e;
+	size_t			 n;
+	unsigned		 i;
+	int			 rc;
+
+	if ((rc = ctl_room_arg(sim, args, "room", &room, msg)) != GS_CTL_OK)
+		return rc;
+	n = sim_room_entities(room);
+	gs_wr_map(body, 9);
+	kv_str(body, "room", room->name);
+	kv_uint(body, "tick", room->tick);
+	kv_uint(body, "tick_rate", sim->conf.tick_rate);
+	kv_uint(body, "snapshot_rate", sim->conf.snapshot_rate);
+	kv_f64(body, "age_s", age_s(room->created_us));
+	kv_uint(body, "overruns", room->overruns);
+	kv_uint(body, "entities", n);
+	kv_str(body, "game", sim->game->name);
+	gs_wr_str(body, "players");
+	gs_wr_array(body, room->nplayers);
+	for (i = 0; i < sim->conf.room_players; i++) {
+		if ((pl = room->slot[i]) == NULL)
+			continue;
+		e = find_entity(sim->entbuf, n, pl->id);
+		gs_wr_map(body, 10);
+		kv_uint(body, "id", pl->id);
+		kv_str(body, "name", pl->name);
+		kv_int(body, "x", e != NULL ? e->x : 0);
+		kv_int(body, "y", e != NULL ? e->y : 0);
+		kv_int(body, "score", e != NULL ? e->value : 0);
+		kv_uint(body, "last_input", pl->last_seq);
+		kv_uint(body, "queued_inputs", pl->nq);
+		kv_str(body, "gateway", pl->peer->url);
+		kv_uint(body, "conn", pl->conn);
+		kv_f64(body, "age_s", age_s(pl->joined_us));
+	}
+	return GS_CTL_OK;
+}
+
+static int
+ctl_snapshot(void *arg, struct gs_rd *args, struct gs_wr *body,
+    const char **msg)
+{
+	struct sim	*sim = arg;
+	struct sim_room	*room;
+	size_t		 n, i;
+	int		 rc;
+
+	if ((rc = ctl_room_arg(sim, args, "snapshot", &room, msg)) !=
+	    GS_CTL_OK)
+		return rc;
+	n = sim_room_entities(room);
+	gs_wr_map(body, 3);
+	kv_str(body, "room", room->name);
+	kv_uint(body, "tick", room->tick);
+	gs_wr_str(body, "entities");
+	gs_wr_array(body, (uint32_t)n);
+	for (i = 0; i < n; i++) {
+		gs_wr_map(body, 5);
+		kv_uint(body, "id", sim->entbuf[i].id);
+		kv_uint(body, "type", sim->entbuf[i].type);
+		kv_int(body, "x", sim->entbuf[i].x);
+		kv_int(body, "y", sim->entbuf[i].y);
+		kv_int(body, "value", sim->entbuf[i].value);
+	}
+	return GS_CTL_OK;
+}
+
+const struct gs_ctl_cmd sim_ctl_cmds[] = {
+	{ "rooms", ctl_rooms },
+	{ "room", ctl_room },
+	{ "snapshot", ctl_snapshot },
+	{ NULL, NULL },
+};
+
+unsigned
+sim_ctl_status(void *arg, struct gs_wr *body)
+{
+	struct sim	*sim = arg;
+	char		 inst[17];
+
+	(void)snprintf(inst, sizeof(inst), "%016llx",
+	    (unsigned long long)sim->instance);
+	kv_uint(body, "rooms", sim->nrooms);
+	kv_uint(body, "players", sim->nplayers);
+	kv_uint(body, "gateways", sim->npeers);
+	kv_uint(body, "tick_rate", sim->conf.tick_rate);
+	kv_uint(body, "snapshot_rate", sim->conf.snapshot_rate);
+	kv_str(body, "game", sim->game->name);
+	kv_str(body, "instance", inst);
+	kv_str(body, "inbox", sim->conf.inbox_url);
+	kv_uint(body, "stopping", (uint64_t)sim->stopping);
+	return 9;
+}
+
+/* ---------------------------------------------------------- metrics */
+
+static double
+gauge_rooms(void *arg)
+{
+	return ((struct sim *)arg)->nrooms;
+}
+
+static double
+gauge_players(void *arg)
+{
+	return ((struct sim *)arg)->nplayers;
+}
+
+static double
+gauge_gateways(void *arg)
+{
+	return ((struct sim *)arg)->npeers;
+}
+
+void
+sim_metrics_init(struct sim *sim)
+{
+	static const double	tick_b[] = { 0.00005, 0.0001, 0.00025, 0.0005,
+	    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1 };
+	static const double	drift_b[] = { 0.0005, 0.001, 0.002, 0.005,
+	    0.01, 0.02, 0.05, 0.1, 0.25 };
+	struct gs_metrics	*m;
+	struct sim_stats	*st = &sim->st;
+
+	if ((m = sim->metrics = gs_metrics_new()) == NULL)
+		gs_fatalx(GS_EXIT_SYSTEM, "metrics: out of memory");
+	gs_metrics_gauge_fn(m, "gs_sim_rooms", "Rooms alive.",
+	    gauge_rooms, sim);
+	gs_metrics_gauge_fn(m, "gs_sim_players", "Players in rooms.",
+	    gauge_players, sim);
+	gs_metrics_gauge_fn(m, "gs_sim_gateways", "Gateways heard from "
+	    "within the gateway timeout.", gauge_gateways, sim);
+	st->ticks = gs_metrics_counter(m, "gs_sim_ticks_total",
+	    "Room ticks run.");
+	st->tick_seconds = gs_metrics_hist(m, "gs_sim_tick_duration_seconds",
+	    "Time to run one room tick (inputs and game).", tick_b,
+	    GS_NELEM(tick_b));
+	st->drift_seconds = gs_metrics_hist(m, "gs_sim_tick_drift_seconds",
+	    "How late each tick started against its schedule.", drift_b,
+	    GS_NELEM(drift_b));
+	st->snapshot_seconds = gs_metrics_hist(m,
+	    "gs_sim_snapshot_duration_seconds",
+	    "Time to encode and queue one room's snapshots.", tick_b,
+	    GS_NELEM(tick_b));
+	st->overruns = gs_metrics_counter(m, "gs_sim_tick_overruns_total",
+	    "Wake-ups that owed more ticks than the catch-up limit.");
+	st->ticks_dropped = gs_metrics_counter(m,
+	    "gs_sim_ticks_dropped_total",
+	    "Ticks skipped by overruns (time dropped).");
+	st->inputs_in = gs_metrics_counter(m, "gs_sim_inputs_received_total",
+	    "INPUT records received.");
+	st->inputs_applied = gs_metrics_counter(m,
+	    "gs_sim_inputs_applied_total", "Inputs handed to the game.");
+	st->inputs_queue_full = gs_metrics_counter(m,
+	    "gs_sim_inputs_dropped_total{reason=\"queue_full\"}",
+	    "Inputs dropped.");
+	st->inputs_old = gs_metrics_counter(m,
+	    "gs_sim_inputs_dropped_total{reason=\"old\"}", "Inputs dropped.");
+	st->inputs_unknown = gs_metrics_counter(m,
+	    "gs_sim_inputs_dropped_total{reason=\"no_player\"}",
+	    "Inputs dropped.");
+	st->inputs_invalid = gs_metrics_counter(m,
+	    "gs_sim_inputs_invalid_total",
+	    "Inputs with out-of-range fields (clamped, or dropped for seq 0).");
+	st->snapshots = gs_metrics_counter(m, "gs_sim_snapshots_sent_total",
+	    "Snapshots queued to gateways.");
+	st->snapshot_bytes = gs_metrics_counter(m,
+	    "gs_sim_snapshot_bytes_total", "Bytes of snapshots queued.");
+	st->snapshots_dropped = gs_metrics_counter(m,
+	    "gs_sim_snapshots_dropped_total",
+	    "Snapshots not sent (too big, or outbox full).");
+	st->events = gs_metrics_counter(m, "gs_sim_events_sent_total",
+	    "Event frames queued to gateways.");
+	st->batches_in = gs_metrics_counter(m,
+	    "gs_sim_relay_batches_in_total", "Batches from gateways.");
+	st->records_in = gs_metrics_counter(m,
+	    "gs_sim_relay_records_in_total", "Records from gateways.");
+	st->records_out = gs_metrics_counter(m,
+	    "gs_sim_relay_records_out_total", "Records queued to gateways.");
+	st->records_dropped = gs_metrics_counter(m,
+	    "gs_sim_relay_records_dropped_total",
+	    "Records not queued: outbox over its cap.");
+	st->bad = gs_metrics_counter(m, "gs_sim_relay_bad_total",
+	    "Malformed or unexpected batches and records from gateways.");
+	st->joins = gs_metrics_counter(m, "gs_sim_joins_total",
+	    "Players who joined a room.");
+	st->rejects = gs_metrics_counter(m, "gs_sim_rejects_total",
+	    "JOINs refused.");
+	st->leaves = gs_metrics_counter(m, "gs_sim_leaves_total",
+	    "Players who left with LEAVE.");
+	st->players_lost = gs_metrics_counter(m, "gs_sim_players_lost_total",
+	    "Players dropped because their gateway restarted or went "
+	    "silent.");
+	st->gateways_lost = gs_metrics_counter(m,
+	    "gs_sim_gateways_lost_total",
+	    "Gateways dropped after the gateway timeout.");
+	st->rooms_created = gs_metrics_counter(m,
+	    "gs_sim_rooms_created_total", "Rooms created.");
+	st->rooms_ended = gs_metrics_counter(m, "gs_sim_rooms_ended_total",
+	    "Rooms ended after the empty-room grace period.");
+}
