@@ -412,6 +412,19 @@ gs_outbox_abort(struct gs_outbox *ob)
 	gs_wr_truncate(&ob->batch, ob->mark);
 }
 
+void
+gs_outbox_discard(struct gs_outbox *ob)
+{
+	if (ob->url == NULL)
+		return;
+	if (ob->dirty) {
+		post_unlink(ob->post, ob);
+		post_arm(ob->post);
+	}
+	ob->dropped_recs += ob->nrec;
+	outbox_reset(ob);
+}
+
 /* -------------------------------------------------------------- rpc */
 
 enum { RPC_SEND = 1, RPC_RECV };

@@ -123,6 +123,10 @@ void	gs_outbox_close(struct gs_outbox *ob);
 struct gs_wr	*gs_outbox_begin(struct gs_outbox *ob);
 int		 gs_outbox_commit(struct gs_outbox *ob, int reliable);
 void		 gs_outbox_abort(struct gs_outbox *ob);
+/* Forget every record not yet handed to NNG, held ones included (say
+ * the peer restarted and they name its old state); they are counted
+ * in dropped_recs.  The outbox stays open. */
+void		 gs_outbox_discard(struct gs_outbox *ob);
 
 /* -------------------------------------------------------------- rpc */
 

@@ -370,6 +370,38 @@ test_cap_abort(void)
 	ev_loop_destroy(loop);
 }
 
+/* Discarding a held batch: off the list, timer stopped, counted. */
+static void
+test_discard(void)
+{
+	struct ev_loop		*loop = ev_loop_new(EVFLAG_AUTO);
+	struct gs_post		 po;
+	struct gs_outbox	 ob;
+	char			 url[128];
+
+	url_for(url, sizeof(url), "discard.sock");
+	gs_post_init(&po, loop);
+	T_ASSERT(gs_outbox_open(&ob, &po, url, HDR, HDRLEN, 4096, 0) ==
+	    GS_OK);
+	T_EQ_INT(append(&ob, 1, 1), GS_OK);
+	T_EQ_INT(append(&ob, 2, 0), GS_OK);
+	ev_run(loop, EVRUN_NOWAIT);
+	T_CHECK(ob.held && ob.dirty && ev_is_active(&po.retry));
+	gs_outbox_discard(&ob);
+	T_CHECK(!ob.held && !ob.dirty && !ob.reliable);
+	T_CHECK(!ev_is_active(&po.retry));
+	T_CHECK(po.dirty == NULL);
+	T_EQ_INT(ob.dropped_recs, 2);
+	T_EQ_INT(ob.nrec, 0);
+	T_EQ_INT(ob.batch.len, HDRLEN);
+	T_EQ_INT(append(&ob, 3, 0), GS_OK);	/* still usable */
+	T_CHECK(ob.dirty && po.dirty == &ob);
+	gs_outbox_close(&ob);
+	T_CHECK(po.dirty == NULL);
+	gs_post_stop(&po);
+	ev_loop_destroy(loop);
+}
+
 /* A reliable batch is held while nobody listens, keeps taking records,
  * and arrives whole once the peer listens. */
 static void
@@ -668,6 +700,6 @@ test_loop_refs(void)
 }
 
 T_MAIN(T(test_batching), T(test_budget_burst), T(test_state_drop),
-    T(test_cap_abort), T(test_reliable_held), T(test_rpc_roundtrip),
+    T(test_cap_abort), T(test_discard), T(test_reliable_held), T(test_rpc_roundtrip),
     T(test_rpc_timeout), T(test_rpc_inflight_close),
     T(test_rpc_close_in_cb), T(test_loop_refs))
