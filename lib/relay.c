@@ -60,12 +60,19 @@ relay_nfields(int kind)
 }
 
 int
-gs_relay_get(struct gs_rd *rd, struct gs_relay_rec *r)
+gs_relay_get(struct gs_rd *outer, struct gs_relay_rec *r)
 {
-	uint32_t	n, want, i;
+	struct gs_rd	 sub, *rd = &sub;
+	const uint8_t	*rec;
+	uint32_t	 n, want, i;
 	const char	*p;
 	size_t		 len;
 
+	/* Frame first, decode second: a record with bad fields but sound
+	 * framing costs only itself, not the rest of the batch. */
+	if ((rec = gs_rd_raw(outer, &len)) == NULL)
+		return outer->err;
+	gs_rd_init(rd, rec, len);
 	n = gs_rd_array_n(rd, 2, GS_MSG_FIELDS_MAX);
 	r->kind = (int)gs_rd_uint(rd, 255);
 	r->conn = gs_rd_uint(rd, UINT64_MAX);
@@ -114,7 +121,7 @@ gs_relay_get(struct gs_rd *rd, struct gs_relay_rec *r)
 	}
 	for (i = 2 + want; i < n && rd->err == GS_OK; i++)
 		gs_rd_skip(rd);
-	return rd->err;
+	return gs_rd_end(rd);
 }
 
 void

@@ -73,8 +73,13 @@ struct gs_relay_rec {
 void	gs_relay_hdr_put(struct gs_wr *wr, const struct gs_relay_hdr *h);
 int	gs_relay_hdr_get(struct gs_rd *rd, struct gs_relay_hdr *h);
 
-/* Read one record; unknown kinds are skipped and returned as their
- * kind with nothing else filled in (the caller counts them). */
+/*
+ * Read one record.  Unknown kinds are skipped and returned as their kind
+ * with nothing else filled in (the caller counts them).  On error: if
+ * rd->err is set the batch cannot be framed any further (stop); if
+ * rd->err is still GS_OK only this record was bad, and the next record
+ * can be read.
+ */
 int	gs_relay_get(struct gs_rd *rd, struct gs_relay_rec *r);
 
 void	gs_relay_join_put(struct gs_wr *wr, uint64_t conn, const char *room,

@@ -383,6 +383,7 @@ gw_inbox_cb(void *arg, const uint8_t *buf, size_t len)
 	struct gs_rd		 rd;
 	struct gs_relay_hdr	 h;
 	struct gs_relay_rec	 r;
+	int			 err;
 
 	gs_counter_inc(gw->m.in_batches);
 	gs_rd_init(&rd, buf, len);
@@ -398,12 +399,14 @@ gw_inbox_cb(void *arg, const uint8_t *buf, size_t len)
 	gw_sim_seen(gw, &h);
 	while (gs_rd_more(&rd)) {
 		memset(&r, 0, sizeof(r));
-		if (gs_relay_get(&rd, &r) != GS_OK) {
+		if ((err = gs_relay_get(&rd, &r)) != GS_OK) {
 			gs_counter_inc(gw->m.in_bad);
 			if (gs_ratelimit_ok(&gw->rl_sim, 10))
 				gs_log_warnx("inbox: bad record from=%s "
-				    "err=%s", h.url, gs_err_name(rd.err));
-			return;		/* the rest cannot be framed */
+				    "err=%s", h.url, gs_err_name(err));
+			if (rd.err != GS_OK)
+				return;		/* the rest cannot be framed */
+			continue;
 		}
 		gs_counter_inc(gw->m.in_records);
 		gw_record(gw, &r);

@@ -213,25 +213,34 @@ conf_parse(struct sim_conf *c, int argc, char **argv)
 		c->seed = gs_random_u64() >> 1;
 }
 
-/* "[addr:]port" into conf; exits 100 on a bad value. */
+/* "[addr:]port" into hc: addr is an IPv4 address, an IPv6 address in
+ * brackets, an interface name, or "*" (as without it: every address).
+ * Exits 100 on a bad value. */
 static void
 http_addr(const char *s, char *addr, size_t cap, struct gs_http_conf *hc)
 {
 	const char	*colon, *port = s;
-	long long	 n;
+	size_t		 n;
+	long long	 v;
 
 	hc->iface = NULL;
 	if ((colon = strrchr(s, ':')) != NULL) {
-		if ((size_t)(colon - s) >= cap || colon == s)
+		n = (size_t)(colon - s);
+		if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+			s++;
+			n -= 2;
+		}
+		if (n == 0 || n >= cap)
 			usagex("-H", s, "[addr:]port");
-		memcpy(addr, s, (size_t)(colon - s));
-		addr[colon - s] = '\0';
-		hc->iface = addr;
+		memcpy(addr, s, n);
+		addr[n] = '\0';
+		if (strcmp(addr, "*") != 0)
+			hc->iface = addr;
 		port = colon + 1;
 	}
-	if (gs_parse_ll(port, 0, 65535, &n) != GS_OK)
+	if (gs_parse_ll(port, 0, 65535, &v) != GS_OK)
 		usagex("-H", s, "[addr:]port with port 0..65535");
-	hc->port = (int)n;
+	hc->port = (int)v;
 }
 
 static void
@@ -391,11 +400,12 @@ main(int argc, char **argv)
 	sim_signal(&sim, &sim.sigint, SIGINT);
 	sim_signal(&sim, &sim.sighup, SIGHUP);
 
-	gs_log_info("start version=%s inbox=%s ctl=%s http=%s game=%s "
-	    "tick_rate=%u snapshot_rate=%u room_players=%u seed=%llu "
+	gs_log_info("start version=%s inbox=%s ctl=%s http=%s http_port=%d "
+	    "game=%s tick_rate=%u snapshot_rate=%u room_players=%u seed=%llu "
 	    "instance=%016llx", GS_VERSION, sim.conf.inbox_url,
 	    sim.conf.ctl_url != NULL ? sim.conf.ctl_url : "-",
-	    sim.http != NULL ? sim.conf.http : "-", sim.game->name,
+	    sim.http != NULL ? (hc.iface != NULL ? hc.iface : "*") : "-",
+	    sim.http != NULL ? gs_http_port(sim.http) : -1, sim.game->name,
 	    sim.conf.tick_rate, sim.conf.snapshot_rate,
 	    sim.conf.room_players, (unsigned long long)sim.conf.seed,
 	    (unsigned long long)sim.instance);

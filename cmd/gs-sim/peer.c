@@ -172,13 +172,8 @@ peer_get(struct sim *sim, const struct gs_relay_hdr *hdr)
 		gs_counter_add(sim->st.players_lost, n);
 		/* Records still queued (or held for retry) name the old
 		 * process's connections, whose ids the new one may reuse:
-		 * cut them before the close sends what is pending.
-		 * (An outbox call to discard would be cleaner.) */
-		gs_outbox_abort(&peer->ob);
-		gs_wr_truncate(&peer->ob.batch, peer->ob.hdrlen);
-		peer->ob.mark = peer->ob.hdrlen;
-		peer->ob.nrec = 0;
-		peer->ob.reliable = 0;
+		 * drop them before the close sends what is pending. */
+		gs_outbox_discard(&peer->ob);
 		gs_outbox_close(&peer->ob);
 		peer->ob_open = 0;
 		peer->instance = hdr->instance;
@@ -301,7 +296,9 @@ sim_inbox_cb(void *arg, const uint8_t *buf, size_t len)
 			sim_bad(sim, "what=record err=%s gateway=%s "
 			    "left=%zu", gs_err_name(err), peer->url,
 			    gs_rd_left(&rd));
-			break;
+			if (rd.err != GS_OK)
+				break;	/* the rest cannot be framed */
+			continue;
 		}
 		gs_counter_inc(sim->st.records_in);
 		peer_record(peer, &rec);	/* never frees peer */

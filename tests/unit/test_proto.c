@@ -306,6 +306,29 @@ test_relay_hostile(void)
 	T_EQ_INT(gs_relay_hdr_get(&rd, &h), GS_ERANGE);
 	gs_rd_init(&rd, shortj, sizeof(shortj));
 	T_EQ_INT(gs_relay_get(&rd, &r), GS_ETRUNC);
+	T_EQ_INT(rd.err, GS_OK);	/* framing intact: go on */
+	T_EQ_INT(gs_rd_end(&rd), GS_OK);
+}
+
+/* A record with a bad field costs only itself; broken framing stops. */
+static void
+test_relay_bad_record_midbatch(void)
+{
+	/* INPUT with axis 500, then a LEAVE */
+	static const uint8_t b[] = { 0x96, 0x02, 0x01, 0x01, 0xcd, 0x01, 0xf4,
+	    0x00, 0x00, 0x92, 0x03, 0x01 };
+	static const uint8_t broken[] = { 0x96, 0x02, 0x01 };
+	struct gs_rd		rd = GS_RD_INIT(b, sizeof(b));
+	struct gs_relay_rec	r;
+
+	T_EQ_INT(gs_relay_get(&rd, &r), GS_ERANGE);
+	T_EQ_INT(rd.err, GS_OK);
+	T_EQ_INT(gs_relay_get(&rd, &r), GS_OK);
+	T_CHECK(r.kind == GS_REL_LEAVE && r.conn == 1);
+	T_EQ_INT(gs_rd_end(&rd), GS_OK);
+	gs_rd_init(&rd, broken, sizeof(broken));
+	T_EQ_INT(gs_relay_get(&rd, &r), GS_ETRUNC);
+	T_EQ_INT(rd.err, GS_ETRUNC);
 }
 
 static void
@@ -323,5 +346,5 @@ test_names(void)
 
 T_MAIN(T(test_hello_bytes), T(test_input_bytes), T(test_input_limits),
     T(test_server_messages), T(test_extra_fields), T(test_truncated_stream),
-    T(test_garbage_stream), T(test_relay), T(test_relay_hostile),
+    T(test_garbage_stream), T(test_relay), T(test_relay_hostile), T(test_relay_bad_record_midbatch),
     T(test_names))
