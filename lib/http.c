@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "err.h"
 #include "http.h"
 #include "log.h"
 #include "util.h"
@@ -275,4 +276,33 @@ gs_http_stop(struct gs_http *h)
 		return;
 	lws_context_destroy(h->ctx);
 	free(h);
+}
+
+int
+gs_http_parse_addr(const char *s, char *buf, size_t cap, const char **iface,
+    int *port)
+{
+	const char	*colon, *p = s, *ifc = NULL;
+	size_t		 n;
+	long long	 v;
+
+	if ((colon = strrchr(s, ':')) != NULL) {
+		n = (size_t)(colon - s);
+		if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+			s++;		/* [::1]:8080 */
+			n -= 2;
+		}
+		if (n == 0 || n >= cap)
+			return GS_EINVAL;
+		memcpy(buf, s, n);
+		buf[n] = '\0';
+		if (strcmp(buf, "*") != 0)
+			ifc = buf;
+		p = colon + 1;
+	}
+	if (gs_parse_ll(p, 0, 65535, &v) != GS_OK)
+		return GS_EINVAL;
+	*iface = ifc;
+	*port = (int)v;
+	return GS_OK;
 }

@@ -54,6 +54,15 @@ struct gs_http_conf {
 
 struct gs_http;
 
+/*
+ * Parse "[addr:]port" (a -H flag): addr is an IPv4 address, an IPv6
+ * address in brackets, a host or interface name, or "*" (the same as no
+ * addr: every address).  The address is copied into buf[cap] and *iface
+ * points at it, or is NULL for every address.  GS_OK or GS_EINVAL.
+ */
+int		 gs_http_parse_addr(const char *s, char *buf, size_t cap,
+		    const char **iface, int *port);
+
 /* conf is copied; its strings and metrics are borrowed for the life of
  * the server.  Returns NULL (logged) when lws cannot start or listen. */
 struct gs_http	*gs_http_start(struct ev_loop *loop,

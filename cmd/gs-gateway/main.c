@@ -85,33 +85,13 @@ usagex(const char *what, const char *v, const char *want)
 	usage();
 }
 
-/* "[addr:]port": addr may be an IPv4 address, [IPv6] or a host name;
- * without it (or with "*") every address is bound. */
+/* -H "[addr:]port" (see gs_http_parse_addr); exits 100 on a bad value. */
 static void
 gw_http_addr(struct gw_args *a, const char *what, const char *s)
 {
-	const char	*colon, *port = s;
-	size_t		 n;
-	long long	 v;
-
-	a->conf.http_iface = NULL;
-	if ((colon = strrchr(s, ':')) != NULL) {
-		n = (size_t)(colon - s);
-		if (n > 1 && s[0] == '[' && s[n - 1] == ']') {
-			s++;	/* [::1]:8080 */
-			n -= 2;
-		}
-		if (n == 0 || n >= sizeof(a->http_addr))
-			usagex(what, s, "[addr:]port");
-		memcpy(a->http_addr, s, n);
-		a->http_addr[n] = '\0';
-		if (strcmp(a->http_addr, "*") != 0)
-			a->conf.http_iface = a->http_addr;
-		port = colon + 1;
-	}
-	if (gs_parse_ll(port, 0, 65535, &v) != GS_OK)
+	if (gs_http_parse_addr(s, a->http_addr, sizeof(a->http_addr),
+	    &a->conf.http_iface, &a->conf.http_port) != GS_OK)
 		usagex(what, s, "[addr:]port with port 0..65535");
-	a->conf.http_port = (int)v;
 }
 
 static void

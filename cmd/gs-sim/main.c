@@ -213,34 +213,12 @@ conf_parse(struct sim_conf *c, int argc, char **argv)
 		c->seed = gs_random_u64() >> 1;
 }
 
-/* "[addr:]port" into hc: addr is an IPv4 address, an IPv6 address in
- * brackets, an interface name, or "*" (as without it: every address).
- * Exits 100 on a bad value. */
+/* -H: exits 100 on a bad value. */
 static void
 http_addr(const char *s, char *addr, size_t cap, struct gs_http_conf *hc)
 {
-	const char	*colon, *port = s;
-	size_t		 n;
-	long long	 v;
-
-	hc->iface = NULL;
-	if ((colon = strrchr(s, ':')) != NULL) {
-		n = (size_t)(colon - s);
-		if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
-			s++;
-			n -= 2;
-		}
-		if (n == 0 || n >= cap)
-			usagex("-H", s, "[addr:]port");
-		memcpy(addr, s, n);
-		addr[n] = '\0';
-		if (strcmp(addr, "*") != 0)
-			hc->iface = addr;
-		port = colon + 1;
-	}
-	if (gs_parse_ll(port, 0, 65535, &v) != GS_OK)
+	if (gs_http_parse_addr(s, addr, cap, &hc->iface, &hc->port) != GS_OK)
 		usagex("-H", s, "[addr:]port with port 0..65535");
-	hc->port = (int)v;
 }
 
 static void
