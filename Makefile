@@ -85,6 +85,14 @@ bench: deps-test
 	$(MAKE) all $(BENCHES)
 	tests/bench/run $(BUILD)
 
+# libFuzzer harnesses for the decoders (clang; not part of make test).
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+fuzz: $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+	@mkdir -p $(@D)
+	clang $(CPPFLAGS_GS) -g -O1 -fsanitize=fuzzer,address,undefined \
+		-o $@ $< $(LIB_SRC) $(LIBS)
+
 run: deps-run
 	$(MAKE) all
 	scripts/run $(BUILD)
@@ -111,7 +119,7 @@ uninstall:
 clean:
 	rm -rf build run
 
-.PHONY: all units test check lint-man bench run deps-run deps-test \
+.PHONY: all units test check lint-man bench fuzz run deps-run deps-test \
 	install uninstall clean
 .PRECIOUS: $(BUILD)/obj/%.o
 
