@@ -297,11 +297,39 @@ gs_post_stop(struct gs_post *po)
 	ev_timer_stop(po->loop, &po->retry);
 }
 
+/* Open the PUSH socket and start dialing ob->url.  On failure
+ * (logged) the socket is closed and ob->sock is invalid. */
+static int
+outbox_dial(struct gs_outbox *ob)
+{
+	const char	*call;
+	int		 rv;
+
+	call = "nng_push0_open";
+	if ((rv = nng_push0_open(&ob->sock)) != 0)
+		goto fail;
+	call = "nng_socket_set_int(send-buffer)";
+	if ((rv = nng_socket_set_int(ob->sock, NNG_OPT_SENDBUF,
+	    ob->sendbuf)) != 0)
+		goto fail;
+	call = "nng_dial";
+	if ((rv = nng_dial(ob->sock, ob->url, NULL, NNG_FLAG_NONBLOCK)) != 0)
+		goto fail;
+	return GS_OK;
+
+ fail:
+	gs_log_warnx("event=outbox_open_failed url=%s call=%s err=\"%s\"",
+	    ob->url, call, nng_strerror(rv));
+	if (nng_socket_id(ob->sock) > 0)
+		nng_close(ob->sock);
+	ob->sock = (nng_socket)NNG_SOCKET_INITIALIZER;
+	return GS_ENNG;
+}
+
 int
 gs_outbox_open(struct gs_outbox *ob, struct gs_post *po, const char *url,
     const void *hdr, size_t hdrlen, size_t max_batch, int sendbuf)
 {
-	const char	*call;
 	int		 rv;
 
 	memset(ob, 0, sizeof(*ob));
@@ -328,29 +356,79 @@ gs_outbox_open(struct gs_outbox *ob, struct gs_post *po, const char *url,
 		return rv;
 	}
 	ob->hdrlen = ob->mark = hdrlen;
+	ob->sendbuf = sendbuf;
+	if ((rv = outbox_dial(ob)) != GS_OK) {
+		gs_wr_free(&ob->batch);
+		free(ob->url);
+		ob->url = NULL;
+	}
+	return rv;
+}
 
-	call = "nng_push0_open";
-	if ((rv = nng_push0_open(&ob->sock)) != 0)
-		goto fail;
-	call = "nng_socket_set_int(send-buffer)";
-	if ((rv = nng_socket_set_int(ob->sock, NNG_OPT_SENDBUF,
-	    sendbuf)) != 0)
-		goto fail;
-	call = "nng_dial";
-	if ((rv = nng_dial(ob->sock, url, NULL, NNG_FLAG_NONBLOCK)) != 0)
-		goto fail;
-	return GS_OK;
+int
+gs_outbox_redial(struct gs_outbox *ob, const void *hdr, size_t hdrlen)
+{
+	int	rv;
 
- fail:
-	gs_log_warnx("event=outbox_open_failed url=%s call=%s err=\"%s\"",
-	    url, call, nng_strerror(rv));
-	if (nng_socket_id(ob->sock) > 0)
-		nng_close(ob->sock);
+	if (ob->url == NULL)
+		return GS_ECLOSED;
+	gs_outbox_discard(ob);
+	nng_close(ob->sock);
 	ob->sock = (nng_socket)NNG_SOCKET_INITIALIZER;
-	gs_wr_free(&ob->batch);
-	free(ob->url);
-	ob->url = NULL;
-	return GS_ENNG;
+	gs_wr_truncate(&ob->batch, 0);
+	gs_wr_raw(&ob->batch, hdr, hdrlen);
+	rv = ob->batch.err;
+	if (rv == GS_OK)
+		rv = outbox_dial(ob);
+	else
+		gs_log_warnx("event=outbox_redial_failed url=%s reason=%s",
+		    ob->url, gs_err_name(rv));
+	if (rv != GS_OK) {
+		gs_wr_free(&ob->batch);
+		free(ob->url);
+		ob->url = NULL;
+		return rv;
+	}
+	ob->hdrlen = ob->mark = hdrlen;
+	return GS_OK;
+}
+
+int
+gs_outbox_set_header(struct gs_outbox *ob, const void *hdr, size_t hdrlen)
+{
+	size_t	 rest;
+	uint8_t	*tmp = NULL;
+
+	if (ob->url == NULL)
+		return GS_ECLOSED;
+	rest = ob->batch.len - ob->hdrlen;
+	if (hdrlen > ob->batch.max || rest > ob->batch.max - hdrlen)
+		return GS_ETOOBIG;
+	if (rest > 0) {
+		if ((tmp = malloc(rest)) == NULL) {
+			gs_log_warn("event=outbox_set_header_failed url=%s "
+			    "call=malloc", ob->url);
+			return GS_ENOMEM;
+		}
+		memcpy(tmp, ob->batch.buf + ob->hdrlen, rest);
+	}
+	gs_wr_truncate(&ob->batch, 0);
+	gs_wr_raw(&ob->batch, hdr, hdrlen);
+	if (rest > 0)
+		gs_wr_raw(&ob->batch, tmp, rest);
+	free(tmp);
+	/* Within max, so only an allocation can have failed: the batch
+	 * is lost then, and counted. */
+	if (ob->batch.err != GS_OK) {
+		gs_wr_truncate(&ob->batch, 0);
+		gs_wr_raw(&ob->batch, hdr, hdrlen);
+		ob->hdrlen = hdrlen;
+		gs_outbox_discard(ob);
+		return ob->batch.err != GS_OK ? ob->batch.err : GS_ENOMEM;
+	}
+	ob->hdrlen = hdrlen;
+	ob->mark = ob->batch.len;
+	return GS_OK;
 }
 
 void

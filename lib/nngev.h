@@ -76,8 +76,10 @@ struct gs_outbox {
 	uint64_t	 sent_msgs;
 	uint64_t	 sent_recs;
 	uint64_t	 sent_bytes;
-	uint64_t	 dropped_recs;	/* state records dropped */
+	uint64_t	 dropped_recs;	/* records dropped: state batches NNG
+					 * did not take, discards, close */
 	uint64_t	 retries;	/* sends that found NNG full */
+	int		 sendbuf;	/* NNG_OPT_SENDBUF, for redial */
 	/* Back-off of a held reliable batch; the post office's prepare
 	 * watcher skips it, its retry timer sends it at retry_at. */
 	int		 held;
@@ -127,6 +129,20 @@ void		 gs_outbox_abort(struct gs_outbox *ob);
  * the peer restarted and they name its old state); they are counted
  * in dropped_recs.  The outbox stays open. */
 void		 gs_outbox_discard(struct gs_outbox *ob);
+/*
+ * Start afresh toward the same url with a new header: discard what is
+ * pending (as gs_outbox_discard), close the PUSH socket, which drops
+ * whatever NNG still holds for the old peer process, and dial a new
+ * one.  The statistics carry on.  On failure (logged) the outbox is
+ * closed, as after gs_outbox_close(): begin returns NULL from then on.
+ */
+int		 gs_outbox_redial(struct gs_outbox *ob, const void *hdr,
+		    size_t hdrlen);
+/* Start every batch from now on, the pending one included, with a new
+ * header; the socket and what NNG holds stay.  Not between begin and
+ * commit.  GS_OK, or GS_ETOOBIG/GS_ENOMEM with the header unchanged. */
+int		 gs_outbox_set_header(struct gs_outbox *ob, const void *hdr,
+		    size_t hdrlen);
 
 /* -------------------------------------------------------------- rpc */
 

@@ -20,11 +20,13 @@ gs_relay_name(int kind)
 void
 gs_relay_hdr_put(struct gs_wr *wr, const struct gs_relay_hdr *h)
 {
-	gs_wr_array(wr, 4);
+	gs_wr_array(wr, 6);
 	gs_wr_uint(wr, GS_RELAY_VERSION);
 	gs_wr_str(wr, h->role);
 	gs_wr_uint(wr, h->instance);
 	gs_wr_str(wr, h->url);
+	gs_wr_uint(wr, h->to_instance);
+	gs_wr_str(wr, h->to_url);
 }
 
 int
@@ -38,7 +40,14 @@ gs_relay_hdr_get(struct gs_rd *rd, struct gs_relay_hdr *h)
 	gs_rd_str(rd, h->role, sizeof(h->role));
 	h->instance = gs_rd_uint(rd, UINT64_MAX);
 	gs_rd_str(rd, h->url, sizeof(h->url));
-	for (i = 4; i < n && rd->err == GS_OK; i++)
+	/* Appended fields: absent from an older peer's header. */
+	h->to_instance = 0;
+	h->to_url[0] = '\0';
+	if (n >= 6) {
+		h->to_instance = gs_rd_uint(rd, UINT64_MAX);
+		gs_rd_str(rd, h->to_url, sizeof(h->to_url));
+	}
+	for (i = n >= 6 ? 6 : 4; i < n && rd->err == GS_OK; i++)
 		gs_rd_skip(rd);
 	return rd->err;
 }

@@ -5,10 +5,25 @@
  * inbox; a sim dials a PUSH back to the inbox named in the header.
  *
  * Header:  [GS_RELAY_VERSION, role:str "gw"|"sim", instance:uint,
- *           reply_url:str]
+ *           reply_url:str, to_instance:uint, to_url:str]
  *   instance is random per process start: a sim that sees a new
- *   instance for a gateway url drops the players of the old one.  A
- *   gateway sends a header-only batch every second as a heartbeat.
+ *   instance for a gateway url drops the players of the old one, and a
+ *   gateway that sees a new instance for a sim closes the clients it
+ *   had placed there.  Both send a header-only batch to each peer
+ *   every second as a heartbeat (a sim: to every gateway it knows).
+ *   to_instance is the receiver's instance as the sender last saw it
+ *   (0: not known yet).  A receiver skips the records of a batch
+ *   addressed to another instance of itself: they were queued for a
+ *   process that is gone (NNG may hold batches for a dead peer and
+ *   deliver them to its successor on the same address), and connection
+ *   ids repeat across restarts.
+ *   to_url is the address the sender uses for the receiver: a gateway
+ *   puts the -s url it dialed, a sim echoes the to_url of the gateway's
+ *   batches (the url of that gateway's -s flag), so that a gateway can
+ *   tell which of its sims a batch comes from even when the sim's
+ *   reply_url (its -i, say tcp://0.0.0.0:7001) is not that address.
+ *   The two fields were appended in version 1 and may be missing from
+ *   an older peer's header: they read as 0 and "".
  *
  * gateway -> sim
  *   JOIN   [1, conn:uint, room:str, name:str]          reliable
@@ -50,6 +65,8 @@ struct gs_relay_hdr {
 	char		role[8];
 	uint64_t	instance;
 	char		url[GS_URL_MAX];
+	uint64_t	to_instance;	/* 0: any */
+	char		to_url[GS_URL_MAX];	/* "": not given */
 };
 
 /* A decoded record.  Pointers are borrowed from the message. */

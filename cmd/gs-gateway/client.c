@@ -174,6 +174,7 @@ gw_queue_push(struct gw_client *c, const void *msg, size_t len,
 	f->next = NULL;
 	f->len = (uint32_t)len;
 	f->reliable = reliable;
+	f->kind = (uint8_t)gw_msg_kind_of(msg, len);
 	memcpy(f->data, msg, len);
 	if (c->qtail != NULL)
 		c->qtail->next = f;
@@ -205,12 +206,15 @@ gw_queue_drop_state(struct gw_client *c)
 		c->qtail = prev;
 	c->qn--;
 	c->qbytes -= f->len;
-	free(f);
 	c->drops++;
 	gs_counter_inc(c->gw->m.state_drops);
+	gw_count_drop(c->gw, f->kind, GW_DROP_FULL);
+	free(f);
 	return 1;
 }
 
+/* Forget the queue; what was in it is counted as dropped with the
+ * connection (it never reaches the client). */
 static void
 gw_queue_free(struct gw_client *c)
 {
@@ -218,6 +222,7 @@ gw_queue_free(struct gw_client *c)
 
 	for (f = c->qhead; f != NULL; f = nx) {
 		nx = f->next;
+		gw_count_drop(c->gw, f->kind, GW_DROP_CLOSED);
 		free(f);
 	}
 	c->qhead = c->qtail = NULL;
@@ -231,8 +236,12 @@ gw_client_send(struct gw_client *c, const void *msg, size_t len,
 {
 	struct gw	*gw = c->gw;
 
-	if (c->state == GW_CLOSING || len == 0)
+	if (len == 0)
 		return;
+	if (c->state == GW_CLOSING) {
+		gw_count_drop(gw, gw_msg_kind_of(msg, len), GW_DROP_GONE);
+		return;
+	}
 	/* Make room by dropping the oldest state frames: a newer snapshot
 	 * supersedes them, and reliable frames may evict them too. */
 	while (c->qn + 1 > gw->conf.queue_frames ||
@@ -244,6 +253,8 @@ gw_client_send(struct gw_client *c, const void *msg, size_t len,
 		if (!reliable) {
 			c->drops++;
 			gs_counter_inc(gw->m.state_drops);
+			gw_count_drop(gw, gw_msg_kind_of(msg, len),
+			    GW_DROP_FULL);
 			return;
 		}
 		gs_counter_inc(gw->m.slow_closes);
@@ -256,8 +267,11 @@ gw_client_send(struct gw_client *c, const void *msg, size_t len,
 		    "cap: the connection is too slow");
 		return;
 	}
-	if (gw_queue_push(c, msg, len, reliable) != 0 && reliable)
-		gw_client_close(c, GS_PERR_INTERNAL, "out of memory");
+	if (gw_queue_push(c, msg, len, reliable) != 0) {
+		gw_count_drop(gw, gw_msg_kind_of(msg, len), GW_DROP_FULL);
+		if (reliable)
+			gw_client_close(c, GS_PERR_INTERNAL, "out of memory");
+	}
 }
 
 /* Pack one message with fn into the scratch writer and queue it. */
@@ -272,16 +286,15 @@ gw_client_send_error(struct gw_client *c, uint32_t code, const char *text)
 		gw_client_send(c, wr->buf, wr->len, true);
 }
 
-/* Everything queued leaves as one WebSocket message. */
+/* Everything queued leaves as one WebSocket message.  Messages are
+ * counted as sent only once lws has taken them. */
 static int
 gw_client_write(struct gw_client *c)
 {
 	struct gw	*gw = c->gw;
 	struct gw_frame	*f;
-	struct gs_rd	 rd;
 	uint8_t		*p, *ntx;
 	size_t		 need, len = c->qbytes;
-	uint32_t	 nf;
 	int		 n;
 
 	c->want_write = false;
@@ -296,7 +309,7 @@ gw_client_write(struct gw_client *c)
 			if ((ntx = realloc(gw->tx, need)) == NULL) {
 				gs_log_warn("client conn=%llu: realloc bytes=%zu",
 				    (unsigned long long)c->conn, need);
-				return -1;
+				return -1;	/* CLOSED counts the queue */
 			}
 			gw->tx = ntx;
 			gw->txcap = need;
@@ -305,16 +318,20 @@ gw_client_write(struct gw_client *c)
 		for (f = c->qhead; f != NULL; f = f->next) {
 			memcpy(p, f->data, f->len);
 			p += f->len;
-			gs_rd_init(&rd, f->data, f->len);
-			gs_counter_inc(gw->m.msgs_out[gw_msg_kind_index(
-			    gs_msg_begin(&rd, &nf))]);
 		}
-		gw_queue_free(c);
 		/* lws keeps what the socket does not take now and holds
 		 * back the next writeable callback until it has gone. */
 		n = lws_write(c->wsi, gw->tx + LWS_PRE, len, LWS_WRITE_BINARY);
 		if (n < 0)
-			return -1;
+			return -1;	/* CLOSED counts the queue */
+		while ((f = c->qhead) != NULL) {
+			c->qhead = f->next;
+			gs_counter_inc(gw->m.msgs_out[f->kind]);
+			free(f);
+		}
+		c->qtail = NULL;
+		c->qn = 0;
+		c->qbytes = 0;
 		gs_counter_inc(gw->m.ws_out);
 		gs_counter_add(gw->m.bytes_out, len);
 	}

@@ -46,9 +46,9 @@
 #define GW_CLOSE_GRACE_S	5	/* a closing client that cannot be
 					 * written to is cut after this */
 #define GW_CTL_LIST_MAX		1000	/* entries in "clients"/"rooms" */
-#define GW_SIM_SILENT_US	(5 * 1000000ULL)	/* a sim with players
-					 * that sends nothing this long is
-					 * taken for dead */
+#define GW_STALL_US		2000000ULL	/* sims check: a longer gap
+					 * between the 1 s checks means our
+					 * own loop stalled */
 
 enum gw_state {
 	GW_HELLO,	/* waiting for hello */
@@ -63,6 +63,7 @@ struct gw_frame {
 	struct gw_frame	*next;
 	uint32_t	 len;
 	bool		 reliable;	/* never dropped to make room */
+	uint8_t		 kind;		/* gw_msg_kind_index(), for metrics */
 	uint8_t		 data[];
 };
 
@@ -71,7 +72,9 @@ struct gw_sim {
 	unsigned	 index;		/* position in the -s list */
 	struct gs_outbox ob;
 	uint64_t	 instance;	/* last seen in its header; 0: none */
-	uint64_t	 last_rx_us;	/* last record for one of its clients */
+	uint64_t	 last_rx_us;	/* last batch from it (heartbeats too) */
+	bool		 down;		/* silent past conf.sim_timeout */
+	uint64_t	 restarts;	/* new instances seen */
 	unsigned	 nclients;	/* JOINING or PLAYING on it */
 	unsigned	 nplaying;	/* PLAYING on it */
 	unsigned	 nrooms;
@@ -94,9 +97,9 @@ struct gw_client {
 	char		 name[GS_NAME_MAX + 1];
 	char		 peer[64];	/* address, for logs */
 	struct gw_room	*room;		/* JOINING, PLAYING; else NULL */
-	bool		 joined;	/* JOIN sent, no LEAVE owed otherwise */
+	bool		 joined;	/* JOIN sent: LEAVE owed at detach */
 	ev_timer	 join_timer;
-	uint64_t	 hello_us;	/* when JOIN left, gs_now_us */
+	uint64_t	 hello_us;	/* when JOIN was queued, gs_now_us */
 	uint64_t	 since_us;	/* connected at */
 
 	/* Receive: one WebSocket message assembled from fragments. */
@@ -128,10 +131,20 @@ struct gw_pss {
 /* Labelled counters, indexed by message kind (0: other). */
 #define GW_KINDS	11
 
+/* Why a message for a client was never written to it. */
+enum {
+	GW_DROP_FULL,	/* its queue was full (unreliable only) */
+	GW_DROP_CLOSED,	/* still queued when the connection closed */
+	GW_DROP_GONE,	/* a sim's FRAME for a client gone, closing or
+			 * not yet playing */
+	GW_NDROPS
+};
+
 struct gw_metrics {
 	struct gs_counter	*conns;
 	struct gs_counter	*msgs_in[GW_KINDS];
 	struct gs_counter	*msgs_out[GW_KINDS];
+	struct gs_counter	*msgs_dropped[GW_KINDS][GW_NDROPS];
 	struct gs_counter	*ws_in, *ws_out;
 	struct gs_counter	*bytes_in, *bytes_out;
 	struct gs_counter	*badframe, *toobig, *protoerr, *toomany;
@@ -142,6 +155,8 @@ struct gw_metrics {
 	struct gs_counter	*rl_drops, *rl_retries, *rl_full;
 	struct gs_counter	*in_batches, *in_records, *in_bad;
 	struct gs_counter	*in_unknown_conn, *in_stale;
+	struct gs_counter	*in_misaddressed, *in_unknown_sim;
+	struct gs_counter	*leaves_orphan;
 	struct gs_counter	*sim_restarts, *sim_silent;
 	struct gs_hist		*join_seconds;
 };
@@ -156,6 +171,7 @@ struct gw_conf {
 	unsigned	 queue_frames;
 	size_t		 queue_bytes;
 	double		 join_timeout;	/* seconds */
+	double		 sim_timeout;	/* seconds of silence: sim is dead */
 };
 
 struct gw {
@@ -195,6 +211,7 @@ struct gw {
 	struct gs_wr		 scratch;
 
 	ev_timer		 heartbeat;
+	uint64_t		 last_check_us;	/* gw_sims_check() */
 	ev_check		 sync;
 	ev_signal		 sigterm, sigint, sighup;
 	ev_timer		 drain_timer;
@@ -244,6 +261,11 @@ int	gw_relay_leave(struct gw *gw, struct gw_sim *s, uint64_t conn);
 void	gw_heartbeat(struct gw *gw);
 /* Close the clients of sims that went silent (see route.c). */
 void	gw_sims_check(struct gw *gw);
+/* Count a message for a client that was never written; kind is a
+ * gw_msg_kind_index(). */
+void	gw_count_drop(struct gw *gw, unsigned kind, int reason);
+/* gw_msg_kind_index() of the protocol message msg[len]. */
+unsigned gw_msg_kind_of(const void *msg, size_t len);
 void	gw_inbox_cb(void *arg, const uint8_t *buf, size_t len);
 void	gw_relay_sync_metrics(struct gw *gw);
 

@@ -20,8 +20,9 @@
 static const char synopsis[] =
     "usage: gs-gateway [-DhV] [-b bytes] [-c url] [-f bytes] "
     "[-H [addr:]port]\n"
-    "                  [-j time] [-l level] [-n fd] [-q frames] -i url "
-    "-s url ...\n";
+    "                  [-j time] [-l level] [-n fd] [-q frames] [-t time] "
+    "-i url\n"
+    "                  -s url ...\n";
 
 static const struct option longopts[] = {
 	{ "queue-bytes",	required_argument,	NULL, 'b' },
@@ -36,6 +37,7 @@ static const struct option longopts[] = {
 	{ "notify-fd",		required_argument,	NULL, 'n' },
 	{ "queue-frames",	required_argument,	NULL, 'q' },
 	{ "sim",		required_argument,	NULL, 's' },
+	{ "sim-timeout",	required_argument,	NULL, 't' },
 	{ "version",		no_argument,		NULL, 'V' },
 	{ NULL,			0,			NULL, 0 },
 };
@@ -55,6 +57,7 @@ static const struct {
 	{ 'l', "GS_LOG_LEVEL" },
 	{ 'q', "GS_GATEWAY_QUEUE_FRAMES" },
 	{ 's', "GS_GATEWAY_SIMS" },
+	{ 't', "GS_GATEWAY_SIM_TIMEOUT" },
 };
 
 #define GW_SIMS_MAX	256
@@ -166,6 +169,10 @@ gw_arg_set(struct gw_args *a, int opt, const char *what, char *v,
 		a->conf.join_timeout = (double)gs_arg_ms(what, v, 1000, 100,
 		    600000, usage) / 1000.;
 		break;
+	case 't':
+		a->conf.sim_timeout = (double)gs_arg_ms(what, v, 1000, 100,
+		    600000, usage) / 1000.;
+		break;
 	case 'l':
 		if ((lvl = gs_log_level_parse(v)) < 0)
 			usagex(what, v, "error, warn, info or debug");
@@ -211,13 +218,14 @@ gw_args_parse(struct gw_args *a, int argc, char **argv)
 	a->conf.queue_frames = 128;
 	a->conf.queue_bytes = 256 * 1024;
 	a->conf.join_timeout = 5.;
+	a->conf.sim_timeout = 3.;
 
 	for (i = 0; i < GS_NELEM(envs); i++)
 		if ((v = gs_env(envs[i].name, NULL)) != NULL)
 			/* getenv's string lives as long as the process */
 			gw_arg_set(a, envs[i].opt, envs[i].name, (char *)v,
 			    true);
-	while ((ch = getopt_long(argc, argv, "b:c:Df:H:hi:j:l:n:q:s:V",
+	while ((ch = getopt_long(argc, argv, "b:c:Df:H:hi:j:l:n:q:s:t:V",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
@@ -422,11 +430,12 @@ main(int argc, char **argv)
 	gw.finish.data = &gw;
 
 	gs_log_info("listening http=%s:%d inbox=%s sims=%u dev=%d "
-	    "frame_max=%zu queue_frames=%u queue_bytes=%zu join_timeout=%.3f",
+	    "frame_max=%zu queue_frames=%u queue_bytes=%zu join_timeout=%.3f "
+	    "sim_timeout=%.3f",
 	    hc.iface != NULL ? hc.iface : "*", gs_http_port(gw.http),
 	    gw.conf.inbox_url, gw.nsims, gw.conf.dev ? 1 : 0,
 	    gw.conf.frame_max, gw.conf.queue_frames, gw.conf.queue_bytes,
-	    gw.conf.join_timeout);
+	    gw.conf.join_timeout, gw.conf.sim_timeout);
 	gw.ready = true;
 	gs_notify_ready(a.notify_fd);
 

@@ -40,6 +40,38 @@ static const char *const gw_out_names[GW_KINDS] = {
 	[GS_MSG_ERROR] = "gs_gateway_messages_out_total{kind=\"error\"}",
 };
 
+#define GW_DROP_NAME(k, r) \
+	"gs_gateway_messages_dropped_total{kind=\"" k "\",reason=\"" r "\"}"
+#define GW_DROP_NAMES(k) \
+	{ GW_DROP_NAME(k, "full"), GW_DROP_NAME(k, "closed"), \
+	  GW_DROP_NAME(k, "gone") }
+static const char *const gw_drop_names[GW_KINDS][GW_NDROPS] = {
+	[0] = GW_DROP_NAMES("other"),
+	[GS_MSG_WELCOME] = GW_DROP_NAMES("welcome"),
+	[GS_MSG_SNAPSHOT] = GW_DROP_NAMES("snapshot"),
+	[GS_MSG_PONG] = GW_DROP_NAMES("pong"),
+	[GS_MSG_EVENT] = GW_DROP_NAMES("event"),
+	[GS_MSG_ERROR] = GW_DROP_NAMES("error"),
+};
+
+unsigned
+gw_msg_kind_of(const void *msg, size_t len)
+{
+	struct gs_rd	rd;
+	uint32_t	nf;
+
+	gs_rd_init(&rd, msg, len);
+	return (unsigned)gw_msg_kind_index(gs_msg_begin(&rd, &nf));
+}
+
+void
+gw_count_drop(struct gw *gw, unsigned kind, int reason)
+{
+	if (kind >= GW_KINDS || reason < 0 || reason >= GW_NDROPS)
+		kind = 0;
+	gs_counter_inc(gw->m.msgs_dropped[kind][reason]);
+}
+
 static double
 gw_gauge_unsigned(void *p)
 {
@@ -53,7 +85,7 @@ gw_metrics_init(struct gw *gw)
 	struct gw_metrics	*g = &gw->m;
 	static const double	 join_b[] = { .001, .0025, .005, .01, .025,
 	    .05, .1, .25, .5, 1, 2.5, 5, 10 };
-	int			 k;
+	int			 k, r;
 
 	g->conns = gs_metrics_counter(m, "gs_gateway_connections_total",
 	    "WebSocket connections accepted");
@@ -79,12 +111,22 @@ gw_metrics_init(struct gw *gw)
 			    gw_out_names[k],
 			    "Protocol messages sent to clients, by kind");
 	}
+	for (k = 0; k < GW_KINDS; k++)
+		for (r = 0; r < GW_NDROPS; r++)
+			if (gw_drop_names[k][r] != NULL)
+				g->msgs_dropped[k][r] = gs_metrics_counter(m,
+				    gw_drop_names[k][r],
+				    "Messages for clients never written to "
+				    "them, by kind and reason");
 	/* Kinds that cannot occur in a direction count as "other". */
 	for (k = 0; k < GW_KINDS; k++) {
 		if (g->msgs_in[k] == NULL)
 			g->msgs_in[k] = g->msgs_in[0];
 		if (g->msgs_out[k] == NULL)
 			g->msgs_out[k] = g->msgs_out[0];
+		for (r = 0; r < GW_NDROPS; r++)
+			if (g->msgs_dropped[k][r] == NULL)
+				g->msgs_dropped[k][r] = g->msgs_dropped[0][r];
 	}
 	g->ws_in = gs_metrics_counter(m, "gs_gateway_ws_messages_in_total",
 	    "WebSocket messages received");
@@ -150,8 +192,17 @@ gw_metrics_init(struct gw *gw)
 	g->sim_restarts = gs_metrics_counter(m, "gs_gateway_sim_restarts_total",
 	    "Sims seen with a new instance id");
 	g->sim_silent = gs_metrics_counter(m, "gs_gateway_sim_silent_total",
-	    "Sims taken for dead after 5 s without a record for their "
-	    "playing clients");
+	    "Times a sim was taken for dead: no batch for the sim timeout");
+	g->in_misaddressed = gs_metrics_counter(m,
+	    "gs_gateway_relay_misaddressed_total",
+	    "Sim batches addressed to an earlier run of this gateway, "
+	    "skipped");
+	g->in_unknown_sim = gs_metrics_counter(m,
+	    "gs_gateway_relay_unknown_sim_total",
+	    "Batches from a sim that matches no -s address, skipped");
+	g->leaves_orphan = gs_metrics_counter(m,
+	    "gs_gateway_relay_orphan_leaves_total",
+	    "LEAVEs sent for JOINED records whose client had gone");
 	g->join_seconds = gs_metrics_hist(m, "gs_gateway_join_seconds",
 	    "Time from hello to welcome", join_b, GS_NELEM(join_b));
 }
@@ -246,7 +297,8 @@ gw_ctl_rooms(void *arg, struct gs_rd *args, struct gs_wr *body,
 	return GS_CTL_OK;
 }
 
-/* sims: [{url, index, clients, rooms, instance, batches, records}] */
+/* sims: [{url, index, clients, rooms, instance, restarts, down,
+ *         batches, records, dropped}] */
 static int
 gw_ctl_sims(void *arg, struct gs_rd *args, struct gs_wr *body,
     const char **msg)
@@ -258,7 +310,7 @@ gw_ctl_sims(void *arg, struct gs_rd *args, struct gs_wr *body,
 	for (i = 0; i < gw->nsims; i++) {
 		struct gw_sim	*s = &gw->sims[i];
 
-		gs_wr_map(body, 8);
+		gs_wr_map(body, 10);
 		gs_wr_str(body, "url");
 		gs_wr_str(body, s->url);
 		gs_wr_str(body, "index");
@@ -269,6 +321,10 @@ gw_ctl_sims(void *arg, struct gs_rd *args, struct gs_wr *body,
 		gs_wr_uint(body, s->nrooms);
 		gs_wr_str(body, "instance");
 		gs_wr_uint(body, s->instance);
+		gs_wr_str(body, "restarts");
+		gs_wr_uint(body, s->restarts);
+		gs_wr_str(body, "down");
+		gs_wr_bool(body, s->down);
 		gs_wr_str(body, "batches");
 		gs_wr_uint(body, s->ob.sent_msgs);
 		gs_wr_str(body, "records");

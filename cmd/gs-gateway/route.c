@@ -107,12 +107,32 @@ gw_room_unref(struct gw *gw, struct gw_room *rm)
 
 /* ------------------------------------------------------------- sims */
 
+/* Our batch header for sim s, into wr: addressed to the sim instance
+ * last seen (0 before any), naming the url we dial it at. */
+static int
+gw_sim_header(struct gw *gw, struct gw_sim *s, struct gs_wr *wr)
+{
+	struct gs_relay_hdr	 hdr;
+
+	memset(&hdr, 0, sizeof(hdr));
+	(void)gs_strlcpy(hdr.role, "gw", sizeof(hdr.role));
+	hdr.instance = gw->instance;
+	if (gs_strlcpy(hdr.url, gw->conf.inbox_url, sizeof(hdr.url)) !=
+	    GS_OK || gs_strlcpy(hdr.to_url, s->url, sizeof(hdr.to_url)) !=
+	    GS_OK)
+		return GS_ETOOBIG;
+	hdr.to_instance = s->instance;
+	gs_wr_reset(wr);
+	gs_relay_hdr_put(wr, &hdr);
+	return wr->err;
+}
+
 void
 gw_sims_open(struct gw *gw, char **urls, unsigned n)
 {
-	struct gs_relay_hdr	 hdr;
 	struct gs_wr		 wr;
 	unsigned		 i;
+	int			 err;
 
 	gw->rtabsz = 64;
 	if ((gw->rtab = calloc(gw->rtabsz, sizeof(*gw->rtab))) == NULL)
@@ -121,22 +141,14 @@ gw_sims_open(struct gw *gw, char **urls, unsigned n)
 		gs_fatal(GS_EXIT_SYSTEM, "calloc");
 	gw->nsims = n;
 
-	memset(&hdr, 0, sizeof(hdr));
-	(void)gs_strlcpy(hdr.role, "gw", sizeof(hdr.role));
-	hdr.instance = gw->instance;
-	if (gs_strlcpy(hdr.url, gw->conf.inbox_url, sizeof(hdr.url)) !=
-	    GS_OK)
-		gs_fatalx(GS_EXIT_USAGE, "inbox url longer than %d bytes",
-		    GS_URL_MAX - 1);
 	gs_wr_init(&wr, 512, 4096);
-	gs_relay_hdr_put(&wr, &hdr);
-	if (wr.err != GS_OK)
-		gs_fatalx(GS_EXIT_RUNTIME, "relay header: %s",
-		    gs_err_name(wr.err));
-
 	for (i = 0; i < n; i++) {
 		gw->sims[i].url = urls[i];
 		gw->sims[i].index = i;
+		gw->sims[i].last_rx_us = gs_now_us();
+		if ((err = gw_sim_header(gw, &gw->sims[i], &wr)) != GS_OK)
+			gs_fatalx(GS_EXIT_RUNTIME, "relay header: %s",
+			    gs_err_name(err));
 		if (gs_outbox_open(&gw->sims[i].ob, &gw->post, urls[i],
 		    wr.buf, wr.len, GW_OUTBOX_MAX, GW_OUTBOX_SENDBUF) != GS_OK)
 			gs_fatalx(GS_EXIT_SYSTEM, "cannot dial sim url=%s",
@@ -268,82 +280,164 @@ gw_relay_sync_metrics(struct gw *gw)
 
 /* ------------------------------------------------------------ inbox */
 
-/* A sim that restarted or went silent has lost its players: tell
- * them (no LEAVE: it would go nowhere useful). */
-static void
-gw_sim_lost(struct gw *gw, struct gw_sim *s, const char *why)
+/*
+ * End the stay of the clients placed on sim s that have waited on it
+ * since before `before` (gs_now_us; UINT64_MAX: all): error
+ * UNAVAILABLE, which tells them to reconnect (gs-protocol(7)).  Their
+ * LEAVE still goes out: a sim that is alive after all, or a new
+ * instance that got their JOIN, must not keep players nobody plays.
+ */
+static unsigned
+gw_sim_lost(struct gw *gw, struct gw_sim *s, const char *why,
+    uint64_t before)
 {
 	struct gw_client	*c, *nx;
 	char			 text[GS_TEXT_MAX + 1];
+	unsigned		 n = 0;
 
-	gs_log_warnx("sim url=%s: %s, closing its clients=%u", s->url, why,
-	    s->nclients);
-	(void)snprintf(text, sizeof(text), "the room's server %s", why);
+	(void)snprintf(text, sizeof(text), "the room's server %s; "
+	    "reconnect", why);
 	for (c = gw->clients; c != NULL; c = nx) {
 		nx = c->next;
 		if (c->room != NULL && c->room->sim == s &&
-		    (c->state == GW_JOINING || c->state == GW_PLAYING)) {
-			gw_client_unjoin(c);
+		    (c->state == GW_JOINING || c->state == GW_PLAYING) &&
+		    c->hello_us < before) {
 			gw_client_close(c, GS_PERR_UNAVAILABLE, text);
+			n++;
 		}
 	}
+	return n;
 }
 
 /*
- * Every second, with the heartbeat: a sim that has playing clients
- * sends them snapshots at least once a second, so GW_SIM_SILENT_US of
- * silence means it is gone.  Silence is judged by records for its
- * clients, not by the URL in batch headers, which may name the sim's
- * listening address (tcp://0.0.0.0:...) rather than the one dialed.
+ * Every second, with the heartbeat.  A sim sends every gateway it
+ * knows a batch at least once a second, so conf.sim_timeout without
+ * one means it is dead or stopped: the clients that have waited on it
+ * that long are closed.  Clients that joined since wait for their own
+ * join timeout or the next check.
  */
 void
 gw_sims_check(struct gw *gw)
 {
 	uint64_t	now = gs_now_us();
-	unsigned	i;
+	uint64_t	tmo = (uint64_t)(gw->conf.sim_timeout * 1e6);
+	uint64_t	last = gw->last_check_us;
+	unsigned	i, n;
 
-	for (i = 0; i < gw->nsims; i++) {
-		struct gw_sim	*s = &gw->sims[i];
-
-		if (s->nplaying == 0 || now - s->last_rx_us < GW_SIM_SILENT_US)
-			continue;
-		gs_counter_inc(gw->m.sim_silent);
-		gw_sim_lost(gw, s, "stopped answering");
-	}
-}
-
-static void
-gw_sim_seen(struct gw *gw, const struct gs_relay_hdr *h)
-{
-	unsigned	i;
-
-	for (i = 0; i < gw->nsims; i++) {
-		struct gw_sim	*s = &gw->sims[i];
-
-		if (strcmp(s->url, h->url) != 0)
-			continue;
-		if (s->instance != 0 && s->instance != h->instance) {
-			gs_counter_inc(gw->m.sim_restarts);
-			gw_sim_lost(gw, s, "restarted");
-		}
-		s->instance = h->instance;
+	gw->last_check_us = now;
+	/* Called every second: a longer gap means this loop did not run
+	 * (stopped, swapped out), and the sims' batches may be waiting
+	 * unread in the inbox.  Judge at the next call, after them. */
+	if (last != 0 && now - last > GW_STALL_US) {
+		gs_log_info("sim check skipped: this loop stalled for "
+		    "%.1f s", (double)(now - last) / 1e6);
+		/* libev would fire the late repeating timer again at
+		 * once: the next check comes a whole period later. */
+		ev_timer_again(gw->loop, &gw->heartbeat);
 		return;
 	}
+	for (i = 0; i < gw->nsims; i++) {
+		struct gw_sim	*s = &gw->sims[i];
+
+		if (now - s->last_rx_us < tmo)
+			continue;
+		if (!s->down) {
+			s->down = true;
+			gs_counter_inc(gw->m.sim_silent);
+			gs_log_warnx("sim url=%s: silent for %.1f s, taken "
+			    "for dead clients=%u", s->url,
+			    (double)(now - s->last_rx_us) / 1e6, s->nclients);
+		}
+		if (s->nclients > 0 &&
+		    (n = gw_sim_lost(gw, s, "stopped answering",
+		    now - tmo)) > 0)
+			gs_log_info("sim url=%s: closed clients=%u", s->url, n);
+	}
+}
+
+/* The sim a batch header comes from: by the url we dial it at, which
+ * the sim echoes, else by its own inbox url (an older sim). */
+static struct gw_sim *
+gw_sim_match(struct gw *gw, const struct gs_relay_hdr *h)
+{
+	const char	*url = h->to_url[0] != '\0' ? h->to_url : h->url;
+	unsigned	 i;
+
+	for (i = 0; i < gw->nsims; i++)
+		if (strcmp(gw->sims[i].url, url) == 0)
+			return &gw->sims[i];
+	return NULL;
+}
+
+/* A batch from sim s: it is alive; a new instance means a restart,
+ * and the rooms it held are gone. */
+static void
+gw_sim_seen(struct gw *gw, struct gw_sim *s, const struct gs_relay_hdr *h)
+{
+	struct gs_wr	*wr = &gw->scratch;
+	uint64_t	 old = s->instance;
+	unsigned	 n;
+
+	s->last_rx_us = gs_now_us();
+	if (s->down) {
+		s->down = false;
+		gs_log_info("sim url=%s: answering again instance=%016llx",
+		    s->url, (unsigned long long)h->instance);
+	}
+	if (old == h->instance)
+		return;
+	s->instance = h->instance;
+	if (old == 0) {
+		/* First contact: address our batches to it from now on;
+		 * what NNG holds (JOINs sent before) is for it too. */
+		gs_log_info("sim url=%s: instance=%016llx", s->url,
+		    (unsigned long long)h->instance);
+		if (gw_sim_header(gw, s, wr) != GS_OK ||
+		    gs_outbox_set_header(&s->ob, wr->buf, wr->len) != GS_OK)
+			gs_log_warnx("sim url=%s: cannot readdress batches",
+			    s->url);
+		return;
+	}
+	/* A restart: address our batches to the new instance, and drop
+	 * what NNG still holds for the old one. */
+	if (gw_sim_header(gw, s, wr) != GS_OK ||
+	    gs_outbox_redial(&s->ob, wr->buf, wr->len) != GS_OK)
+		gs_log_error("sim url=%s: cannot redial; its rooms are "
+		    "unavailable", s->url);
+	s->restarts++;
+	gs_counter_inc(gw->m.sim_restarts);
+	n = gw_sim_lost(gw, s, "restarted", UINT64_MAX);
+	gs_log_warnx("sim url=%s: restarted old=%016llx new=%016llx, "
+	    "closed clients=%u", s->url, (unsigned long long)old,
+	    (unsigned long long)h->instance, n);
+}
+
+/* A JOINED for a connection that is no longer joining: the sim made
+ * a player nobody will play; tell it to drop it. */
+static void
+gw_leave_orphan(struct gw *gw, struct gw_sim *s, uint64_t conn)
+{
+	gs_counter_inc(gw->m.leaves_orphan);
+	(void)gw_relay_leave(gw, s, conn);
 }
 
 static void
-gw_record(struct gw *gw, const struct gs_relay_rec *r)
+gw_record(struct gw *gw, struct gw_sim *s, const struct gs_relay_rec *r)
 {
 	struct gw_client	*c;
 
-	if ((c = gw_client_find(gw, r->conn)) == NULL ||
-	    c->state == GW_CLOSING) {
+	c = gw_client_find(gw, r->conn);
+	if (c == NULL || c->state == GW_CLOSING || c->room == NULL ||
+	    c->room->sim != s) {
 		/* Normal right after a disconnect. */
 		gs_counter_inc(gw->m.in_unknown_conn);
+		if (r->kind == GS_REL_JOINED)
+			gw_leave_orphan(gw, s, r->conn);
+		else if (r->kind == GS_REL_FRAME)
+			gw_count_drop(gw, gw_msg_kind_of(r->msg, r->msglen),
+			    GW_DROP_GONE);
 		return;
 	}
-	if (c->room != NULL)
-		c->room->sim->last_rx_us = gs_now_us();
 	switch (r->kind) {
 	case GS_REL_JOINED:
 		if (c->state != GW_JOINING) {
@@ -366,6 +460,8 @@ gw_record(struct gw *gw, const struct gs_relay_rec *r)
 	case GS_REL_FRAME:
 		if (c->state != GW_PLAYING) {
 			gs_counter_inc(gw->m.in_stale);
+			gw_count_drop(gw, gw_msg_kind_of(r->msg, r->msglen),
+			    GW_DROP_GONE);
 			return;
 		}
 		gw_client_send(c, r->msg, r->msglen, r->reliable);
@@ -383,6 +479,7 @@ gw_inbox_cb(void *arg, const uint8_t *buf, size_t len)
 	struct gs_rd		 rd;
 	struct gs_relay_hdr	 h;
 	struct gs_relay_rec	 r;
+	struct gw_sim		*s;
 	int			 err;
 
 	gs_counter_inc(gw->m.in_batches);
@@ -396,7 +493,21 @@ gw_inbox_cb(void *arg, const uint8_t *buf, size_t len)
 			    len);
 		return;
 	}
-	gw_sim_seen(gw, &h);
+	if ((s = gw_sim_match(gw, &h)) == NULL) {
+		gs_counter_inc(gw->m.in_unknown_sim);
+		if (gs_ratelimit_ok(&gw->rl_sim, 10))
+			gs_log_warnx("inbox: batch from a sim not in -s "
+			    "url=%s to_url=%s", h.url, h.to_url);
+		return;
+	}
+	/* The header is news either way: the sim instance is alive. */
+	gw_sim_seen(gw, s, &h);
+	if (h.to_instance != 0 && h.to_instance != gw->instance) {
+		/* Queued by the sim for an earlier run of this gateway on
+		 * the same inbox: its connection ids name other clients. */
+		gs_counter_inc(gw->m.in_misaddressed);
+		return;
+	}
 	while (gs_rd_more(&rd)) {
 		memset(&r, 0, sizeof(r));
 		if ((err = gs_relay_get(&rd, &r)) != GS_OK) {
@@ -409,6 +520,6 @@ gw_inbox_cb(void *arg, const uint8_t *buf, size_t len)
 			continue;
 		}
 		gs_counter_inc(gw->m.in_records);
-		gw_record(gw, &r);
+		gw_record(gw, s, &r);
 	}
 }

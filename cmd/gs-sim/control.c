@@ -300,6 +300,20 @@ sim_metrics_init(struct sim *sim)
 	st->records_dropped = gs_metrics_counter(m,
 	    "gs_sim_relay_records_dropped_total",
 	    "Records not queued: outbox over its cap.");
+	st->batches_out = gs_metrics_counter(m,
+	    "gs_sim_relay_batches_out_total",
+	    "Batches (NNG messages) handed to NNG for gateways, heartbeats "
+	    "included.");
+	st->records_sent = gs_metrics_counter(m,
+	    "gs_sim_relay_records_sent_total",
+	    "Records in the batches handed to NNG.");
+	st->records_unsent = gs_metrics_counter(m,
+	    "gs_sim_relay_records_unsent_total",
+	    "Records queued but never handed to NNG: a batch of snapshots "
+	    "NNG could not take, or records discarded for a gateway that "
+	    "restarted or went away.");
+	st->stale = gs_metrics_counter(m, "gs_sim_relay_stale_total",
+	    "Batches addressed to an earlier run of this sim, skipped.");
 	st->bad = gs_metrics_counter(m, "gs_sim_relay_bad_total",
 	    "Malformed or unexpected batches and records from gateways.");
 	st->joins = gs_metrics_counter(m, "gs_sim_joins_total",

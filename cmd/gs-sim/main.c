@@ -222,6 +222,19 @@ http_addr(const char *s, char *addr, size_t cap, struct gs_http_conf *hc)
 }
 
 static void
+heartbeat_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	sim_heartbeat(w->data);
+}
+
+/* After each poll: mirror the outboxes' statistics into the metrics. */
+static void
+sync_cb(struct ev_loop *loop, ev_check *w, int revents)
+{
+	sim_sync_metrics(w->data);
+}
+
+static void
 drain_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	ev_break(loop, EVBREAK_ALL);
@@ -248,6 +261,7 @@ sim_stop(struct sim *sim)
 		gs_inbox_close(&sim->inbox);
 		sim->inbox_open = 0;
 	}
+	ev_timer_stop(sim->loop, &sim->heartbeat);
 	for (room = sim->rooms; room != NULL; room = room->next) {
 		ev_timer_stop(sim->loop, &room->tick_w);
 		ev_timer_stop(sim->loop, &room->grace_w);
@@ -305,6 +319,9 @@ sim_free(struct sim *sim)
 		gs_ctl_close(sim->ctl);
 	if (sim->http != NULL)
 		gs_http_stop(sim->http);
+	ev_timer_stop(sim->loop, &sim->heartbeat);
+	ev_check_stop(sim->loop, &sim->sync);
+	ev_timer_stop(sim->loop, &sim->drain);
 	ev_signal_stop(sim->loop, &sim->sigterm);
 	ev_signal_stop(sim->loop, &sim->sigint);
 	ev_signal_stop(sim->loop, &sim->sighup);
@@ -320,7 +337,6 @@ int
 main(int argc, char **argv)
 {
 	static struct sim	 sim;	/* large: conn hashes live in peers */
-	struct gs_relay_hdr	 hdr;
 	struct gs_http_conf	 hc;
 	char			 haddr[256];
 
@@ -346,14 +362,6 @@ main(int argc, char **argv)
 	gs_wr_init(&sim.ents, 4096, GS_RELAY_FRAME_MAX);
 	gs_wr_init(&sim.msg, 4096, GS_RELAY_FRAME_MAX);
 	gs_wr_init(&sim.hdr, 512, 1024);
-	memset(&hdr, 0, sizeof(hdr));
-	(void)gs_strlcpy(hdr.role, "sim", sizeof(hdr.role));
-	hdr.instance = sim.instance;
-	(void)gs_strlcpy(hdr.url, sim.conf.inbox_url, sizeof(hdr.url));
-	gs_relay_hdr_put(&sim.hdr, &hdr);
-	if (sim.hdr.err != GS_OK)
-		gs_fatalx(GS_EXIT_SYSTEM, "batch header err=%s",
-		    gs_err_name(sim.hdr.err));
 	sim_metrics_init(&sim);
 
 	gs_post_init(&sim.post, sim.loop);
@@ -374,6 +382,13 @@ main(int argc, char **argv)
 			gs_fatalx(GS_EXIT_SYSTEM, "http failed addr=%s",
 			    sim.conf.http);
 	}
+	ev_timer_init(&sim.heartbeat, heartbeat_cb, SIM_HEARTBEAT_S,
+	    SIM_HEARTBEAT_S);
+	sim.heartbeat.data = &sim;
+	ev_timer_start(sim.loop, &sim.heartbeat);
+	ev_check_init(&sim.sync, sync_cb);
+	sim.sync.data = &sim;
+	ev_check_start(sim.loop, &sim.sync);
 	sim_signal(&sim, &sim.sigterm, SIGTERM);
 	sim_signal(&sim, &sim.sigint, SIGINT);
 	sim_signal(&sim, &sim.sighup, SIGHUP);

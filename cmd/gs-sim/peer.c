@@ -19,6 +19,9 @@
 #include "sim.h"
 #include "util.h"
 
+static void	peer_send_close(struct sim_peer *, uint64_t, uint32_t,
+		    const char *);
+
 static unsigned
 conn_bucket(uint64_t conn)
 {
@@ -99,17 +102,83 @@ peer_drop_players(struct sim_peer *peer)
 	return n;
 }
 
+/* Our batch header for this peer, into sim->hdr: addressed to the
+ * peer's instance and echoing the url it knows us by. */
+static int
+peer_header(struct sim_peer *peer)
+{
+	struct sim		*sim = peer->sim;
+	struct gs_relay_hdr	 h;
+
+	memset(&h, 0, sizeof(h));
+	(void)gs_strlcpy(h.role, "sim", sizeof(h.role));
+	h.instance = sim->instance;
+	(void)gs_strlcpy(h.url, sim->conf.inbox_url, sizeof(h.url));
+	h.to_instance = peer->instance;
+	(void)gs_strlcpy(h.to_url, peer->via_url, sizeof(h.to_url));
+	gs_wr_reset(&sim->hdr);
+	gs_relay_hdr_put(&sim->hdr, &h);
+	return sim->hdr.err;
+}
+
+/* Set the peer's instance and via_url from a header. */
+static void
+peer_set_hdr(struct sim_peer *peer, const struct gs_relay_hdr *hdr)
+{
+	peer->instance = hdr->instance;
+	(void)gs_strlcpy(peer->via_url, hdr->to_url[0] != '\0' ?
+	    hdr->to_url : peer->sim->conf.inbox_url, sizeof(peer->via_url));
+}
+
 static int
 peer_open_outbox(struct sim_peer *peer)
 {
 	struct sim	*sim = peer->sim;
-
 	int		 err;
 
+	if ((err = peer_header(peer)) != GS_OK)
+		return err;
 	err = gs_outbox_open(&peer->ob, &sim->post, peer->url, sim->hdr.buf,
 	    sim->hdr.len, SIM_BATCH_MAX, SIM_OUTBOX_SENDBUF);
 	peer->ob_open = err == GS_OK;
 	return err;
+}
+
+/* A header-only batch: "this sim instance is alive".  Not reliable:
+ * NNG drops it when it cannot take it, and the next one follows. */
+static void
+peer_heartbeat(struct sim_peer *peer)
+{
+	if (!peer->ob_open || peer->gone ||
+	    gs_outbox_begin(&peer->ob) == NULL)
+		return;		/* a batch is waiting anyway: it will do */
+	(void)gs_outbox_commit(&peer->ob, 0);
+}
+
+void
+sim_heartbeat(struct sim *sim)
+{
+	struct sim_peer	*peer;
+
+	for (peer = sim->peers; peer != NULL; peer = peer->next)
+		peer_heartbeat(peer);
+}
+
+void
+sim_sync_metrics(struct sim *sim)
+{
+	struct sim_peer	*peer;
+	uint64_t	 msgs = sim->gone_msgs, recs = sim->gone_recs;
+	uint64_t	 unsent = sim->gone_unsent;
+
+	for (peer = sim->peers; peer != NULL; peer = peer->next) {
+		msgs += peer->ob.sent_msgs;
+		recs += peer->ob.sent_recs;
+		unsent += peer->ob.dropped_recs;
+	}
+	sim->st.batches_out->v = msgs;
+	sim->st.records_sent->v = recs;
+	sim->st.records_unsent->v = unsent;
 }
 
 /* Drops the peer's players (the room hears LEFT unless we are
@@ -124,6 +193,9 @@ sim_peer_free(struct sim_peer *peer)
 	ev_timer_stop(sim->loop, &peer->idle);
 	if (peer->ob_open)
 		gs_outbox_close(&peer->ob);
+	sim->gone_msgs += peer->ob.sent_msgs;
+	sim->gone_recs += peer->ob.sent_recs;
+	sim->gone_unsent += peer->ob.dropped_recs;
 	for (pp = &sim->peers; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == peer) {
 			*pp = peer->next;
@@ -139,7 +211,23 @@ peer_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct sim_peer	*peer = w->data;
 	struct sim	*sim = peer->sim;
+	uint64_t	 silent_us = gs_now_us() - peer->last_us;
+	uint64_t	 tmo_us = (uint64_t)sim->conf.gw_timeout_ms * 1000;
 
+	/* Fired well after it was due: this loop did not run for a while
+	 * (stopped, swapped out), and the gateway's batches may be
+	 * waiting unread in the inbox.  Judge after they had a chance. */
+	if (!peer->deferred && silent_us > tmo_us + SIM_STALL_US) {
+		gs_log_info("gateway check deferred url=%s: this loop stalled "
+		    "silent_ms=%llu", peer->url,
+		    (unsigned long long)(silent_us / 1000));
+		peer->deferred = 1;	/* a batch clears it */
+		ev_timer_stop(loop, &peer->idle);
+		ev_timer_set(&peer->idle, (double)SIM_STALL_US / 1e6,
+		    (double)sim->conf.gw_timeout_ms / 1000);
+		ev_timer_start(loop, &peer->idle);
+		return;
+	}
 	gs_log_info("gateway lost url=%s instance=%016llx players=%u "
 	    "silent_ms=%llu", peer->url, (unsigned long long)peer->instance,
 	    peer->nplayers,
@@ -170,18 +258,20 @@ peer_get(struct sim *sim, const struct gs_relay_hdr *hdr)
 		    (unsigned long long)peer->instance,
 		    (unsigned long long)hdr->instance, n);
 		gs_counter_add(sim->st.players_lost, n);
-		/* Records still queued (or held for retry) name the old
-		 * process's connections, whose ids the new one may reuse:
-		 * drop them before the close sends what is pending. */
-		gs_outbox_discard(&peer->ob);
-		gs_outbox_close(&peer->ob);
-		peer->ob_open = 0;
-		peer->instance = hdr->instance;
-		if (peer_open_outbox(peer) != GS_OK) {
-			gs_log_warnx("outbox open failed url=%s", peer->url);
+		/* Records still queued, held for retry or buffered in NNG
+		 * name the old process's connections, whose ids the new one
+		 * reuses: drop them all with the old socket. */
+		peer_set_hdr(peer, hdr);
+		memset(peer->closed_conn, 0, sizeof(peer->closed_conn));
+		if (peer_header(peer) != GS_OK ||
+		    gs_outbox_redial(&peer->ob, sim->hdr.buf, sim->hdr.len) !=
+		    GS_OK) {
+			gs_log_warnx("outbox redial failed url=%s", peer->url);
+			peer->ob_open = 0;
 			sim_peer_free(peer);
 			return NULL;
 		}
+		peer_heartbeat(peer);	/* tell it our instance now */
 	}
 	if (peer == NULL) {
 		if (hdr->url[0] == '\0') {
@@ -198,7 +288,7 @@ peer_get(struct sim *sim, const struct gs_relay_hdr *hdr)
 			return NULL;
 		}
 		peer->sim = sim;
-		peer->instance = hdr->instance;
+		peer_set_hdr(peer, hdr);
 		(void)gs_strlcpy(peer->url, hdr->url, sizeof(peer->url));
 		if (peer_open_outbox(peer) != GS_OK) {
 			sim_bad(sim, "what=header err=outbox_open url=%s",
@@ -212,13 +302,33 @@ peer_get(struct sim *sim, const struct gs_relay_hdr *hdr)
 		peer->next = sim->peers;
 		sim->peers = peer;
 		sim->npeers++;
-		gs_log_info("gateway new url=%s instance=%016llx", peer->url,
-		    (unsigned long long)peer->instance);
+		gs_log_info("gateway new url=%s instance=%016llx via=%s",
+		    peer->url, (unsigned long long)peer->instance,
+		    peer->via_url);
+		/* Answer at once: a gateway that knew an earlier instance
+		 * of this sim learns of the restart now, not in a second. */
+		peer_heartbeat(peer);
 	}
 	peer->batches++;
 	peer->last_us = gs_now_us();
+	peer->deferred = 0;
 	ev_timer_again(sim->loop, &peer->idle);
 	return peer;
+}
+
+/* Was conn told CLOSE lately?  If not, remember that it is now.
+ * Conn 0 is never used by gateways, so the zeroed ring is empty. */
+static int
+peer_closed_lately(struct sim_peer *peer, uint64_t conn)
+{
+	unsigned	i;
+
+	for (i = 0; i < SIM_CLOSED_RING; i++)
+		if (peer->closed_conn[i] == conn)
+			return 1;
+	peer->closed_conn[peer->closed_next] = conn;
+	peer->closed_next = (peer->closed_next + 1) % SIM_CLOSED_RING;
+	return 0;
 }
 
 static void
@@ -239,9 +349,18 @@ peer_record(struct sim_peer *peer, const struct gs_relay_rec *rec)
 		break;
 	case GS_REL_INPUT:
 		if ((pl = peer_find_player(peer, rec->conn)) == NULL) {
-			/* A LEAVE or a rejected JOIN raced the input. */
+			/* A gateway sends inputs only for clients it has
+			 * welcomed and not yet LEAVEd: this one thinks its
+			 * client plays here, but we dropped the player (say
+			 * the gateway was stopped past the gateway timeout).
+			 * End the client's stay rather than leave it
+			 * waiting for snapshots that never come. */
 			gs_counter_inc(sim->st.inputs_in);
 			gs_counter_inc(sim->st.inputs_unknown);
+			if (peer_closed_lately(peer, rec->conn))
+				break;
+			peer_send_close(peer, rec->conn, GS_PERR_UNAVAILABLE,
+			    "not in a room on this server; reconnect");
 			break;
 		}
 		sim_player_input(pl, &rec->input);
@@ -291,6 +410,14 @@ sim_inbox_cb(void *arg, const uint8_t *buf, size_t len)
 	}
 	if ((peer = peer_get(sim, &hdr)) == NULL)
 		return;
+	if (hdr.to_instance != 0 && hdr.to_instance != sim->instance) {
+		/* Queued for an earlier run of this sim (NNG delivers what
+		 * it held for it): its JOINs would make players nobody
+		 * plays.  The gateway itself is alive, and learns our
+		 * instance from our heartbeat. */
+		gs_counter_inc(sim->st.stale);
+		return;
+	}
 	while (gs_rd_more(&rd)) {
 		if ((err = gs_relay_get(&rd, &rec)) != GS_OK) {
 			sim_bad(sim, "what=record err=%s gateway=%s "
@@ -337,6 +464,18 @@ peer_commit(struct sim_peer *peer, struct gs_wr *wr, int reliable)
 	return GS_OK;
 }
 
+static void
+peer_send_close(struct sim_peer *peer, uint64_t conn, uint32_t code,
+    const char *text)
+{
+	struct gs_wr	*wr;
+
+	if ((wr = peer_begin(peer)) == NULL)
+		return;
+	gs_relay_close_put(wr, conn, code, text);
+	(void)peer_commit(peer, wr, 1);
+}
+
 void
 sim_send_joined(struct sim_player *pl)
 {
@@ -365,12 +504,7 @@ sim_send_reject(struct sim_peer *peer, uint64_t conn, uint32_t code,
 void
 sim_send_close(struct sim_player *pl, uint32_t code, const char *text)
 {
-	struct gs_wr	*wr;
-
-	if ((wr = peer_begin(pl->peer)) == NULL)
-		return;
-	gs_relay_close_put(wr, pl->conn, code, text);
-	(void)peer_commit(pl->peer, wr, 1);
+	peer_send_close(pl->peer, pl->conn, code, text);
 }
 
 int

@@ -34,6 +34,7 @@
 
 #define SIM_PEERS_MAX		64	/* gateways talking to one sim */
 #define SIM_CONN_BUCKETS	1024	/* per-peer conn hash */
+#define SIM_CLOSED_RING		32	/* per-peer: conns told CLOSE lately */
 #define SIM_INPUTQ_MAX		64	/* cap on the -q flag */
 #define SIM_INBOX_BUDGET	64	/* messages per inbox wake-up */
 #define SIM_INBOX_RECVBUF	1024	/* NNG_OPT_RECVBUF, messages */
@@ -43,6 +44,10 @@
 #define SIM_BATCH_MAX		(960 * 1024)
 #define SIM_DRAIN_MS		300	/* time for CLOSEs to leave at exit */
 #define SIM_BAD_BURST		5	/* bad-record log lines per second */
+#define SIM_HEARTBEAT_S		1.0	/* header-only batch to each gateway */
+/* A timeout that fires this much later than due means our own loop
+ * stalled: its verdict waits this long again, for the inbox. */
+#define SIM_STALL_US		1000000ULL
 
 struct sim_conf {
 	const char	*inbox_url;
@@ -83,6 +88,10 @@ struct sim_stats {
 	struct gs_counter	*records_in;
 	struct gs_counter	*records_out;
 	struct gs_counter	*records_dropped;
+	struct gs_counter	*batches_out;	/* mirrors of the outboxes */
+	struct gs_counter	*records_sent;
+	struct gs_counter	*records_unsent;
+	struct gs_counter	*stale;
 	struct gs_counter	*bad;
 	struct gs_counter	*joins;
 	struct gs_counter	*rejects;
@@ -100,12 +109,21 @@ struct sim_room;
 struct sim_peer {
 	struct sim		*sim;
 	struct sim_peer		*next;
-	char			 url[GS_URL_MAX];
+	char			 url[GS_URL_MAX];	/* its inbox */
+	/* The address the gateway dialed us at (its header's to_url),
+	 * echoed in our header so it can tell its sims apart; our own
+	 * inbox url when the gateway sent none. */
+	char			 via_url[GS_URL_MAX];
 	uint64_t		 instance;	/* the gateway process */
 	struct gs_outbox	 ob;		/* to its inbox */
 	int			 ob_open;
 	int			 gone;		/* dropping: send nothing */
 	ev_timer		 idle;		/* gateway timeout */
+	int			 deferred;	/* timeout judged late once */
+	/* Connections told CLOSE for inputs with no player, so that a
+	 * burst of their inputs costs one CLOSE each, not one per input. */
+	uint64_t		 closed_conn[SIM_CLOSED_RING];
+	unsigned		 closed_next;
 	struct sim_player	*conn[SIM_CONN_BUCKETS];
 	unsigned		 nplayers;
 	uint64_t		 batches;
@@ -157,7 +175,7 @@ struct sim {
 	struct gs_http		*http;
 	struct gs_metrics	*metrics;
 	struct sim_stats	 st;
-	struct gs_wr		 hdr;		/* our batch header */
+	struct gs_wr		 hdr;		/* scratch: a peer's batch header */
 	struct gs_wr		 ents;		/* scratch: packed entities */
 	struct gs_wr		 msg;		/* scratch: one client message */
 	struct gs_entity	*entbuf;	/* scratch: GS_ENTITIES_MAX */
@@ -170,6 +188,11 @@ struct sim {
 	unsigned		 nplayers;
 	uint64_t		 next_id;	/* player ids */
 	int			 stopping;
+	/* Outbox statistics of peers already freed, so that the mirrored
+	 * counters never go back. */
+	uint64_t		 gone_msgs, gone_recs, gone_unsent;
+	ev_timer		 heartbeat;
+	ev_check		 sync;
 	ev_signal		 sigterm, sigint, sighup;
 	ev_timer		 drain;
 };
@@ -177,6 +200,10 @@ struct sim {
 /* peer.c */
 void	sim_inbox_cb(void *arg, const uint8_t *buf, size_t len);
 void	sim_peer_free(struct sim_peer *peer);
+/* A header-only batch to every gateway (every SIM_HEARTBEAT_S). */
+void	sim_heartbeat(struct sim *sim);
+/* Mirror the outboxes' statistics into the metrics. */
+void	sim_sync_metrics(struct sim *sim);
 void	sim_bad(struct sim *sim, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 /* Record senders: count what went out or was dropped. */
