@@ -446,6 +446,71 @@ test_reliable_held(void)
 	ev_loop_destroy(loop);
 }
 
+/* A sink that keeps the header string and the records of the last
+ * message. */
+struct hsink {
+	int		msgs;
+	char		hdr[16];
+	uint64_t	rec[8];
+	int		nrec;
+};
+
+static void
+hsink_cb(void *arg, const uint8_t *buf, size_t len)
+{
+	struct hsink	*s = arg;
+	struct gs_rd	 rd = GS_RD_INIT(buf, len);
+
+	s->msgs++;
+	gs_rd_str(&rd, s->hdr, sizeof(s->hdr));
+	for (s->nrec = 0; gs_rd_more(&rd) && s->nrec < 8; s->nrec++)
+		s->rec[s->nrec] = gs_rd_uint(&rd, UINT64_MAX);
+	if (gs_rd_end(&rd) != GS_OK)
+		s->nrec = -1;
+}
+
+/* set_header re-heads the pending batch; redial starts afresh with a
+ * new header and the statistics carry on. */
+static void
+test_header_redial(void)
+{
+	struct ev_loop		*loop = ev_loop_new(EVFLAG_AUTO);
+	struct gs_inbox		 in;
+	struct gs_post		 po;
+	struct gs_outbox	 ob;
+	struct hsink		 s = { 0 };
+	char			 url[128];
+
+	url_for(url, sizeof(url), "rehead.sock");
+	gs_post_init(&po, loop);
+	T_ASSERT(gs_outbox_open(&ob, &po, url, HDR, HDRLEN, 4096, 0) ==
+	    GS_OK);
+	T_EQ_INT(append(&ob, 7, 1), GS_OK);
+	ev_run(loop, EVRUN_NOWAIT);		/* nobody listens: held */
+	T_CHECK(ob.held);
+	T_EQ_INT(gs_outbox_set_header(&ob, "\xa6hdr-v2", 7), GS_OK);
+	T_ASSERT(gs_inbox_listen(&in, loop, url, 64, 16, hsink_cb, &s) ==
+	    GS_OK);
+	T_CHECK(run_until(loop, &s.msgs, 1));
+	T_CHECK(strcmp(s.hdr, "hdr-v2") == 0);
+	T_CHECK(s.nrec == 1 && s.rec[0] == 7);
+
+	T_EQ_INT(gs_outbox_redial(&ob, "\xa7hdr-v33", 8), GS_OK);
+	T_EQ_INT(append(&ob, 8, 1), GS_OK);
+	T_EQ_INT(append(&ob, 9, 0), GS_OK);
+	T_CHECK(run_until(loop, &s.msgs, 2));
+	T_CHECK(strcmp(s.hdr, "hdr-v33") == 0);
+	T_CHECK(s.nrec == 2 && s.rec[0] == 8 && s.rec[1] == 9);
+	T_EQ_INT(ob.sent_msgs, 2);
+	T_EQ_INT(ob.sent_recs, 3);
+	T_EQ_INT(ob.dropped_recs, 0);
+
+	gs_outbox_close(&ob);
+	gs_post_stop(&po);
+	gs_inbox_close(&in);
+	ev_loop_destroy(loop);
+}
+
 /* ------------------------------------------------------------- rpc */
 
 /* An in-loop REP server answering "re:" + request.  Its blocking send
@@ -699,7 +764,7 @@ test_loop_refs(void)
 	ev_loop_destroy(loop);
 }
 
-T_MAIN(T(test_batching), T(test_budget_burst), T(test_state_drop),
+T_MAIN(T(test_batching), T(test_header_redial), T(test_budget_burst), T(test_state_drop),
     T(test_cap_abort), T(test_discard), T(test_reliable_held), T(test_rpc_roundtrip),
     T(test_rpc_timeout), T(test_rpc_inflight_close),
     T(test_rpc_close_in_cb), T(test_loop_refs))

@@ -245,7 +245,8 @@ test_relay(void)
 {
 	struct gs_wr		wr;
 	struct gs_rd		rd;
-	struct gs_relay_hdr	h = { "gw", 99, "ipc:///tmp/gw.in" }, h2;
+	struct gs_relay_hdr	h = { "gw", 99, "ipc:///tmp/gw.in", 5,
+				    "ipc:///tmp/sim.in" }, h2;
 	struct gs_relay_rec	r;
 	struct gs_input		in = { 5, -3, 4, 2 };
 	static const uint8_t	frame[] = { 0x91, 0x0a };
@@ -263,7 +264,8 @@ test_relay(void)
 	gs_rd_init(&rd, wr.buf, wr.len);
 	T_EQ_INT(gs_relay_hdr_get(&rd, &h2), GS_OK);
 	T_CHECK(h2.instance == 99 && strcmp(h2.url, h.url) == 0 &&
-	    strcmp(h2.role, "gw") == 0);
+	    strcmp(h2.role, "gw") == 0 && h2.to_instance == 5 &&
+	    strcmp(h2.to_url, "ipc:///tmp/sim.in") == 0);
 	T_EQ_INT(gs_relay_get(&rd, &r), GS_OK);
 	T_CHECK(r.kind == GS_REL_JOIN && r.conn == 1 &&
 	    strcmp(r.room, "lobby") == 0 && strcmp(r.name, "ann") == 0);
@@ -289,6 +291,9 @@ test_relay_hostile(void)
 {
 	/* unknown kind 99 with two extra fields: skipped, kind reported */
 	static const uint8_t unk[] = { 0x94, 0x63, 0x01, 0xc0, 0xc0 };
+	/* a version-1 header of four fields, from an older peer */
+	static const uint8_t old4[] = { 0x94, 0x01, 0xa2, 'g', 'w', 0x07,
+	    0xa1, 'u' };
 	/* wrong header version */
 	static const uint8_t hdr[] = { 0x94, 0x02, 0xa2, 'g', 'w', 0x01,
 	    0xa0 };
@@ -302,6 +307,9 @@ test_relay_hostile(void)
 	T_EQ_INT(gs_relay_get(&rd, &r), GS_OK);
 	T_EQ_INT(r.kind, 99);
 	T_EQ_INT(gs_rd_end(&rd), GS_OK);
+	gs_rd_init(&rd, old4, sizeof(old4));
+	T_EQ_INT(gs_relay_hdr_get(&rd, &h), GS_OK);
+	T_CHECK(h.instance == 7 && h.to_instance == 0 && h.to_url[0] == 0);
 	gs_rd_init(&rd, hdr, sizeof(hdr));
 	T_EQ_INT(gs_relay_hdr_get(&rd, &h), GS_ERANGE);
 	gs_rd_init(&rd, shortj, sizeof(shortj));
