@@ -71,3 +71,31 @@ stack() {
 json() {
 	$PY -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }
+
+# wait_for WHAT SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
+# The bound only keeps a broken run from hanging; nothing is timed.
+wait_for() {
+	local what=$1 secs=$2 i; shift 2
+	for ((i = 0; i < secs * 10; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	die "gave up waiting for $what"
+}
+
+# ctl_field CTL EXPR: evaluate EXPR over the JSON of "gs-ctl -j status".
+ctl_field() {
+	"$B/gs-ctl" -c "$1" -t 2000 -j status >"$T/ctl.json" 2>/dev/null &&
+	    json "$T/ctl.json" "$2"
+}
+
+# players_are CTL N: the daemon reports N players (a sim) or N playing
+# clients (a gateway).
+players_are() {
+	[ "$(ctl_field "$1" 'j.get("players", j.get("playing"))')" = "$2" ]
+}
+
+# metric CTL NAME: one sample's value from the daemon's metrics.
+metric() {
+	"$B/gs-ctl" -c "$1" metrics | awk -v n="$2" '$1 == n { print $2 }'
+}

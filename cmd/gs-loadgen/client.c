@@ -1,8 +1,16 @@
 /*
  * One headless client: connect, hello, wait for welcome, then input at
  * the room's tick rate and a ping every second, reading whatever the
- * server sends.  All of it runs in lws callbacks and in the tick timer
- * of main.c, on the one loop thread.
+ * server sends.  A session lost during the run (connection closed or
+ * failed, a fatal error, a storm) is a loss: the client connects again
+ * with exponential backoff and says hello to the same room.  All of it
+ * runs in lws callbacks and in the timers of main.c, on the one loop
+ * thread.
+ *
+ * Connections and the client: a connection that is over is detached at
+ * once (its opaque pointer cleared, so lws's later callbacks for it go
+ * nowhere) and the client is free to make a new one; lws frees the old
+ * wsi in its own time.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -15,9 +23,12 @@
 #include "util.h"
 
 #define LG_GOLDEN_ANGLE	2.399963229728653	/* pi * (3 - sqrt(5)) */
+#define LG_IQ_SLACK_US	500	/* due this soon counts as due now */
 
 static int	lg_ws_cb(struct lws *wsi, enum lws_callback_reasons reason,
 		    void *user, void *in, size_t len);
+static void	lg_client_recv(struct lg_client *c, const uint8_t *buf,
+		    size_t len);
 
 const struct lws_protocols lg_protocols[] = {
 	{ GS_WS_SUBPROTOCOL, lg_ws_cb, 0, 0, 0, NULL, 0 },
@@ -31,14 +42,106 @@ lg_client_fail(struct lg_client *c, const char *why)
 		(void)gs_strlcpy(c->fail, why, sizeof(c->fail));
 }
 
+/* ---------------------------------------------------- impairment glue */
+
+/* Arm the queue's timer at its next release, or stop it. */
+static void
+lg_iq_arm(struct lg_client *c, int d)
+{
+	struct ev_loop	*loop = c->lg->loop;
+	uint64_t	 next = lg_iq_next(&c->iq[d]), now;
+
+	if (next == c->iq_armed[d])
+		return;
+	ev_timer_stop(loop, &c->iqw[d]);
+	c->iq_armed[d] = 0;
+	if (next == UINT64_MAX)
+		return;
+	now = gs_now_us();
+	ev_timer_set(&c->iqw[d], next > now ? (double)(next - now) / 1e6 : 0.,
+	    0.);
+	ev_timer_start(loop, &c->iqw[d]);
+	c->iq_armed[d] = next;
+}
+
+/* Up: messages are due; the writable callback sends them. */
+static void
+lg_iq_up_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct lg_client	*c = w->data;
+
+	c->iq_armed[LG_UP] = 0;
+	if (c->wsi != NULL && c->state >= LG_OPEN && c->state <= LG_WELCOMED)
+		lws_callback_on_writable(c->wsi);
+	else
+		lg_iq_arm(c, LG_UP);
+}
+
+/* Down: hand every due message to the protocol, in release order. */
+static void
+lg_iq_down_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct lg_client	*c = w->data;
+	struct lg_iq		*q = &c->iq[LG_DOWN];
+	uint64_t		 now = gs_now_us();
+	uint8_t			*buf;
+	size_t			 len;
+
+	c->iq_armed[LG_DOWN] = 0;
+	/* lg_client_recv() never ends a connection: q stays valid. */
+	while (lg_iq_due(q, now + LG_IQ_SLACK_US) != NULL) {
+		buf = lg_iq_pop(q, &len);
+		lg_client_recv(c, buf, len);
+		free(buf);
+	}
+	if (c->rx_paused && q->bytes < LG_RWND / 2 && c->wsi != NULL) {
+		lws_rx_flow_control(c->wsi, 1);
+		c->rx_paused = false;
+	}
+	lg_iq_arm(c, LG_DOWN);
+}
+
+/* Everything TCP had delivered before the close is read first. */
+static void
+lg_iq_flush_down(struct lg_client *c)
+{
+	struct lg_iq	*q = &c->iq[LG_DOWN];
+	uint8_t		*buf;
+	size_t		 len;
+
+	while (q->n > 0) {
+		buf = lg_iq_pop(q, &len);
+		lg_client_recv(c, buf, len);
+		free(buf);
+	}
+}
+
+static void
+lg_iq_reset(struct lg_client *c)
+{
+	int	d;
+
+	for (d = 0; d < LG_NDIR; d++) {
+		lg_iq_clear(&c->iq[d]);
+		ev_timer_stop(c->lg->loop, &c->iqw[d]);
+		c->iq_armed[d] = 0;
+	}
+	c->rx_paused = false;
+}
+
+/* ------------------------------------------------------------- life */
+
 void
 lg_client_init(struct lg *lg, struct lg_client *c, int idx)
 {
 	double	a = idx * LG_GOLDEN_ANGLE;
+	int	d;
 
 	memset(c, 0, sizeof(*c));
 	c->lg = lg;
 	c->idx = idx;
+	c->loss = -1;
+	c->rng = lg_rand(&lg->rng);
 	snprintf(c->name, sizeof(c->name), "lg%d", idx);
 	if (lg->conf.room != NULL)
 		(void)gs_strlcpy(c->room, lg->conf.room, sizeof(c->room));
@@ -47,40 +150,155 @@ lg_client_init(struct lg *lg, struct lg_client *c, int idx)
 		    idx / lg->conf.per_room);
 	c->mx = (int8_t)lround(GS_AXIS_MAX * cos(a));
 	c->my = (int8_t)lround(GS_AXIS_MAX * sin(a));
+	lg_impair_draw(lg->conf.impair, &c->rng, c->imp);
+	for (d = 0; d < LG_NDIR; d++) {
+		/* WebSocket rides TCP: the reliable, ordered model. */
+		lg_iq_init(&c->iq[d], LG_IQ_RELIABLE_ORDERED, &c->imp[d],
+		    lg_impair_rtt_us(c->imp), &c->rng, &lg->iqst[d]);
+		ev_timer_init(&c->iqw[d], d == LG_UP ? lg_iq_up_cb :
+		    lg_iq_down_cb, 0., 0.);
+		c->iqw[d].data = c;
+	}
 }
 
 void
 lg_client_free(struct lg_client *c)
 {
+	lg_iq_reset(c);
 	free(c->rx);
 	c->rx = NULL;
 }
 
-/* The connection is over; called from whichever callback comes first. */
+/* Backoff before the next connect: 100 ms doubling up to 2 s, each
+ * wait drawn uniformly from its upper half. */
+static uint64_t
+lg_client_backoff(struct lg_client *c)
+{
+	uint64_t	b = LG_BACKOFF_MIN_US;
+	int		i;
+
+	for (i = 0; i < c->nretry && b < LG_BACKOFF_MAX_US; i++)
+		b *= 2;
+	if (b > LG_BACKOFF_MAX_US)
+		b = LG_BACKOFF_MAX_US;
+	c->nretry++;
+	return b / 2 + (uint64_t)(lg_rand01(&c->rng) * (double)(b / 2));
+}
+
 static void
-lg_client_gone(struct lg_client *c, const char *why)
+lg_client_loss(struct lg_client *c, uint64_t now)
 {
 	struct lg	*lg = c->lg;
+	struct lg_loss	*p;
+	size_t		 cap;
 
-	c->wsi = NULL;
-	if (c->state == LG_GONE)
-		return;		/* CLIENT_CLOSED, then WSI_DESTROY */
-	gs_log_debug("client=%s msg=gone why=\"%s\"", c->name, why);
-	/* Closing after the run is the plan; anything else is a failure. */
-	if (c->state != LG_WELCOMED || lg->phase == LG_RUN)
-		lg_client_fail(c, why);
-	c->state = LG_GONE;
-	if (c->t_gone == 0)
-		c->t_gone = gs_now_us();
+	c->losses++;
+	c->loss = -1;
+	if (lg->nlosses == lg->losscap) {
+		cap = lg->losscap == 0 ? 256 : lg->losscap * 2;
+		if (cap > LG_LOSS_MAX || (p = realloc(lg->losses,
+		    cap * sizeof(*p))) == NULL) {
+			lg->losses_dropped++;
+			return;
+		}
+		lg->losses = p;
+		lg->losscap = cap;
+	}
+	lg->losses[lg->nlosses] = (struct lg_loss){ .t = now, .t_rec = 0 };
+	c->loss = (int64_t)lg->nlosses++;
+}
+
+/* Fatal errors that another hello cannot cure. */
+static bool
+lg_perr_final(uint32_t code)
+{
+	return code == GS_PERR_VERSION || code == GS_PERR_NOAUTH ||
+	    code == GS_PERR_BADNAME;
+}
+
+/* The end of a session: its time and its motion verdict. */
+static void
+lg_client_session_end(struct lg_client *c, uint64_t now)
+{
+	struct lg	*lg = c->lg;
+	uint64_t	 end = now;
+	int		 v;
+
+	if (lg->t_end != 0 && lg->t_end < end)
+		end = lg->t_end;
+	if (end > c->t_welcome && (lg->t_end == 0 ||
+	    c->t_welcome < lg->t_end))
+		c->welcomed_us += end - c->t_welcome;
+	if (!c->judged) {
+		v = lg_session_moved(c);
+		c->moves_ok += v > 0;
+		c->moves_bad += v < 0;
+		c->judged = true;
+	}
+}
+
+/*
+ * The current connection is over, for why.  kill: we end it (close the
+ * socket without a bye); otherwise lws reported it.  Decides what
+ * comes next: nothing (end of the run, or an error no retry cures), a
+ * rejoin (churn), or a reconnect with backoff (anything else; a lost
+ * session counts as a loss).  Idempotent.
+ */
+static void
+lg_client_end(struct lg_client *c, const char *why, bool kill)
+{
+	struct lg	*lg = c->lg;
+	uint64_t	 now = gs_now_us();
+	bool		 was_welcomed;
+
+	if (c->state != LG_CONNECTING && c->state != LG_OPEN &&
+	    c->state != LG_WELCOMED)
+		return;
+	if (c->wsi != NULL) {
+		lws_set_opaque_user_data(c->wsi, NULL);
+		if (kill)
+			lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK,
+			    LWS_TO_KILL_ASYNC);
+		c->wsi = NULL;
+	}
+	if (!kill)
+		lg_iq_flush_down(c);	/* may welcome: read state after */
+	lg_iq_reset(c);
 	c->rxlen = 0;
+	c->want = 0;
+	was_welcomed = c->state == LG_WELCOMED;
+	if (was_welcomed)
+		lg_client_session_end(c, now);
+	gs_log_debug("client=%s msg=gone why=\"%s\"", c->name, why);
+
+	if (lg->phase != LG_RUN) {
+		c->state = LG_GONE;
+	} else if (c->leaving) {
+		c->leaving = false;
+		c->rejoin = true;
+		c->nretry = 0;
+		c->state = LG_WAIT;
+		c->t_retry = now;
+	} else {
+		(void)gs_strlcpy(c->last_why, why, sizeof(c->last_why));
+		if (was_welcomed)
+			lg_client_loss(c, now);
+		if (c->perr != 0 && lg_perr_final(c->perr)) {
+			lg_client_fail(c, why);
+			c->state = LG_GONE;
+		} else {
+			c->state = LG_WAIT;
+			c->t_retry = now + lg_client_backoff(c);
+		}
+	}
 	if (c->live) {
 		c->live = false;
 		lg_gone(lg);
 	}
 }
 
-void
-lg_client_start(struct lg_client *c, uint64_t now)
+static void
+lg_client_connect(struct lg_client *c, uint64_t now)
 {
 	struct lg			*lg = c->lg;
 	struct lws_client_connect_info	 ci;
@@ -95,25 +313,42 @@ lg_client_start(struct lg_client *c, uint64_t now)
 	ci.origin = lg->conf.hosthdr;
 	ci.protocol = GS_WS_SUBPROTOCOL;
 	ci.opaque_user_data = c;
-	ci.pwsi = &c->wsi;
 
 	c->state = LG_CONNECTING;
 	c->t_start = now;
+	c->wsi = NULL;
+	c->perr = 0;
+	c->rxlen = 0;
+	c->want = 0;
 	c->live = true;
 	lg->nlive++;
-	/* May call CLIENT_CONNECTION_ERROR before it returns. */
+	/* May call CLIENT_CONNECTION_ERROR before it returns: the
+	 * callback adopts the wsi while in_connect is set. */
+	c->in_connect = true;
 	wsi = lws_client_connect_via_info(&ci);
-	if (wsi == NULL && c->state != LG_GONE) {	/* not counted yet */
+	c->in_connect = false;
+	if (c->state != LG_CONNECTING)
+		return;			/* ended inside */
+	if (wsi == NULL) {
 		lg->connfail++;
-		lg_client_gone(c, "connect failed");
+		lg_client_end(c, "connect failed", false);
+		return;
 	}
+	if (c->wsi == NULL)
+		c->wsi = wsi;
+}
+
+void
+lg_client_start(struct lg_client *c, uint64_t now)
+{
+	lg_client_connect(c, now);
 }
 
 static void
 lg_client_want(struct lg_client *c, unsigned bits)
 {
 	c->want |= bits;
-	if (c->wsi != NULL && c->state >= LG_OPEN && c->state < LG_GONE)
+	if (c->wsi != NULL && c->state >= LG_OPEN && c->state <= LG_WELCOMED)
 		lws_callback_on_writable(c->wsi);
 }
 
@@ -126,17 +361,17 @@ lg_client_tick(struct lg_client *c, uint64_t now, uint64_t slack)
 	switch (c->state) {
 	case LG_CONNECTING:
 	case LG_OPEN:
-		if (c->timed_out ||
-		    now - c->t_start < (uint64_t)lg->conf.welcome_ms * 1000)
+		if (now - c->t_start < (uint64_t)lg->conf.welcome_ms * 1000)
 			return false;
-		c->timed_out = true;
 		lg->timeouts++;
-		lg_client_fail(c, "no welcome in time");
-		/* Closed asynchronously: CLIENT_CONNECTION_ERROR or
-		 * CLIENT_CLOSED follows and calls lg_client_gone(). */
-		if (c->wsi != NULL)
-			lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK,
-			    LWS_TO_KILL_ASYNC);
+		lg_client_end(c, "no welcome in time", true);
+		return false;
+	case LG_WAIT:
+		if (now < c->t_retry)
+			return false;
+		if (c->loss >= 0)
+			lg->attempts++;
+		lg_client_connect(c, now);
 		return false;
 	case LG_WELCOMED:
 		break;
@@ -163,6 +398,26 @@ lg_client_tick(struct lg_client *c, uint64_t now, uint64_t slack)
 }
 
 void
+lg_client_leave(struct lg_client *c)
+{
+	if (c->state != LG_WELCOMED || c->leaving)
+		return;
+	c->leaving = true;
+	c->lg->churn_leaves++;
+	c->want = LG_W_BYE;
+	lg_client_want(c, 0);
+}
+
+void
+lg_client_drop(struct lg_client *c, uint64_t now)
+{
+	if (c->state != LG_WELCOMED || c->leaving)
+		return;
+	c->lg->storm_drops++;
+	lg_client_end(c, "dropped by the storm", true);
+}
+
+void
 lg_client_finish(struct lg_client *c)
 {
 	switch (c->state) {
@@ -173,35 +428,87 @@ lg_client_finish(struct lg_client *c)
 		lg_client_want(c, 0);
 		break;
 	case LG_CONNECTING:
-		if (c->wsi != NULL)
-			lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK,
-			    LWS_TO_KILL_ASYNC);
+		lg_client_end(c, "run over", true);
+		break;
+	case LG_WAIT:
+		c->state = LG_GONE;
 		break;
 	default:
 		break;
 	}
 }
 
+void
+lg_client_kill(struct lg_client *c)
+{
+	if (c->state == LG_WAIT)
+		c->state = LG_GONE;
+	lg_client_end(c, "run over", true);
+}
+
 /* ------------------------------------------------------------ sending */
 
-/*
- * Send one WebSocket message of buf[len], which sits after LWS_PRE
- * bytes of room in c->tx.  The impairment layer will sit here.
- * Returns 0, or -1 if the connection must close.
- */
+/* One WebSocket message of buf[len], after LWS_PRE bytes of room in
+ * c->tx.  Returns 0, or -1 if the connection must close. */
 static int
-lg_client_send(struct lg_client *c, uint8_t *buf, size_t len)
+lg_client_write(struct lg_client *c, uint8_t *buf, size_t len)
 {
 	int	n;
 
 	n = lws_write(c->wsi, buf, len, LWS_WRITE_BINARY);
-	if (n < 0 || (size_t)n < len) {
-		lg_client_fail(c, "write failed");
+	if (n < 0 || (size_t)n < len)
 		return -1;
-	}
+	return 0;
+}
+
+/*
+ * The application sends msg[len]: straight out, or into the up queue
+ * when the client's up direction is impaired.  Returns 0, or -1 if the
+ * connection must close.  A full queue loses the message (counted): a
+ * real client whose socket buffer is full skips an input too.
+ */
+static int
+lg_client_send(struct lg_client *c, const uint8_t *msg, size_t len)
+{
 	if (c->lg->phase == LG_RUN)
 		c->bytes_out += len;
+	if (!c->imp[LG_UP].on) {
+		memcpy(c->tx + LWS_PRE, msg, len);
+		return lg_client_write(c, c->tx + LWS_PRE, len);
+	}
+	(void)lg_iq_push(&c->iq[LG_UP], gs_now_us(), msg, len);
 	return 0;
+}
+
+/*
+ * Send what the up queue has released, concatenated into one WebSocket
+ * message (the protocol allows several messages per WebSocket message).
+ * bye: everything queued goes now, then bye[byelen]: the connection
+ * closes, so there is nothing left to pace.
+ */
+static int
+lg_client_drain_up(struct lg_client *c, const uint8_t *bye, size_t byelen)
+{
+	struct lg_iq		*q = &c->iq[LG_UP];
+	const struct lg_iq_ent	*e;
+	uint8_t			*out = c->tx + LWS_PRE, *buf;
+	uint64_t		 now = gs_now_us() + LG_IQ_SLACK_US;
+	size_t			 n = 0, len;
+
+	while ((e = bye != NULL && q->n > 0 ? &q->heap[0] :
+	    lg_iq_due(q, now)) != NULL && n + e->len <= LG_TX_MAX - byelen) {
+		buf = lg_iq_pop(q, &len);
+		memcpy(out + n, buf, len);
+		n += len;
+		free(buf);
+	}
+	if (bye != NULL) {
+		memcpy(out + n, bye, byelen);
+		n += byelen;
+	} else if (lg_iq_due(q, now) != NULL)
+		lws_callback_on_writable(c->wsi);	/* more next time */
+	lg_iq_arm(c, LG_UP);
+	return n > 0 ? lg_client_write(c, out, n) : 0;
 }
 
 /* Pack everything wanted into one message and send it. */
@@ -211,13 +518,15 @@ lg_client_writable(struct lg_client *c)
 	struct gs_wr	 wr;
 	struct gs_hello	 h;
 	struct gs_input	 in[LG_REDUNDANCY];
-	int		 i, n, first;
+	uint8_t		 msg[LG_TX_MAX];
+	uint64_t	 now = gs_now_us();
+	size_t		 nbye;
+	int		 i, n, first, nmsg = 0;
 	unsigned	 want = c->want;
+	bool		 run = c->lg->phase == LG_RUN;
 
 	c->want = 0;
-	if (want == 0)
-		return 0;
-	gs_wr_init_fixed(&wr, c->tx + LWS_PRE, LG_TX_MAX);
+	gs_wr_init_fixed(&wr, msg, sizeof(msg));
 	if (want & LG_W_HELLO) {
 		memset(&h, 0, sizeof(h));
 		h.version = GS_PROTO_VERSION;
@@ -225,12 +534,14 @@ lg_client_writable(struct lg_client *c)
 		(void)gs_strlcpy(h.room, c->room, sizeof(h.room));
 		h.token = NULL;		/* dev mode */
 		gs_hello_put(&wr, &h);
+		nmsg++;
 	}
 	if ((want & LG_W_INPUT) && c->state == LG_WELCOMED) {
 		c->seq++;
 		c->hist[c->seq % LG_REDUNDANCY] = (struct gs_input){
 			.seq = c->seq, .mx = c->mx, .my = c->my, .buttons = 0
 		};
+		c->sent[c->seq % LG_E2E_RING] = now;
 		if (c->nhist < LG_REDUNDANCY)
 			c->nhist++;
 		/* Oldest first: seq increases along the array. */
@@ -239,9 +550,13 @@ lg_client_writable(struct lg_client *c)
 		for (i = 0; i < n; i++)
 			in[i] = c->hist[(uint32_t)(first + i) % LG_REDUNDANCY];
 		gs_input_put(&wr, in, n);
+		nmsg++;
 	}
-	if (want & LG_W_PING)
-		gs_ping_put(&wr, gs_now_us());
+	if (want & LG_W_PING) {
+		gs_ping_put(&wr, now);
+		nmsg++;
+	}
+	nbye = wr.len;
 	if (want & LG_W_BYE)
 		gs_bye_put(&wr);
 	if (wr.err != GS_OK) {		/* LG_TX_MAX is far above all that */
@@ -249,41 +564,29 @@ lg_client_writable(struct lg_client *c)
 		    gs_err_name(wr.err));
 		return -1;
 	}
-	if (wr.len > 0 && lg_client_send(c, wr.buf, wr.len) != 0)
-		return -1;
-	if (want & LG_W_BYE) {
-		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_NORMAL,
-		    (unsigned char *)"bye", 3);
-		return -1;
+	if (run) {
+		c->msgs_out += (uint64_t)nmsg;
+		c->lg->msgs_out += (uint64_t)nmsg;
 	}
-	return 0;
+	if (!(want & LG_W_BYE)) {
+		if (wr.len > 0 && lg_client_send(c, wr.buf, wr.len) != 0)
+			return -1;
+		return c->imp[LG_UP].on ? lg_client_drain_up(c, NULL, 0) : 0;
+	}
+	/* Bye: the rest goes with it, then the connection closes. */
+	if (c->imp[LG_UP].on) {
+		if (nbye > 0)
+			(void)lg_client_send(c, wr.buf, nbye);
+		if (lg_client_drain_up(c, wr.buf + nbye, wr.len - nbye) != 0)
+			return -1;
+	} else if (lg_client_send(c, wr.buf, wr.len) != 0)
+		return -1;
+	lws_close_reason(c->wsi, LWS_CLOSE_STATUS_NORMAL,
+	    (unsigned char *)"bye", 3);
+	return -1;
 }
 
 /* ---------------------------------------------------------- receiving */
-
-static void
-lg_client_rtt(struct lg *lg, uint64_t rtt)
-{
-	uint32_t	*p;
-	size_t		 cap;
-
-	if (lg->nrtt == lg->rttcap) {
-		if (lg->rttcap == LG_RTT_MAX) {
-			lg->rtt_dropped++;
-			return;
-		}
-		cap = lg->rttcap == 0 ? 4096 : lg->rttcap * 2;
-		if (cap > LG_RTT_MAX)
-			cap = LG_RTT_MAX;
-		if ((p = realloc(lg->rtt, cap * sizeof(*p))) == NULL) {
-			lg->rtt_dropped++;
-			return;
-		}
-		lg->rtt = p;
-		lg->rttcap = cap;
-	}
-	lg->rtt[lg->nrtt++] = rtt > UINT32_MAX ? UINT32_MAX : (uint32_t)rtt;
-}
 
 static void
 lg_client_welcome(struct lg_client *c, const struct gs_welcome *w)
@@ -299,13 +602,39 @@ lg_client_welcome(struct lg_client *c, const struct gs_welcome *w)
 	c->welcome = *w;
 	c->state = LG_WELCOMED;
 	c->t_welcome = now;
-	if (lg->phase == LG_RUN)
+	c->nretry = 0;
+	if (lg->phase == LG_RUN) {
 		c->welcomed = true;
+		c->sessions++;
+		if (c->t_first == 0)
+			c->t_first = now;
+		if (c->loss >= 0) {
+			lg->losses[c->loss].t_rec = now;
+			lg_lat_add(&lg->rec, now - lg->losses[c->loss].t);
+			c->recovered++;
+		}
+		if (c->rejoin)
+			lg->churn_rejoins++;
+	}
+	c->loss = -1;
+	c->rejoin = false;
 	hz = w->tick_rate != 0 ? w->tick_rate : 30;
 	c->input_period = 1000000 / hz;
 	c->next_input = now;
 	/* Pings spread over the second by index, not all at once. */
 	c->next_ping = now + (uint64_t)((c->idx * 7919) % 1000) * 1000;
+	/* Every session starts its own counts: input sequence, acks,
+	 * snapshot ticks, the player's position. */
+	c->seq = 0;
+	c->nhist = 0;
+	c->e2e_next = 1;
+	c->last_ack = 0;
+	c->have_tick = false;
+	c->snap_every = w->snapshot_rate != 0 && w->snapshot_rate < hz ?
+	    (double)hz / w->snapshot_rate : 1;
+	c->have_pos = c->in_cone = c->in_cone_left = false;
+	c->judged = false;
+	c->possnaps = 0;
 	lg_tick_rate(lg, hz);
 	gs_log_debug("client=%s msg=welcome player=%llu room=%s tick_rate=%u",
 	    c->name, (unsigned long long)w->player, w->room, hz);
@@ -346,13 +675,54 @@ lg_client_pos(struct lg_client *c, int32_t x, int32_t y)
 	}
 }
 
+/* Snapshot gaps: each one counts the snapshots it should have had. */
+static void
+lg_client_ticks(struct lg_client *c, uint64_t tick)
+{
+	struct lg	*lg = c->lg;
+	long		 k;
+
+	if (!c->have_tick) {
+		c->have_tick = true;
+		c->last_tick = tick;
+		lg->snap_expected++;
+		return;
+	}
+	if (tick <= c->last_tick)
+		return;			/* not newer: nothing expected */
+	k = lround((double)(tick - c->last_tick) / c->snap_every);
+	if (k < 1)
+		k = 1;
+	lg->snap_expected += (uint64_t)k;
+	lg->snap_missed += (uint64_t)k - 1;
+	c->last_tick = tick;
+}
+
+/* End-to-end: every input up to the ack has now had its effect seen. */
+static void
+lg_client_acked(struct lg_client *c, uint32_t ack, uint64_t now)
+{
+	struct lg	*lg = c->lg;
+	uint64_t	 us;
+
+	while (c->e2e_next != 0 && c->e2e_next <= ack &&
+	    c->e2e_next <= c->seq) {
+		if (c->seq - c->e2e_next < LG_E2E_RING) {
+			us = now - c->sent[c->e2e_next % LG_E2E_RING];
+			lg_lat_add(&lg->e2e, us);
+			lg_hist_add(lg->win_e2e, us);
+		}
+		c->e2e_next++;
+	}
+}
+
 static int
 lg_client_snapshot(struct lg_client *c, struct gs_rd *rd, uint32_t nf)
 {
 	struct gs_snaphdr	h;
 	struct gs_entity	e;
 	uint32_t		i;
-	bool			seen = false;
+	bool			seen = false, run = c->lg->phase == LG_RUN;
 
 	if (gs_snaphdr_get(rd, nf, &h) != GS_OK)
 		return rd->err;
@@ -360,27 +730,36 @@ lg_client_snapshot(struct lg_client *c, struct gs_rd *rd, uint32_t nf)
 		if (gs_entity_get(rd, &e) != GS_OK)
 			break;
 		if (c->state != LG_WELCOMED || e.id != c->welcome.player ||
-		    c->lg->phase != LG_RUN)
+		    !run)
 			continue;
 		seen = true;
 		lg_client_pos(c, e.x, e.y);
 	}
 	if (gs_snapshot_end(rd, nf) != GS_OK)
 		return rd->err;
-	if (c->lg->phase == LG_RUN) {
+	if (run && c->state == LG_WELCOMED) {
 		c->snapshots++;
 		c->last_ack = h.ack;
 		if (seen)
 			c->possnaps++;
+		lg_client_ticks(c, h.tick);
+		lg_client_acked(c, h.ack, gs_now_us());
 	}
 	return GS_OK;
 }
 
+static bool
+lg_perr_fatal(uint32_t code)
+{
+	return code != GS_PERR_BADFRAME && code != GS_PERR_TOOBIG &&
+	    code != GS_PERR_PROTOCOL && code != GS_PERR_RATELIMIT;
+}
+
 /*
- * One WebSocket message from the server: one or more protocol
- * messages.  A message that does not decode ends the walk (the rest of
- * the frame cannot be framed) and is counted.  The impairment layer
- * will sit here too.
+ * One WebSocket message from the server, as the application sees it
+ * (after the down queue): one or more protocol messages.  A message
+ * that does not decode ends the walk (the rest of the frame cannot be
+ * framed) and is counted.  Never ends the connection.
  */
 static void
 lg_client_recv(struct lg_client *c, const uint8_t *buf, size_t len)
@@ -399,8 +778,10 @@ lg_client_recv(struct lg_client *c, const uint8_t *buf, size_t len)
 		c->bytes_in += len;
 	while (gs_rd_more(&rd)) {
 		kind = gs_msg_begin(&rd, &nf);
-		if (run)
+		if (run) {
 			c->msgs_in++;
+			lg->msgs_in++;
+		}
 		switch (kind) {
 		case GS_MSG_WELCOME:
 			if (gs_welcome_get(&rd, nf, &w) == GS_OK)
@@ -415,7 +796,8 @@ lg_client_recv(struct lg_client *c, const uint8_t *buf, size_t len)
 			now = gs_now_us();
 			if (run && t != 0 && t <= now) {
 				c->pongs++;
-				lg_client_rtt(lg, now - t);
+				lg_lat_add(&lg->rtt, now - t);
+				lg_hist_add(lg->win_rtt, now - t);
 			}
 			break;
 		case GS_MSG_EVENT:
@@ -425,18 +807,19 @@ lg_client_recv(struct lg_client *c, const uint8_t *buf, size_t len)
 		case GS_MSG_ERROR:
 			if (gs_perror_get(&rd, nf, &pe) != GS_OK)
 				break;
-			c->perr = pe.code;
-			if (run || c->state != LG_WELCOMED)
+			if (lg_perr_fatal(pe.code))
+				c->perr = pe.code;
+			if (run)
 				lg->perrs[pe.code < LG_PERR_MAX ? pe.code : 0]++;
-			if (c->state != LG_WELCOMED) {
+			gs_log_debug("client=%s msg=error code=%s text=\"%s\"",
+			    c->name, gs_perr_name((int)pe.code), pe.text);
+			if (lg_perr_final(pe.code)) {
 				char	why[sizeof(c->fail)];
 
 				snprintf(why, sizeof(why), "error %s: %s",
 				    gs_perr_name((int)pe.code), pe.text);
 				lg_client_fail(c, why);
 			}
-			gs_log_debug("client=%s msg=error code=%s text=\"%s\"",
-			    c->name, gs_perr_name((int)pe.code), pe.text);
 			break;
 		case 0:
 			break;		/* rd.err is set */
@@ -452,6 +835,29 @@ lg_client_recv(struct lg_client *c, const uint8_t *buf, size_t len)
 	}
 }
 
+/*
+ * A whole WebSocket message arrived from the network: to the
+ * application now, or into the down queue.  With the queue over the
+ * receive window, reading stops, so the server sees TCP's back
+ * pressure as it would from a slow client.
+ */
+static void
+lg_client_deliver(struct lg_client *c, const uint8_t *buf, size_t len)
+{
+	struct lg_iq	*q = &c->iq[LG_DOWN];
+
+	if (!c->imp[LG_DOWN].on) {
+		lg_client_recv(c, buf, len);
+		return;
+	}
+	(void)lg_iq_push(q, gs_now_us(), buf, len);
+	if (q->bytes > LG_RWND && !c->rx_paused && c->wsi != NULL) {
+		lws_rx_flow_control(c->wsi, 0);
+		c->rx_paused = true;
+	}
+	lg_iq_arm(c, LG_DOWN);
+}
+
 /* Collect fragments until the message is whole. */
 static int
 lg_client_rx(struct lg_client *c, struct lws *wsi, const void *in, size_t len)
@@ -461,7 +867,7 @@ lg_client_rx(struct lg_client *c, struct lws *wsi, const void *in, size_t len)
 	whole = lws_is_final_fragment(wsi) &&
 	    lws_remaining_packet_payload(wsi) == 0;
 	if (c->rxlen == 0 && whole) {
-		lg_client_recv(c, in, len);
+		lg_client_deliver(c, in, len);
 		return 0;
 	}
 	if (c->rx == NULL && (c->rx = malloc(LG_RX_MAX)) == NULL) {
@@ -470,13 +876,14 @@ lg_client_rx(struct lg_client *c, struct lws *wsi, const void *in, size_t len)
 	}
 	if (len > LG_RX_MAX - c->rxlen) {
 		c->lg->badmsgs++;
-		lg_client_fail(c, "server message over the size limit");
+		(void)gs_strlcpy(c->last_why, "server message over the size "
+		    "limit", sizeof(c->last_why));
 		return -1;
 	}
 	memcpy(c->rx + c->rxlen, in, len);
 	c->rxlen += len;
 	if (whole) {
-		lg_client_recv(c, c->rx, c->rxlen);
+		lg_client_deliver(c, c->rx, c->rxlen);
 		c->rxlen = 0;
 	}
 	return 0;
@@ -491,9 +898,12 @@ lg_ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 
 	if (c == NULL)
 		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	if (c->wsi == NULL && c->in_connect)
+		c->wsi = wsi;		/* a callback inside the connect */
+	if (wsi != c->wsi)		/* an old connection: not ours now */
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
 	switch (reason) {
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
-		c->wsi = wsi;
 		c->state = LG_OPEN;
 		if (c->lg->phase == LG_RUN)
 			c->connected = true;
@@ -507,19 +917,18 @@ lg_ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		c->lg->connfail++;
 		snprintf(why, sizeof(why), "connect: %s",
 		    in != NULL ? (const char *)in : "failed");
-		gs_log_debug("client=%s msg=\"%s\"", c->name, why);
-		lg_client_gone(c, why);
+		lg_client_end(c, why, false);
 		break;
 	case LWS_CALLBACK_CLIENT_CLOSED:
 		if (c->perr != 0) {
 			snprintf(why, sizeof(why), "closed after error %s",
 			    gs_perr_name((int)c->perr));
-			lg_client_gone(c, why);
+			lg_client_end(c, why, false);
 		} else
-			lg_client_gone(c, "connection closed");
+			lg_client_end(c, "connection closed", false);
 		break;
 	case LWS_CALLBACK_WSI_DESTROY:
-		lg_client_gone(c, "connection destroyed");
+		lg_client_end(c, "connection destroyed", false);
 		break;
 	default:
 		break;

@@ -1,16 +1,22 @@
 /*
  * gs-loadgen: headless WebSocket clients that play by the client wire
- * protocol (lib/proto.h) and report what they saw.
+ * protocol (lib/proto.h), under netem-style impairment, in a scenario
+ * (play, churn, reconnect storm), and report what they saw.
  *
- * One libev loop, one lws context without a listening port, one timer
- * for everything periodic (ramp, timeouts, inputs, pings): N clients
- * need no N timers.  A client never writes outside its WRITEABLE
- * callback: the timer sets want bits and asks lws for a writable
- * callback, which packs everything wanted into one WebSocket message.
+ * One libev loop, one lws context without a listening port, one tick
+ * timer for everything periodic (ramp, timeouts, inputs, pings,
+ * reconnects, scenario actions): N clients need no N tick timers.  The
+ * impairment queues are the exception: each impaired direction of a
+ * client has a timer armed at its next release time, because a
+ * simulated delay measured at tick granularity would be a lie.
  *
- * Every byte a client sends leaves through lg_client_send() and every
- * message it receives enters through lg_client_recv(): per-client
- * impairment (delay, loss, duplication, bandwidth) will sit there.
+ * A client never writes outside its WRITEABLE callback: the timer sets
+ * want bits and asks lws for a writable callback, which packs
+ * everything wanted into one WebSocket message.
+ *
+ * Every message a client sends leaves through lg_client_send() and
+ * every message it receives enters through lg_client_deliver(): with
+ * impairment they pass through the client's queues (impair.h).
  */
 #ifndef LG_LOADGEN_H
 #define LG_LOADGEN_H
@@ -22,22 +28,37 @@
 #include <ev.h>
 #include <libwebsockets.h>
 
+#include "impair.h"
 #include "proto.h"
 
 #define LG_TX_MAX	1024		/* one outgoing WebSocket message */
 #define LG_RX_MAX	(256 * 1024)	/* one incoming WebSocket message */
 #define LG_REDUNDANCY	3		/* inputs repeated per input message */
 #define LG_RTT_MAX	(1u << 20)	/* RTT samples kept (4 MiB) */
+#define LG_E2E_MAX	(1u << 22)	/* e2e samples kept (16 MiB) */
+#define LG_LOSS_MAX	(1u << 20)	/* losses remembered */
+#define LG_E2E_RING	256		/* send times of the last inputs */
 #define LG_PERR_MAX	32		/* error codes counted one by one */
 #define LG_URL_MAX	512
+#define LG_IMPAIR_MAX	16		/* -I arguments */
+#define LG_HB		512		/* log buckets: 16 per power of 2 */
+#define LG_BACKOFF_MIN_US 100000	/* reconnect backoff: 100 ms ... */
+#define LG_BACKOFF_MAX_US 2000000	/* ... doubling up to 2 s */
+#define LG_LATE_US	5000000		/* unrecovered losses this close to
+					   the end are left out of the rate */
+#define LG_RWND		(256 * 1024)	/* TCP model: receive window */
 
 enum lg_state {
 	LG_IDLE = 0,		/* not started yet (ramp) */
 	LG_CONNECTING,		/* TCP + WebSocket handshake */
 	LG_OPEN,		/* established, hello sent, no welcome yet */
 	LG_WELCOMED,		/* playing */
-	LG_GONE,		/* connection over (any reason) */
+	LG_WAIT,		/* between connections: reconnect at t_retry */
+	LG_GONE,		/* done for the run */
 };
+
+enum lg_scenario { LG_SC_PLAY, LG_SC_CHURN, LG_SC_RECONNECT,
+	LG_SC_MATCHMAKE };
 
 /* Want bits: what the next WRITEABLE callback packs. */
 #define LG_W_HELLO	0x01
@@ -45,50 +66,95 @@ enum lg_state {
 #define LG_W_PING	0x04
 #define LG_W_BYE	0x08
 
+/* Latency samples: exact (up to a cap) plus a log histogram that is
+ * used for percentiles once samples had to be dropped. */
+struct lg_lat {
+	uint32_t	*v;		/* µs, owned */
+	size_t		 n, cap, max;
+	uint64_t	 dropped;	/* samples not stored */
+	uint64_t	 count;		/* all samples */
+	uint32_t	 vmax;
+	bool		 sorted;
+	uint64_t	 hist[LG_HB];
+};
+
+/* A session lost during the run and whether it came back. */
+struct lg_loss {
+	uint64_t	t;		/* µs, monotonic */
+	uint64_t	t_rec;		/* welcome again; 0: not (yet) */
+};
+
 struct lg;
 
 struct lg_client {
 	struct lg	*lg;
 	int		 idx;
 	struct lws	*wsi;		/* NULL when no connection exists */
+	bool		 in_connect;	/* inside lws_client_connect_via_info */
 	bool		 live;		/* counted in lg->nlive */
-	bool		 timed_out;	/* not welcomed in time: being killed */
+	bool		 leaving;	/* churn: bye sent, rejoin after close */
+	bool		 rejoin;	/* churn: the next welcome is a rejoin */
+	bool		 rx_paused;	/* TCP model: receive window closed */
 	enum lg_state	 state;
 	unsigned	 want;
 	char		 name[GS_NAME_MAX + 1];
 	char		 room[GS_ROOM_MAX + 1];
 	int8_t		 mx, my;	/* the constant stick */
+	uint64_t	 rng;
 
-	uint64_t	 t_start;	/* µs, monotonic: connect began */
-	uint64_t	 t_welcome;
-	uint64_t	 t_gone;	/* 0 while connected */
+	/* Impairment: drawn once per client, queues per connection. */
+	struct lg_impair imp[LG_NDIR];
+	struct lg_iq	 iq[LG_NDIR];
+	ev_timer	 iqw[LG_NDIR];	/* armed at the queue's next release */
+	uint64_t	 iq_armed[LG_NDIR];	/* when; 0: not armed */
+
+	uint64_t	 t_start;	/* µs, monotonic: this connect began */
+	uint64_t	 t_welcome;	/* this session's welcome */
+	uint64_t	 t_first;	/* first welcome in the run */
+	uint64_t	 t_retry;	/* LG_WAIT: connect again then */
+	int		 nretry;	/* connects since the last welcome */
+	int64_t		 loss;		/* lg->losses index while lost; -1 */
 	struct gs_welcome welcome;
 	uint64_t	 input_period;	/* µs between inputs */
 	uint64_t	 next_input;
 	uint64_t	 next_ping;
 
-	uint32_t	 seq;		/* last input seq sent */
+	uint32_t	 seq;		/* last input seq sent, this session */
 	struct gs_input	 hist[LG_REDUNDANCY];	/* ring of the last inputs */
 	int		 nhist;
+	uint64_t	 sent[LG_E2E_RING];	/* send time of input seq */
+	uint32_t	 e2e_next;	/* next seq waiting for its ack */
+
+	/* Snapshot gaps, this session. */
+	bool		 have_tick;
+	uint64_t	 last_tick;
+	double		 snap_every;	/* ticks between snapshots */
 
 	/* Counted while the run lasts (not while closing). */
-	bool		 connected, welcomed;
+	bool		 connected, welcomed;	/* ever */
+	uint64_t	 sessions;	/* welcomes */
+	uint64_t	 losses, recovered;
 	uint64_t	 snapshots;
 	uint64_t	 events;
 	uint64_t	 pongs;
 	uint64_t	 bytes_in, bytes_out;
-	uint64_t	 msgs_in;
+	uint64_t	 msgs_in, msgs_out;
+	uint64_t	 welcomed_us;	/* time spent welcomed, ended sessions */
 	uint32_t	 last_ack;
 
-	/* The own player entity: first and latest position seen. */
+	/* The own player entity, this session: first and latest position.
+	 * Each session with a second's worth of positions is judged. */
 	bool		 have_pos;
 	bool		 in_cone;	/* displacement was along the stick */
 	bool		 in_cone_left;	/* and then left it: x1, y1 frozen */
+	bool		 judged;	/* this session is in moves_ok/bad */
 	int32_t		 x0, y0, x1, y1;
 	uint64_t	 possnaps;	/* snapshots that held the entity */
+	uint32_t	 moves_ok, moves_bad;
 
-	uint32_t	 perr;		/* last error code from the server */
-	char		 fail[GS_TEXT_MAX + 64];	/* why it failed; "" if it did not */
+	uint32_t	 perr;		/* last fatal error code, this conn */
+	char		 fail[GS_TEXT_MAX + 64];	/* fatal; "" if not */
+	char		 last_why[GS_TEXT_MAX + 64];	/* last loss */
 
 	uint8_t		*rx;		/* reassembly of fragments, owned */
 	size_t		 rxlen;
@@ -106,13 +172,40 @@ struct lg_conf {
 	int		 per_room;
 	const char	*room;		/* NULL: "lg-<k>" by per_room */
 	long long	 duration_ms;
-	long long	 welcome_ms;	/* not welcomed by then: failed */
+	long long	 welcome_ms;	/* not welcomed by then: try again */
 	int		 json;
 	int		 motion;	/* -m: motion check decides the exit */
 	int		 verbose;
+	int		 quiet;
+	enum lg_scenario scenario;
+	double		 churn;		/* leaves per second */
+	long long	 storm_ms;	/* reconnect: interval of the storms */
+	double		 storm_frac;	/* reconnect: share dropped */
+	struct lg_impair_spec impair[LG_NDIR];
+	const char	*impair_arg[LG_IMPAIR_MAX];	/* borrowed argv */
+	int		 nimpair;
+	struct lg_slo	 slo;
 };
 
 enum lg_phase { LG_RUN, LG_CLOSING, LG_DONE };
+
+/* What the report needs, computed once at the end. */
+struct lg_sum {
+	int		 started, connected, welcomed, snapped, moved;
+	double		 snaps_s, bin_s, bout_s;	/* means per client */
+	double		 msgs_in_s, msgs_out_s;	/* totals per second */
+	double		 secs;			/* run length */
+	uint64_t	 errors;		/* everything counted as one */
+	uint64_t	 losses, recovered, late;	/* for the rate */
+	uint64_t	 losses_all, recovered_all;
+	double		 reconnect;		/* rate, 1 when no losses */
+	double		 drop;			/* missed / expected */
+	double		 rec_p50, rec_p95, rec_max;	/* ms to recover */
+	bool		 have_rec;
+	struct lg_metrics m;
+	bool		 slo_ok[LG_SLO_MAX];
+	int		 verdict;		/* exit status earned */
+};
 
 struct lg {
 	struct lg_conf	 conf;
@@ -121,23 +214,43 @@ struct lg {
 	enum lg_phase	 phase;
 	ev_timer	 tick;		/* ramp, timeouts, inputs, pings */
 	ev_timer	 stop;		/* end of the run; end of the grace */
+	ev_timer	 progress;	/* the live line, once a second */
 	ev_signal	 sigint, sigterm;
 	double		 tick_hz;	/* current rate of tick */
+	uint64_t	 rng;
+	bool		 impaired;	/* some -I given */
 
 	struct lg_client *clients;	/* [conf.nclients], owned */
 	int		 nstarted;
 	int		 nlive;		/* clients with a connection */
 	uint64_t	 t0;		/* µs, monotonic: start of the run */
 	uint64_t	 t_end;		/* end of the run (duration or signal) */
+	uint64_t	 t_last_tick;
+	double		 churn_acc;	/* leaves owed */
+	uint64_t	 next_storm;
 
-	uint32_t	*rtt;		/* µs samples, owned, up to LG_RTT_MAX */
-	size_t		 nrtt, rttcap;
-	uint64_t	 rtt_dropped;
+	struct lg_lat	 rtt, e2e, rec;	/* rec: ms from loss to welcome */
+	uint64_t	 win_rtt[LG_HB], win_e2e[LG_HB];	/* this second */
+	struct lg_loss	*losses;	/* owned, up to LG_LOSS_MAX */
+	size_t		 nlosses, losscap;
+	uint64_t	 losses_dropped;
+
+	uint64_t	 attempts;	/* reconnects tried after a loss */
+	uint64_t	 churn_leaves, churn_rejoins;
+	uint64_t	 storms, storm_drops;
+	uint64_t	 snap_expected, snap_missed;
+	uint64_t	 msgs_in, msgs_out;	/* protocol messages */
+	struct lg_iq_stats iqst[LG_NDIR];
 
 	uint64_t	 perrs[LG_PERR_MAX];	/* server errors by code */
 	uint64_t	 badmsgs;	/* server messages we could not decode */
 	uint64_t	 connfail;	/* connects that failed */
 	uint64_t	 timeouts;	/* not welcomed in time */
+
+	/* The live line's previous totals. */
+	uint64_t	 p_in, p_out, p_exp, p_miss;
+
+	struct lg_sum	 sum;
 };
 
 /* client.c */
@@ -146,8 +259,14 @@ void	lg_client_init(struct lg *lg, struct lg_client *c, int idx);
 void	lg_client_start(struct lg_client *c, uint64_t now);
 /* Periodic work; returns true if the client is welcomed. */
 bool	lg_client_tick(struct lg_client *c, uint64_t now, uint64_t slack);
+/* Churn: bye, close, join again. */
+void	lg_client_leave(struct lg_client *c);
+/* Reconnect storm: drop the connection without a bye; a loss. */
+void	lg_client_drop(struct lg_client *c, uint64_t now);
 /* End of the run: say bye and close, or drop the connection attempt. */
 void	lg_client_finish(struct lg_client *c);
+/* The loop is over: end the connection now, whatever its state. */
+void	lg_client_kill(struct lg_client *c);
 void	lg_client_free(struct lg_client *c);
 /* main.c: a client's connection is over (called once per connection). */
 void	lg_gone(struct lg *lg);
@@ -155,13 +274,22 @@ void	lg_gone(struct lg *lg);
 void	lg_tick_rate(struct lg *lg, uint32_t hz);
 
 /* report.c */
+void	lg_lat_add(struct lg_lat *l, uint64_t us);
+void	lg_hist_add(uint64_t *hist, uint64_t us);
+/* Percentile p in [0, 1] of a histogram, in ms; -1 when empty. */
+double	lg_hist_pct(const uint64_t *hist, double p);
+void	lg_lat_free(struct lg_lat *l);
 /* (dx, dy) is not zero and within 30 degrees of the stick (sx, sy). */
 bool	lg_dir_ok(double dx, double dy, double sx, double sy);
-/* The client moved along its stick within 30 degrees and not zero. */
+/* This session's motion: 1 as asked, -1 not, 0 too short to judge. */
+int	lg_session_moved(const struct lg_client *c);
+/* The client moved along its stick in every judged session. */
 bool	lg_client_moved(const struct lg_client *c);
+/* Compute lg->sum; call once, after the run. */
+void	lg_summarize(struct lg *lg);
 void	lg_report_text(struct lg *lg, FILE *f);
 int	lg_report_json(struct lg *lg, FILE *f);
-/* Exit status the run earns: GS_EXIT_OK or GS_EXIT_RUNTIME. */
-int	lg_verdict(const struct lg *lg);
+/* The live line on f (a terminal), rewritten in place. */
+void	lg_progress(struct lg *lg, FILE *f);
 
 #endif

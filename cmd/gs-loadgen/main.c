@@ -1,14 +1,17 @@
 /*
  * gs-loadgen: flags, the lws context on the libev loop, the one tick
- * timer that drives every client, the end of the run, the report.
+ * timer that drives every client and the scenario, the live line, the
+ * end of the run, the report.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <ev.h>
 #include <libwebsockets.h>
@@ -25,8 +28,11 @@ static void	usage(void);
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: gs-loadgen [-hjmVv] [-d duration] "
-	    "[-n clients] [-p players] [-R room] [-r rate] [-u url]\n");
+	fprintf(stderr, "usage: gs-loadgen [-hjmqVv] [-c churn] "
+	    "[-d duration] [-I impairment]\n"
+	    "\t[-K fraction] [-k interval] [-n clients] [-p players] "
+	    "[-R room]\n"
+	    "\t[-r rate] [-S slo] [-s scenario] [-u url]\n");
 }
 
 /*
@@ -141,7 +147,63 @@ lg_tick_rate(struct lg *lg, uint32_t hz)
 		lg_timer_set(lg, hz);
 }
 
-/* Everything periodic: ramp, welcome timeouts, inputs, pings. */
+/* Churn: leaves at conf.churn a second, each by a random welcomed
+ * client, which joins again once its connection has closed. */
+static void
+lg_churn(struct lg *lg, uint64_t now)
+{
+	struct lg_client	*c = NULL;
+	int			 n = lg->conf.nclients, i, k;
+
+	if (lg->t_last_tick != 0 && now > lg->t_last_tick)
+		lg->churn_acc += lg->conf.churn *
+		    (double)(now - lg->t_last_tick) / 1e6;
+	if (lg->churn_acc > n)
+		lg->churn_acc = n;	/* owed leaves do not pile up */
+	while (lg->churn_acc >= 1) {
+		k = (int)(lg_rand01(&lg->rng) * n);
+		for (i = 0; i < n; i++) {
+			c = &lg->clients[(k + i) % n];
+			if (c->state == LG_WELCOMED && !c->leaving)
+				break;
+		}
+		if (i == n)
+			break;		/* nobody to churn now; keep owing */
+		lg_client_leave(c);
+		lg->churn_acc -= 1;
+	}
+}
+
+/* Reconnect storm: drop a share of the welcomed clients at once,
+ * chosen at random (selection sampling: exactly round(share * n)). */
+static void
+lg_storm(struct lg *lg, uint64_t now)
+{
+	struct lg_client	*c;
+	int			 i, up = 0, need;
+
+	lg->next_storm += (uint64_t)lg->conf.storm_ms * 1000;
+	if (lg->next_storm <= now)
+		lg->next_storm = now + (uint64_t)lg->conf.storm_ms * 1000;
+	for (i = 0; i < lg->conf.nclients; i++)
+		up += lg->clients[i].state == LG_WELCOMED;
+	need = (int)lround(lg->conf.storm_frac * up);
+	lg->storms++;
+	gs_log_info("msg=storm up=%d drop=%d", up, need);
+	for (i = 0; i < lg->conf.nclients && need > 0; i++) {
+		c = &lg->clients[i];
+		if (c->state != LG_WELCOMED)
+			continue;
+		if (lg_rand01(&lg->rng) * up < need) {
+			lg_client_drop(c, now);
+			need--;
+		}
+		up--;
+	}
+}
+
+/* Everything periodic: ramp, welcome timeouts, reconnects, inputs,
+ * pings, the scenario. */
 static void
 lg_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -165,16 +227,28 @@ lg_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	slack = (uint64_t)(500000.0 / lg->tick_hz);
 	for (i = 0; i < lg->nstarted; i++)
 		(void)lg_client_tick(&lg->clients[i], now, slack);
+	if (lg->conf.scenario == LG_SC_CHURN)
+		lg_churn(lg, now);
+	else if (lg->conf.scenario == LG_SC_RECONNECT && now >= lg->next_storm)
+		lg_storm(lg, now);
+	lg->t_last_tick = now;
 }
 
 static void
 lg_done(struct lg *lg)
 {
+	int	i;
+
 	lg->phase = LG_DONE;
 	ev_timer_stop(lg->loop, &lg->tick);
 	ev_timer_stop(lg->loop, &lg->stop);
 	ev_signal_stop(lg->loop, &lg->sigint);
 	ev_signal_stop(lg->loop, &lg->sigterm);
+	ev_timer_stop(lg->loop, &lg->progress);
+	/* Detach every connection still open: its session ends now, and
+	 * no wsi outlives the context with a pointer to a client. */
+	for (i = 0; i < lg->nstarted; i++)
+		lg_client_kill(&lg->clients[i]);
 	if (lg->ctx != NULL) {
 		/* Closes what is still open; leaves no watchers behind. */
 		lws_context_destroy(lg->ctx);
@@ -193,6 +267,11 @@ lg_finish(struct lg *lg)
 	lg->phase = LG_CLOSING;
 	lg->t_end = gs_now_us();
 	ev_timer_stop(lg->loop, &lg->tick);
+	if (ev_is_active(&lg->progress)) {
+		ev_timer_stop(lg->loop, &lg->progress);
+		lg_progress(lg, stderr);
+		fputc('\n', stderr);
+	}
 	for (i = 0; i < lg->nstarted; i++)
 		lg_client_finish(&lg->clients[i]);
 	ev_timer_stop(lg->loop, &lg->stop);
@@ -225,6 +304,44 @@ lg_stop_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		lg_done(lg);
 }
 
+static void
+lg_progress_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct lg	*lg = w->data;
+
+	if (lg->phase == LG_RUN)
+		lg_progress(lg, stderr);
+}
+
+/* -s: the scenario by name.  matchmake needs gs-match. */
+static enum lg_scenario
+lg_parse_scenario(const char *s)
+{
+	if (strcmp(s, "play") == 0)
+		return LG_SC_PLAY;
+	if (strcmp(s, "churn") == 0)
+		return LG_SC_CHURN;
+	if (strcmp(s, "reconnect") == 0)
+		return LG_SC_RECONNECT;
+	if (strcmp(s, "matchmake") == 0) {
+		fprintf(stderr, "gs-loadgen: -s matchmake: gs-match does not "
+		    "exist yet: no tickets to ask for\n");
+		exit(GS_EXIT_USAGE);
+	}
+	fprintf(stderr, "gs-loadgen: -s: unknown scenario '%s' (want play, "
+	    "churn, reconnect or matchmake)\n", s);
+	usage();
+	exit(GS_EXIT_USAGE);
+}
+
+static void
+lg_usage_fail(const char *flag, const char *msg)
+{
+	fprintf(stderr, "gs-loadgen: %s: %s\n", flag, msg);
+	usage();
+	exit(GS_EXIT_USAGE);
+}
+
 /* First signal: end the run now, report as usual.  Second: stop. */
 static void
 lg_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -242,14 +359,21 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
+		{ "churn",	required_argument,	NULL, 'c' },
 		{ "clients",	required_argument,	NULL, 'n' },
 		{ "duration",	required_argument,	NULL, 'd' },
 		{ "help",	no_argument,		NULL, 'h' },
+		{ "impair",	required_argument,	NULL, 'I' },
 		{ "json",	no_argument,		NULL, 'j' },
 		{ "motion",	no_argument,		NULL, 'm' },
 		{ "players",	required_argument,	NULL, 'p' },
+		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "rate",	required_argument,	NULL, 'r' },
 		{ "room",	required_argument,	NULL, 'R' },
+		{ "scenario",	required_argument,	NULL, 's' },
+		{ "slo",	required_argument,	NULL, 'S' },
+		{ "storm",	required_argument,	NULL, 'k' },
+		{ "storm-fraction", required_argument,	NULL, 'K' },
 		{ "url",	required_argument,	NULL, 'u' },
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "version",	no_argument,		NULL, 'V' },
@@ -260,7 +384,9 @@ main(int argc, char *argv[])
 	struct lws_context_creation_info info;
 	void				*loops[1];
 	const char			*url;
+	char				 err[512], *end;
 	int				 ch, i, rc;
+	bool				 churn_set = false, storm_set = false;
 
 	gs_log_init("gs-loadgen", GS_LOG_WARN);
 	cf->nclients = 10;
@@ -268,10 +394,53 @@ main(int argc, char *argv[])
 	cf->per_room = 8;
 	cf->duration_ms = 10000;
 	cf->welcome_ms = 10000;
+	cf->churn = 1;
+	cf->storm_ms = 5000;
+	cf->storm_frac = 1;
 	url = gs_env("GS_URL", "ws://127.0.0.1:8080/");
-	while ((ch = getopt_long(argc, argv, "d:hjmn:p:R:r:u:Vv", longopts,
-	    NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:d:hI:jK:k:mn:p:qR:r:S:s:u:Vv",
+	    longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'c':
+			errno = 0;
+			cf->churn = strtod(optarg, &end);
+			if (end == optarg || *end != '\0' || errno != 0 ||
+			    !(cf->churn > 0 && cf->churn <= 100000))
+				lg_usage_fail("-c", "want leaves per second, "
+				    "a number in (0, 100000]");
+			churn_set = true;
+			break;
+		case 'I':
+			if (cf->nimpair == LG_IMPAIR_MAX)
+				lg_usage_fail("-I", "too many");
+			if (lg_impair_parse(optarg, cf->impair, err,
+			    sizeof(err)) != 0)
+				lg_usage_fail("-I", err);
+			cf->impair_arg[cf->nimpair++] = optarg;
+			break;
+		case 'K':
+			if (gs_parse_ratio(optarg, &cf->storm_frac) != GS_OK ||
+			    cf->storm_frac <= 0)
+				lg_usage_fail("-K", "want a share of the "
+				    "connections like 50% or 0.5, above 0");
+			storm_set = true;
+			break;
+		case 'k':
+			cf->storm_ms = gs_arg_ms("-k", optarg, 1000, 100,
+			    24LL * 3600 * 1000, usage);
+			storm_set = true;
+			break;
+		case 'q':
+			cf->quiet = 1;
+			break;
+		case 'S':
+			if (lg_slo_parse(&cf->slo, optarg, err,
+			    sizeof(err)) != 0)
+				lg_usage_fail("-S", err);
+			break;
+		case 's':
+			cf->scenario = lg_parse_scenario(optarg);
+			break;
 		case 'd':
 			cf->duration_ms = gs_arg_ms("-d", optarg, 1000, 1,
 			    7LL * 24 * 3600 * 1000, usage);
@@ -325,6 +494,10 @@ main(int argc, char *argv[])
 		usage();
 		return GS_EXIT_USAGE;
 	}
+	if (churn_set && cf->scenario != LG_SC_CHURN)
+		lg_usage_fail("-c", "only with -s churn");
+	if (storm_set && cf->scenario != LG_SC_RECONNECT)
+		lg_usage_fail("-k and -K", "only with -s reconnect");
 	if (lg_parse_url(cf, url) != 0) {
 		usage();
 		return GS_EXIT_USAGE;
@@ -337,6 +510,11 @@ main(int argc, char *argv[])
 		gs_fatal(GS_EXIT_SYSTEM, "msg=signal");
 	lg_raise_nofile(cf->nclients + LG_FDS_EXTRA);
 
+	lg.rng = gs_random_u64();
+	lg.impaired = cf->nimpair > 0;
+	lg.rtt.max = LG_RTT_MAX;
+	lg.e2e.max = LG_E2E_MAX;
+	lg.rec.max = LG_LOSS_MAX;
 	if ((lg.clients = calloc((size_t)cf->nclients,
 	    sizeof(*lg.clients))) == NULL)
 		gs_fatal(GS_EXIT_SYSTEM, "msg=calloc clients=%d",
@@ -370,6 +548,8 @@ main(int argc, char *argv[])
 	lg.sigint.data = &lg;
 	ev_signal_init(&lg.sigterm, lg_signal_cb, SIGTERM);
 	lg.sigterm.data = &lg;
+	ev_timer_init(&lg.progress, lg_progress_cb, 1., 1.);
+	lg.progress.data = &lg;
 	ev_signal_start(lg.loop, &lg.sigint);
 	ev_signal_start(lg.loop, &lg.sigterm);
 	ev_timer_start(lg.loop, &lg.stop);
@@ -377,11 +557,15 @@ main(int argc, char *argv[])
 	ev_now_update(lg.loop);
 	lg.t0 = gs_now_us();
 	lg.phase = LG_RUN;
+	lg.next_storm = lg.t0 + (uint64_t)cf->storm_ms * 1000;
+	if (!cf->quiet && isatty(STDERR_FILENO))
+		ev_timer_start(lg.loop, &lg.progress);
 	/* Until a welcome names the room's rate: 30 Hz, the default. */
 	lg_timer_set(&lg, 30.);
 	lg_tick_cb(lg.loop, &lg.tick, 0);
-	gs_log_info("msg=start url=%s clients=%d rate=%d duration_ms=%lld",
-	    cf->url, cf->nclients, cf->rate, cf->duration_ms);
+	gs_log_info("msg=start url=%s clients=%d rate=%d duration_ms=%lld "
+	    "scenario=%d impairments=%d", cf->url, cf->nclients, cf->rate,
+	    cf->duration_ms, (int)cf->scenario, cf->nimpair);
 
 	ev_run(lg.loop, 0);
 	if (lg.phase != LG_DONE)
@@ -389,6 +573,7 @@ main(int argc, char *argv[])
 	if (lg.t_end == 0)
 		lg.t_end = gs_now_us();
 
+	lg_summarize(&lg);
 	if (cf->json)
 		rc = lg_report_json(&lg, stdout);
 	else {
@@ -399,11 +584,14 @@ main(int argc, char *argv[])
 		gs_log_warn("msg=\"cannot write the report\"");
 		rc = GS_EXIT_SYSTEM;
 	} else
-		rc = lg_verdict(&lg);
+		rc = lg.sum.verdict;
 	for (i = 0; i < cf->nclients; i++)
 		lg_client_free(&lg.clients[i]);
 	free(lg.clients);
-	free(lg.rtt);
+	free(lg.losses);
+	lg_lat_free(&lg.rtt);
+	lg_lat_free(&lg.e2e);
+	lg_lat_free(&lg.rec);
 	ev_loop_destroy(lg.loop);
 	return rc;
 }

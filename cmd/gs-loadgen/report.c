@@ -1,6 +1,7 @@
 /*
- * The end-of-run report: figures computed from the clients' counters
- * and the stored RTT samples, written as text or as one JSON object.
+ * Measurements and the end-of-run report: latency samples and their
+ * histograms, the summary with the SLO verdict, written as text or as
+ * one JSON object, and the live progress line.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -13,15 +14,166 @@
 #define LG_MOVE_COS	0.8660254037844387	/* cos(30 degrees) */
 #define LG_FAIL_LINES	10	/* failed clients listed without -v */
 #define LG_JSON_MAX	(64u * 1024 * 1024)
+#define LG_BAR		40	/* width of a histogram bar */
 
-struct lg_sum {
-	int		 started, connected, welcomed, snapped, moved, failed;
-	double		 snaps_s, bin_s, bout_s;	/* means per client */
-	double		 pongs;
-	bool		 have_rtt;
-	double		 p50, p95, p99, max;		/* ms */
-	double		 secs;				/* run length */
+static const char *const lg_scenario_names[] = {
+	[LG_SC_PLAY] = "play", [LG_SC_CHURN] = "churn",
+	[LG_SC_RECONNECT] = "reconnect", [LG_SC_MATCHMAKE] = "matchmake",
 };
+
+/* ------------------------------------------------------- histograms */
+
+/* 16 buckets per power of two: about 4 % wide. */
+static int
+lg_hist_idx(uint64_t us)
+{
+	int	e = 0, idx;
+
+	if (us < 16)
+		return (int)us;
+	while ((us >> e) > 1)
+		e++;
+	idx = (e - 3) * 16 + (int)((us >> (e - 4)) & 15);
+	return idx < LG_HB ? idx : LG_HB - 1;
+}
+
+/* Middle of bucket idx, µs. */
+static double
+lg_hist_mid(int idx)
+{
+	int	e, sub;
+
+	if (idx < 16)
+		return idx + 0.5;
+	e = idx / 16 + 3;
+	sub = idx % 16;
+	return ldexp(16 + sub + 0.5, e - 4);
+}
+
+void
+lg_hist_add(uint64_t *hist, uint64_t us)
+{
+	hist[lg_hist_idx(us)]++;
+}
+
+double
+lg_hist_pct(const uint64_t *hist, double p)
+{
+	uint64_t	total = 0, rank, sum = 0;
+	int		i;
+
+	for (i = 0; i < LG_HB; i++)
+		total += hist[i];
+	if (total == 0)
+		return -1;
+	rank = (uint64_t)ceil(p * (double)total);
+	if (rank == 0)
+		rank = 1;
+	for (i = 0; i < LG_HB; i++) {
+		sum += hist[i];
+		if (sum >= rank)
+			return lg_hist_mid(i) / 1000.;
+	}
+	return lg_hist_mid(LG_HB - 1) / 1000.;
+}
+
+void
+lg_lat_add(struct lg_lat *l, uint64_t us)
+{
+	uint32_t	*p, v = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+	size_t		 cap;
+
+	l->count++;
+	l->sorted = false;
+	if (v > l->vmax)
+		l->vmax = v;
+	lg_hist_add(l->hist, v);
+	if (l->n == l->cap) {
+		if (l->cap == l->max) {
+			l->dropped++;
+			return;
+		}
+		cap = l->cap == 0 ? 4096 : l->cap * 2;
+		if (cap > l->max)
+			cap = l->max;
+		if ((p = realloc(l->v, cap * sizeof(*p))) == NULL) {
+			l->dropped++;
+			return;
+		}
+		l->v = p;
+		l->cap = cap;
+	}
+	l->v[l->n++] = v;
+}
+
+void
+lg_lat_free(struct lg_lat *l)
+{
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
+}
+
+static int
+lg_cmp_u32(const void *a, const void *b)
+{
+	uint32_t	x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+lg_lat_sort(struct lg_lat *l)
+{
+	if (!l->sorted && l->n > 1)
+		qsort(l->v, l->n, sizeof(l->v[0]), lg_cmp_u32);
+	l->sorted = true;
+}
+
+/* Percentile in ms: exact (nearest rank) over the samples while none
+ * was dropped, else from the histogram.  -1 when there is none. */
+static double
+lg_lat_pct(struct lg_lat *l, double p)
+{
+	size_t	k;
+
+	if (l->count == 0)
+		return -1;
+	if (l->dropped > 0)
+		return lg_hist_pct(l->hist, p);
+	lg_lat_sort(l);
+	k = (size_t)ceil(p * (double)l->n);
+	if (k == 0)
+		k = 1;
+	return l->v[k - 1] / 1000.;
+}
+
+/* Samples below us. */
+static uint64_t
+lg_lat_below(struct lg_lat *l, double us)
+{
+	size_t		lo = 0, hi = l->n, mid;
+	uint64_t	n = 0;
+	int		i;
+
+	if (l->dropped > 0) {
+		for (i = 0; i < LG_HB; i++)
+			if (lg_hist_mid(i) < us)
+				n += l->hist[i];
+		return n;
+	}
+	lg_lat_sort(l);
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((double)l->v[mid] < us)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* ----------------------------------------------------------- motion */
 
 bool
 lg_dir_ok(double dx, double dy, double sx, double sy)
@@ -33,52 +185,67 @@ lg_dir_ok(double dx, double dy, double sx, double sy)
 	return (dx * sx + dy * sy) / (d * s) >= LG_MOVE_COS;
 }
 
+int
+lg_session_moved(const struct lg_client *c)
+{
+	uint64_t	need = c->welcome.snapshot_rate != 0 ?
+			    c->welcome.snapshot_rate : 30;
+
+	/* Judged on a second's worth of positions: a session cut short
+	 * right after its welcome has not had its inputs applied yet. */
+	if (!c->have_pos || c->possnaps < GS_MAX(need, 2))
+		return 0;
+	return lg_dir_ok((double)c->x1 - c->x0, (double)c->y1 - c->y0,
+	    c->mx, c->my) ? 1 : -1;
+}
+
 bool
 lg_client_moved(const struct lg_client *c)
 {
-	if (!c->have_pos || c->possnaps < 2)
-		return false;
-	return lg_dir_ok((double)c->x1 - c->x0, (double)c->y1 - c->y0,
-	    c->mx, c->my);
+	uint32_t	ok = c->moves_ok, bad = c->moves_bad;
+	int		v;
+
+	if (!c->judged) {
+		v = lg_session_moved(c);
+		ok += v > 0;
+		bad += v < 0;
+	}
+	if (ok + bad == 0)	/* no session long enough: the last one */
+		return c->have_pos && c->possnaps >= 2 &&
+		    lg_dir_ok((double)c->x1 - c->x0, (double)c->y1 - c->y0,
+		    c->mx, c->my);
+	return ok > 0 && bad == 0;
 }
 
-static int
-lg_cmp_u32(const void *a, const void *b)
+/* ---------------------------------------------------------- summary */
+
+static uint64_t
+lg_errors(const struct lg *lg)
 {
-	uint32_t	x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	uint64_t	n = lg->connfail + lg->timeouts + lg->badmsgs;
+	int		i;
 
-	return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentile of sorted v[n], in ms. */
-static double
-lg_pct(const uint32_t *v, size_t n, double p)
-{
-	size_t	k = (size_t)ceil(p * (double)n);
-
-	if (k == 0)
-		k = 1;
-	return v[k - 1] / 1000.;
-}
-
-/* Seconds the client spent welcomed during the run. */
-static double
-lg_client_secs(const struct lg *lg, const struct lg_client *c)
-{
-	uint64_t	end = lg->t_end;
-
-	if (c->t_gone != 0 && c->t_gone < end)
-		end = c->t_gone;
-	if (!c->welcomed || end <= c->t_welcome)
-		return 0;
-	return (double)(end - c->t_welcome) / 1e6;
+	for (i = 0; i < LG_PERR_MAX; i++)
+		n += lg->perrs[i];
+	return n;
 }
 
 static void
-lg_sum(struct lg *lg, struct lg_sum *s)
+lg_metric(struct lg_sum *s, int m, double v)
 {
+	s->m.have[m] = v >= 0;
+	s->m.v[m] = v;
+}
+
+void
+lg_summarize(struct lg *lg)
+{
+	struct lg_sum		*s = &lg->sum;
 	const struct lg_client	*c;
+	const struct lg_loss	*l;
 	double			 secs;
+	uint64_t		 late_from;
+	size_t			 k;
 	int			 i, nrate = 0;
 
 	memset(s, 0, sizeof(*s));
@@ -90,9 +257,9 @@ lg_sum(struct lg *lg, struct lg_sum *s)
 		s->welcomed += c->welcomed;
 		s->snapped += c->snapshots > 0;
 		s->moved += lg_client_moved(c);
-		s->failed += c->snapshots == 0 ||
-		    (lg->conf.motion && !lg_client_moved(c));
-		if ((secs = lg_client_secs(lg, c)) > 0) {
+		s->losses_all += c->losses;
+		s->recovered_all += c->recovered;
+		if ((secs = (double)c->welcomed_us / 1e6) > 0) {
 			s->snaps_s += c->snapshots / secs;
 			s->bin_s += c->bytes_in / secs;
 			s->bout_s += c->bytes_out / secs;
@@ -104,15 +271,60 @@ lg_sum(struct lg *lg, struct lg_sum *s)
 		s->bin_s /= nrate;
 		s->bout_s /= nrate;
 	}
-	if (lg->nrtt > 0) {
-		qsort(lg->rtt, lg->nrtt, sizeof(lg->rtt[0]), lg_cmp_u32);
-		s->have_rtt = true;
-		s->p50 = lg_pct(lg->rtt, lg->nrtt, 0.50);
-		s->p95 = lg_pct(lg->rtt, lg->nrtt, 0.95);
-		s->p99 = lg_pct(lg->rtt, lg->nrtt, 0.99);
-		s->max = lg->rtt[lg->nrtt - 1] / 1000.;
+	if (s->secs > 0) {
+		s->msgs_in_s = lg->msgs_in / s->secs;
+		s->msgs_out_s = lg->msgs_out / s->secs;
+	}
+	s->errors = lg_errors(lg);
+
+	/* Reconnect rate: a loss still unrecovered at the end that came in
+	 * its last LG_LATE_US had no fair chance to recover: left out. */
+	late_from = lg->t_end > lg->t0 + LG_LATE_US ? lg->t_end - LG_LATE_US :
+	    lg->t0;
+	for (k = 0; k < lg->nlosses; k++) {
+		l = &lg->losses[k];
+		if (l->t_rec == 0 && l->t >= late_from) {
+			s->late++;
+			continue;
+		}
+		s->losses++;
+		s->recovered += l->t_rec != 0;
+	}
+	s->reconnect = s->losses > 0 ? (double)s->recovered / s->losses : 1;
+	s->drop = lg->snap_expected > 0 ?
+	    (double)lg->snap_missed / lg->snap_expected : 0;
+	if (lg->rec.count > 0) {
+		s->have_rec = true;
+		s->rec_p50 = lg_lat_pct(&lg->rec, 0.50);
+		s->rec_p95 = lg_lat_pct(&lg->rec, 0.95);
+		s->rec_max = lg->rec.vmax / 1000.;
+	}
+
+	lg_metric(s, LG_M_P50_RTT, lg_lat_pct(&lg->rtt, 0.50));
+	lg_metric(s, LG_M_P95_RTT, lg_lat_pct(&lg->rtt, 0.95));
+	lg_metric(s, LG_M_P99_RTT, lg_lat_pct(&lg->rtt, 0.99));
+	lg_metric(s, LG_M_MAX_RTT, lg->rtt.count > 0 ?
+	    lg->rtt.vmax / 1000. : -1);
+	lg_metric(s, LG_M_P50_E2E, lg_lat_pct(&lg->e2e, 0.50));
+	lg_metric(s, LG_M_P95_E2E, lg_lat_pct(&lg->e2e, 0.95));
+	lg_metric(s, LG_M_P99_E2E, lg_lat_pct(&lg->e2e, 0.99));
+	lg_metric(s, LG_M_DROP, s->drop);
+	lg_metric(s, LG_M_RECONNECT, s->reconnect);
+	lg_metric(s, LG_M_ERRORS, (double)s->errors);
+	lg_metric(s, LG_M_SERVED, (double)s->snapped / lg->conf.nclients);
+
+	s->verdict = GS_EXIT_OK;
+	if (s->snapped < lg->conf.nclients ||
+	    (lg->conf.motion && s->moved < lg->conf.nclients))
+		s->verdict = GS_EXIT_RUNTIME;
+	for (i = 0; i < lg->conf.slo.n; i++) {
+		s->slo_ok[i] = lg_slo_holds(&lg->conf.slo.c[i], &s->m);
+		if (!s->slo_ok[i])
+			s->verdict = GS_EXIT_RUNTIME;
 	}
 }
+
+/* ------------------------------------------------------------- text */
 
 static const char *
 lg_client_why(const struct lg *lg, const struct lg_client *c)
@@ -122,10 +334,17 @@ lg_client_why(const struct lg *lg, const struct lg_client *c)
 	if (c->state == LG_IDLE)
 		return "never started (ramp too slow for the duration)";
 	if (c->snapshots == 0)
-		return "no snapshot";
+		return c->last_why[0] != '\0' ? c->last_why : "no snapshot";
 	if (!lg_client_moved(c))
 		return "did not move as asked";
 	return "";
+}
+
+static bool
+lg_client_failed(const struct lg *lg, const struct lg_client *c)
+{
+	return c->snapshots == 0 || c->fail[0] != '\0' ||
+	    (lg->conf.motion && !lg_client_moved(c));
 }
 
 static void
@@ -137,38 +356,191 @@ lg_client_line(const struct lg *lg, const struct lg_client *c, FILE *f)
 		fprintf(f, "  %-8s room=%s: %s\n", c->name, c->room, why);
 		return;
 	}
-	fprintf(f, "  %-8s room=%s player=%llu snapshots=%llu "
+	fprintf(f, "  %-8s room=%s player=%llu snapshots=%llu sessions=%llu "
 	    "stick=(%d,%d) moved=(%ld,%ld) %s%s%s\n", c->name, c->room,
 	    (unsigned long long)c->welcome.player,
-	    (unsigned long long)c->snapshots, c->mx, c->my,
+	    (unsigned long long)c->snapshots,
+	    (unsigned long long)c->sessions, c->mx, c->my,
 	    (long)c->x1 - c->x0, (long)c->y1 - c->y0,
 	    lg_client_moved(c) ? "as asked" : "NOT as asked",
 	    c->fail[0] != '\0' ? ": " : "", c->fail);
 }
 
+static void
+lg_pr_lat(FILE *f, const char *what, struct lg_lat *l)
+{
+	if (l->count == 0) {
+		fprintf(f, "%-16sno samples\n", what);
+		return;
+	}
+	fprintf(f, "%-16sp50 %.3f  p95 %.3f  p99 %.3f  max %.3f  "
+	    "(%llu samples%s)\n", what, lg_lat_pct(l, 0.50),
+	    lg_lat_pct(l, 0.95), lg_lat_pct(l, 0.99), l->vmax / 1000.,
+	    (unsigned long long)l->count,
+	    l->dropped > 0 ? ", percentiles from the histogram" : "");
+}
+
+/* Text histogram with 1-2-5 buckets in ms. */
+static void
+lg_pr_hist(FILE *f, const char *what, struct lg_lat *l)
+{
+	static const double	 edge[] = { 1, 2, 5, 10, 20, 50, 100, 200,
+				    500, 1000, 2000, 5000, 10000 };
+	uint64_t		 n[GS_NELEM(edge) + 1], below, prev = 0, top = 0;
+	size_t			 i, first = SIZE_MAX, last = 0, ne;
+	int			 bar;
+
+	if (l->count == 0)
+		return;
+	ne = GS_NELEM(edge);
+	for (i = 0; i < ne; i++) {
+		below = lg_lat_below(l, edge[i] * 1000);
+		n[i] = below - prev;
+		prev = below;
+	}
+	n[ne] = l->count - GS_MIN(prev, l->count);
+	for (i = 0; i <= ne; i++) {
+		if (n[i] == 0)
+			continue;
+		if (first == SIZE_MAX)
+			first = i;
+		last = i;
+		if (n[i] > top)
+			top = n[i];
+	}
+	fprintf(f, "%s histogram:\n", what);
+	for (i = first; i <= last; i++) {
+		bar = (int)((n[i] * LG_BAR + top - 1) / top);
+		fprintf(f, "  %2s %5g ms |", i < ne ? "<" : ">=",
+		    edge[i < ne ? i : ne - 1]);
+		fprintf(f, "%-*.*s %llu (%.1f%%)\n", LG_BAR, bar,
+		    "########################################",
+		    (unsigned long long)n[i], 100. * n[i] / l->count);
+	}
+}
+
+/* One range as lo..hi or lo, in a unit. */
+static void
+lg_pr_range(FILE *f, const char *key, const struct lg_range *r,
+    double scale, const char *unit)
+{
+	if (r->lo == r->hi)
+		fprintf(f, " %s %g%s", key, r->lo * scale, unit);
+	else
+		fprintf(f, " %s %g..%g%s", key, r->lo * scale, r->hi * scale,
+		    unit);
+}
+
+static void
+lg_pr_impair(const struct lg *lg, FILE *f)
+{
+	static const char *const dirs[] = { "up", "down" };
+	const struct lg_impair_spec	*sp;
+	const struct lg_iq_stats	*st;
+	int				 d, k, any;
+
+	if (!lg->impaired) {
+		fprintf(f, "impairment:     none\n");
+		return;
+	}
+	for (d = 0; d < LG_NDIR; d++) {
+		sp = &lg->conf.impair[d];
+		fprintf(f, "impair %-4s     ", dirs[d]);
+		for (k = 0; k < LG_NKEYS; k++) {
+			if (!sp->set[k])
+				continue;
+			switch (k) {
+			case LG_K_DELAY:
+			case LG_K_JITTER:
+				lg_pr_range(f, lg_key_name(k), &sp->v[k],
+				    1e-3, "ms");
+				break;
+			case LG_K_RATE:
+				lg_pr_range(f, "rate", &sp->v[k], 1e-3,
+				    "kbit/s");
+				break;
+			default:
+				lg_pr_range(f, lg_key_name(k), &sp->v[k],
+				    100, "%");
+				break;
+			}
+		}
+		st = &lg->iqst[d];
+		for (any = 0, k = 0; k < LG_NKEYS; k++)
+			any |= sp->set[k];
+		fprintf(f, "%s\n", any ? "" : " none");
+		if (st->msgs == 0)
+			continue;
+		fprintf(f, "                %llu messages, %llu lost and "
+		    "retransmitted (%llu sends), %llu held behind an earlier "
+		    "one, %llu reordered, %llu duplicates discarded, %llu "
+		    "over the queue cap\n", (unsigned long long)st->msgs,
+		    (unsigned long long)st->lost,
+		    (unsigned long long)st->retx,
+		    (unsigned long long)st->hol,
+		    (unsigned long long)st->reordered,
+		    (unsigned long long)st->dup,
+		    (unsigned long long)st->overflow);
+	}
+	fprintf(f, "                model: TCP (WebSocket): in order, loss "
+	    "repaired by retransmission, values drawn per client\n");
+}
+
+static void
+lg_pr_value(FILE *f, int m, double v)
+{
+	if (strcmp(lg_metric_unit(m), "%") == 0)
+		fprintf(f, "%.3f%%", v * 100);
+	else if (strcmp(lg_metric_unit(m), "ms") == 0)
+		fprintf(f, "%.3f ms", v);
+	else
+		fprintf(f, "%.0f", v);
+}
+
 void
 lg_report_text(struct lg *lg, FILE *f)
 {
+	struct lg_sum		*s = &lg->sum;
 	const struct lg_client	*c;
-	struct lg_sum		 s;
+	const struct lg_slo_clause *cl;
 	int			 i, shown = 0, n = lg->conf.nclients, any = 0;
 
-	lg_sum(lg, &s);
 	fprintf(f, "url:            %s\n", lg->conf.url);
-	fprintf(f, "duration:       %.1f s\n", s.secs);
+	fprintf(f, "scenario:       %s\n",
+	    lg_scenario_names[lg->conf.scenario]);
+	fprintf(f, "duration:       %.1f s\n", s->secs);
 	fprintf(f, "clients:        %d\n", n);
-	fprintf(f, "connected:      %d\n", s.connected);
-	fprintf(f, "welcomed:       %d\n", s.welcomed);
-	fprintf(f, "got snapshots:  %d\n", s.snapped);
-	if (s.have_rtt)
-		fprintf(f, "rtt ms:         p50 %.3f  p95 %.3f  p99 %.3f  "
-		    "max %.3f  (%zu samples)\n", s.p50, s.p95, s.p99, s.max,
-		    lg->nrtt);
-	else
-		fprintf(f, "rtt ms:         no samples\n");
-	fprintf(f, "snapshots/s:    %.1f per client\n", s.snaps_s);
-	fprintf(f, "bytes/s in:     %.0f per client\n", s.bin_s);
-	fprintf(f, "bytes/s out:    %.0f per client\n", s.bout_s);
+	fprintf(f, "connected:      %d\n", s->connected);
+	fprintf(f, "welcomed:       %d\n", s->welcomed);
+	fprintf(f, "got snapshots:  %d\n", s->snapped);
+	lg_pr_lat(f, "rtt ms:", &lg->rtt);
+	lg_pr_lat(f, "e2e ms:", &lg->e2e);
+	fprintf(f, "snapshots/s:    %.1f per client\n", s->snaps_s);
+	fprintf(f, "drop:           %.3f%% (%llu of %llu snapshots "
+	    "missed)\n", s->drop * 100,
+	    (unsigned long long)lg->snap_missed,
+	    (unsigned long long)lg->snap_expected);
+	fprintf(f, "reconnect:      %.3f%% (%llu of %llu losses recovered; "
+	    "%llu unrecovered in the last %d s not counted; %llu attempts)"
+	    "\n",
+	    s->reconnect * 100, (unsigned long long)s->recovered,
+	    (unsigned long long)s->losses, (unsigned long long)s->late,
+	    LG_LATE_US / 1000000, (unsigned long long)lg->attempts);
+	if (s->have_rec)
+		fprintf(f, "recovery ms:    p50 %.3f  p95 %.3f  max %.3f\n",
+		    s->rec_p50, s->rec_p95, s->rec_max);
+	if (lg->conf.scenario == LG_SC_CHURN)
+		fprintf(f, "churn:          %llu left, %llu joined again\n",
+		    (unsigned long long)lg->churn_leaves,
+		    (unsigned long long)lg->churn_rejoins);
+	if (lg->conf.scenario == LG_SC_RECONNECT)
+		fprintf(f, "storms:         %llu, %llu connections dropped\n",
+		    (unsigned long long)lg->storms,
+		    (unsigned long long)lg->storm_drops);
+	fprintf(f, "messages/s:     %.0f in, %.0f out (all clients)\n",
+	    s->msgs_in_s, s->msgs_out_s);
+	fprintf(f, "bytes/s in:     %.0f per client\n", s->bin_s);
+	fprintf(f, "bytes/s out:    %.0f per client\n", s->bout_s);
 	fprintf(f, "errors:        ");
 	for (i = 0; i < LG_PERR_MAX; i++) {
 		if (lg->perrs[i] == 0)
@@ -189,13 +561,14 @@ lg_report_text(struct lg *lg, FILE *f)
 	    lg->badmsgs == 0)
 		fprintf(f, " none");
 	fprintf(f, "\n");
-	fprintf(f, "moved as asked: %d/%d\n", s.moved, n);
+	fprintf(f, "moved as asked: %d/%d\n", s->moved, n);
+	lg_pr_impair(lg, f);
+	lg_pr_hist(f, "rtt", &lg->rtt);
+	lg_pr_hist(f, "e2e", &lg->e2e);
 
 	for (i = 0; i < n; i++) {
 		c = &lg->clients[i];
-		if (lg->conf.verbose == 0 && c->snapshots > 0 &&
-		    c->fail[0] == '\0' &&
-		    (!lg->conf.motion || lg_client_moved(c)))
+		if (lg->conf.verbose == 0 && !lg_client_failed(lg, c))
 			continue;
 		if (lg->conf.verbose == 0 && shown == LG_FAIL_LINES) {
 			fprintf(f, "  ... and more: use -v or -j\n");
@@ -206,7 +579,20 @@ lg_report_text(struct lg *lg, FILE *f)
 			    "clients" : "failed");
 		lg_client_line(lg, c, f);
 	}
+	for (i = 0; i < lg->conf.slo.n; i++) {
+		cl = &lg->conf.slo.c[i];
+		fprintf(f, "slo:            %-24s ", cl->expr);
+		if (s->m.have[cl->metric])
+			lg_pr_value(f, cl->metric, s->m.v[cl->metric]);
+		else
+			fprintf(f, "no value");
+		fprintf(f, "  %s\n", s->slo_ok[i] ? "PASS" : "FAIL");
+	}
+	fprintf(f, "verdict:        %s\n", s->verdict == GS_EXIT_OK ? "PASS" :
+	    "FAIL");
 }
+
+/* ------------------------------------------------------------- JSON */
 
 static void
 lg_wr_kv_uint(struct gs_wr *wr, const char *k, uint64_t v)
@@ -222,103 +608,242 @@ lg_wr_kv_f(struct gs_wr *wr, const char *k, double v, double scale)
 	gs_wr_f64(wr, round(v * scale) / scale);
 }
 
+/* A value or nil when negative (nothing measured). */
+static void
+lg_wr_kv_fn(struct gs_wr *wr, const char *k, double v, double scale)
+{
+	if (v < 0) {
+		gs_wr_str(wr, k);
+		gs_wr_nil(wr);
+	} else
+		lg_wr_kv_f(wr, k, v, scale);
+}
+
+static void
+lg_wr_lat(struct gs_wr *wr, const char *k, struct lg_lat *l)
+{
+	gs_wr_str(wr, k);
+	gs_wr_map(wr, 6);
+	lg_wr_kv_uint(wr, "samples", l->count);
+	lg_wr_kv_uint(wr, "dropped", l->dropped);
+	lg_wr_kv_fn(wr, "p50", lg_lat_pct(l, 0.50), 1000);
+	lg_wr_kv_fn(wr, "p95", lg_lat_pct(l, 0.95), 1000);
+	lg_wr_kv_fn(wr, "p99", lg_lat_pct(l, 0.99), 1000);
+	lg_wr_kv_fn(wr, "max", l->count > 0 ? l->vmax / 1000. : -1, 1000);
+}
+
+static void
+lg_wr_impair(struct gs_wr *wr, const struct lg *lg)
+{
+	static const char *const dirs[] = { "up", "down" };
+	const struct lg_impair_spec	*sp;
+	const struct lg_iq_stats	*st;
+	char				 key[32];
+	double				 scale;
+	uint32_t			 nset;
+	int				 d, k, i;
+
+	gs_wr_str(wr, "impairment");
+	gs_wr_map(wr, 6);
+	gs_wr_str(wr, "transport");
+	gs_wr_str(wr, "websocket");
+	gs_wr_str(wr, "model");
+	gs_wr_str(wr, "reliable_ordered");
+	gs_wr_str(wr, "spec");
+	gs_wr_array(wr, (uint32_t)lg->conf.nimpair);
+	for (i = 0; i < lg->conf.nimpair; i++)
+		gs_wr_str(wr, lg->conf.impair_arg[i]);
+	for (d = 0; d < LG_NDIR; d++) {
+		sp = &lg->conf.impair[d];
+		for (nset = 0, k = 0; k < LG_NKEYS; k++)
+			nset += sp->set[k];
+		gs_wr_str(wr, dirs[d]);
+		gs_wr_map(wr, nset);
+		for (k = 0; k < LG_NKEYS; k++) {
+			if (!sp->set[k])
+				continue;
+			scale = 1;
+			if (k == LG_K_DELAY || k == LG_K_JITTER) {
+				snprintf(key, sizeof(key), "%s_ms",
+				    lg_key_name(k));
+				scale = 1e-3;
+			} else if (k == LG_K_RATE)
+				snprintf(key, sizeof(key), "rate_bps");
+			else
+				snprintf(key, sizeof(key), "%s",
+				    lg_key_name(k));
+			gs_wr_str(wr, key);
+			gs_wr_array(wr, 2);
+			gs_wr_f64(wr, sp->v[k].lo * scale);
+			gs_wr_f64(wr, sp->v[k].hi * scale);
+		}
+	}
+	gs_wr_str(wr, "effects");
+	gs_wr_map(wr, LG_NDIR);
+	for (d = 0; d < LG_NDIR; d++) {
+		st = &lg->iqst[d];
+		gs_wr_str(wr, dirs[d]);
+		gs_wr_map(wr, 8);
+		lg_wr_kv_uint(wr, "msgs", st->msgs);
+		lg_wr_kv_uint(wr, "bytes", st->bytes);
+		lg_wr_kv_uint(wr, "lost", st->lost);
+		lg_wr_kv_uint(wr, "retransmissions", st->retx);
+		lg_wr_kv_uint(wr, "held_behind", st->hol);
+		lg_wr_kv_uint(wr, "reordered", st->reordered);
+		lg_wr_kv_uint(wr, "dup", st->dup);
+		lg_wr_kv_uint(wr, "overflow", st->overflow);
+	}
+}
+
+static void
+lg_wr_client(struct gs_wr *wr, const struct lg *lg, const struct lg_client *c)
+{
+	gs_wr_map(wr, 17);
+	gs_wr_str(wr, "name");
+	gs_wr_str(wr, c->name);
+	gs_wr_str(wr, "room");
+	gs_wr_str(wr, c->room);
+	lg_wr_kv_uint(wr, "player", c->welcome.player);
+	gs_wr_str(wr, "welcomed");
+	gs_wr_bool(wr, c->welcomed);
+	lg_wr_kv_uint(wr, "sessions", c->sessions);
+	lg_wr_kv_uint(wr, "losses", c->losses);
+	lg_wr_kv_uint(wr, "recovered", c->recovered);
+	lg_wr_kv_uint(wr, "snapshots", c->snapshots);
+	lg_wr_kv_uint(wr, "pongs", c->pongs);
+	lg_wr_kv_uint(wr, "bytes_in", c->bytes_in);
+	gs_wr_str(wr, "stick");
+	gs_wr_array(wr, 2);
+	gs_wr_int(wr, c->mx);
+	gs_wr_int(wr, c->my);
+	gs_wr_str(wr, "from");
+	if (c->have_pos) {
+		gs_wr_array(wr, 2);
+		gs_wr_int(wr, c->x0);
+		gs_wr_int(wr, c->y0);
+	} else
+		gs_wr_nil(wr);
+	gs_wr_str(wr, "to");
+	if (c->have_pos) {
+		gs_wr_array(wr, 2);
+		gs_wr_int(wr, c->x1);
+		gs_wr_int(wr, c->y1);
+	} else
+		gs_wr_nil(wr);
+	gs_wr_str(wr, "moved_as_asked");
+	gs_wr_bool(wr, lg_client_moved(c));
+	lg_wr_kv_uint(wr, "last_ack", c->last_ack);
+	lg_wr_kv_f(wr, "delay_ms", (c->imp[LG_UP].v[LG_K_DELAY] +
+	    c->imp[LG_DOWN].v[LG_K_DELAY]) / 1000, 1000);
+	gs_wr_str(wr, "fail");
+	if (c->fail[0] != '\0' || c->snapshots == 0)
+		gs_wr_str(wr, lg_client_why(lg, c));
+	else
+		gs_wr_nil(wr);
+}
+
 int
 lg_report_json(struct lg *lg, FILE *f)
 {
-	const struct lg_client	*c;
-	struct lg_sum		 s;
+	struct lg_sum		*s = &lg->sum;
+	const struct lg_slo_clause *cl;
 	struct gs_wr		 wr;
 	struct gs_rd		 rd;
 	uint32_t		 nerr = 0;
 	int			 i, n = lg->conf.nclients, err;
 
-	lg_sum(lg, &s);
 	for (i = 0; i < LG_PERR_MAX; i++)
 		nerr += lg->perrs[i] != 0;
 
 	gs_wr_init(&wr, 4096, LG_JSON_MAX);
-	gs_wr_map(&wr, 18);
+	gs_wr_map(&wr, 29);
 	gs_wr_str(&wr, "url");
 	gs_wr_str(&wr, lg->conf.url);
-	lg_wr_kv_f(&wr, "duration_s", s.secs, 1000);
+	lg_wr_kv_f(&wr, "duration_s", s->secs, 1000);
+	gs_wr_str(&wr, "scenario");
+	gs_wr_str(&wr, lg_scenario_names[lg->conf.scenario]);
 	lg_wr_kv_uint(&wr, "clients", (uint64_t)n);
-	lg_wr_kv_uint(&wr, "connected", (uint64_t)s.connected);
-	lg_wr_kv_uint(&wr, "welcomed", (uint64_t)s.welcomed);
-	lg_wr_kv_uint(&wr, "got_snapshots", (uint64_t)s.snapped);
-	lg_wr_kv_uint(&wr, "moved_as_asked", (uint64_t)s.moved);
-	gs_wr_str(&wr, "rtt_ms");
-	gs_wr_map(&wr, 6);
-	lg_wr_kv_uint(&wr, "samples", lg->nrtt);
-	lg_wr_kv_uint(&wr, "dropped", lg->rtt_dropped);
-	if (s.have_rtt) {
-		lg_wr_kv_f(&wr, "p50", s.p50, 1000);
-		lg_wr_kv_f(&wr, "p95", s.p95, 1000);
-		lg_wr_kv_f(&wr, "p99", s.p99, 1000);
-		lg_wr_kv_f(&wr, "max", s.max, 1000);
-	} else {
-		gs_wr_str(&wr, "p50"); gs_wr_nil(&wr);
-		gs_wr_str(&wr, "p95"); gs_wr_nil(&wr);
-		gs_wr_str(&wr, "p99"); gs_wr_nil(&wr);
-		gs_wr_str(&wr, "max"); gs_wr_nil(&wr);
-	}
-	lg_wr_kv_f(&wr, "snapshots_per_s", s.snaps_s, 100);
-	lg_wr_kv_f(&wr, "bytes_in_per_s", s.bin_s, 1);
-	lg_wr_kv_f(&wr, "bytes_out_per_s", s.bout_s, 1);
+	lg_wr_kv_uint(&wr, "connected", (uint64_t)s->connected);
+	lg_wr_kv_uint(&wr, "welcomed", (uint64_t)s->welcomed);
+	lg_wr_kv_uint(&wr, "got_snapshots", (uint64_t)s->snapped);
+	lg_wr_kv_uint(&wr, "moved_as_asked", (uint64_t)s->moved);
+	lg_wr_lat(&wr, "rtt_ms", &lg->rtt);
+	lg_wr_lat(&wr, "e2e_ms", &lg->e2e);
+
+	gs_wr_str(&wr, "drop");
+	gs_wr_map(&wr, 3);
+	lg_wr_kv_uint(&wr, "expected", lg->snap_expected);
+	lg_wr_kv_uint(&wr, "missed", lg->snap_missed);
+	lg_wr_kv_f(&wr, "rate", s->drop, 1e6);
+
+	gs_wr_str(&wr, "reconnect");
+	gs_wr_map(&wr, 8);
+	lg_wr_kv_uint(&wr, "losses", s->losses);
+	lg_wr_kv_uint(&wr, "recovered", s->recovered);
+	lg_wr_kv_f(&wr, "rate", s->reconnect, 1e6);
+	lg_wr_kv_uint(&wr, "attempts", lg->attempts);
+	lg_wr_kv_uint(&wr, "late_losses", s->late);
+	lg_wr_kv_uint(&wr, "losses_all", s->losses_all);
+	lg_wr_kv_uint(&wr, "recovered_all", s->recovered_all);
+	gs_wr_str(&wr, "time_ms");
+	gs_wr_map(&wr, 3);
+	lg_wr_kv_fn(&wr, "p50", s->have_rec ? s->rec_p50 : -1, 1000);
+	lg_wr_kv_fn(&wr, "p95", s->have_rec ? s->rec_p95 : -1, 1000);
+	lg_wr_kv_fn(&wr, "max", s->have_rec ? s->rec_max : -1, 1000);
+
+	lg_wr_kv_f(&wr, "snapshots_per_s", s->snaps_s, 100);
+	lg_wr_kv_f(&wr, "bytes_in_per_s", s->bin_s, 1);
+	lg_wr_kv_f(&wr, "bytes_out_per_s", s->bout_s, 1);
+	lg_wr_kv_f(&wr, "msgs_in_per_s", s->msgs_in_s, 10);
+	lg_wr_kv_f(&wr, "msgs_out_per_s", s->msgs_out_s, 10);
 	gs_wr_str(&wr, "errors");
 	gs_wr_map(&wr, nerr);
 	for (i = 0; i < LG_PERR_MAX; i++)
 		if (lg->perrs[i] != 0)
 			lg_wr_kv_uint(&wr, i == 0 ? "other" : gs_perr_name(i),
 			    lg->perrs[i]);
+	lg_wr_kv_uint(&wr, "errors_total", s->errors);
 	lg_wr_kv_uint(&wr, "connect_failures", lg->connfail);
 	lg_wr_kv_uint(&wr, "welcome_timeouts", lg->timeouts);
 	lg_wr_kv_uint(&wr, "bad_messages", lg->badmsgs);
+
+	gs_wr_str(&wr, "churn");
+	gs_wr_map(&wr, 3);
+	lg_wr_kv_f(&wr, "rate", lg->conf.scenario == LG_SC_CHURN ?
+	    lg->conf.churn : 0, 1000);
+	lg_wr_kv_uint(&wr, "leaves", lg->churn_leaves);
+	lg_wr_kv_uint(&wr, "rejoins", lg->churn_rejoins);
+	gs_wr_str(&wr, "storms");
+	gs_wr_map(&wr, 4);
+	lg_wr_kv_f(&wr, "interval_s", lg->conf.storm_ms / 1000., 1000);
+	lg_wr_kv_f(&wr, "fraction", lg->conf.storm_frac, 1e6);
+	lg_wr_kv_uint(&wr, "count", lg->storms);
+	lg_wr_kv_uint(&wr, "dropped", lg->storm_drops);
+
+	lg_wr_impair(&wr, lg);
+
+	gs_wr_str(&wr, "slo");
+	gs_wr_array(&wr, (uint32_t)lg->conf.slo.n);
+	for (i = 0; i < lg->conf.slo.n; i++) {
+		cl = &lg->conf.slo.c[i];
+		gs_wr_map(&wr, 4);
+		gs_wr_str(&wr, "expr");
+		gs_wr_str(&wr, cl->expr);
+		gs_wr_str(&wr, "metric");
+		gs_wr_str(&wr, lg_metric_name(cl->metric));
+		lg_wr_kv_fn(&wr, "value", s->m.have[cl->metric] ?
+		    s->m.v[cl->metric] : -1, 1e6);
+		gs_wr_str(&wr, "ok");
+		gs_wr_bool(&wr, s->slo_ok[i]);
+	}
 	gs_wr_str(&wr, "motion_checked");
 	gs_wr_bool(&wr, lg->conf.motion != 0);
 	gs_wr_str(&wr, "ok");
-	gs_wr_bool(&wr, lg_verdict(lg) == GS_EXIT_OK);
+	gs_wr_bool(&wr, s->verdict == GS_EXIT_OK);
 	gs_wr_str(&wr, "per_client");
 	gs_wr_array(&wr, (uint32_t)n);
-	for (i = 0; i < n; i++) {
-		c = &lg->clients[i];
-		gs_wr_map(&wr, 13);
-		gs_wr_str(&wr, "name");
-		gs_wr_str(&wr, c->name);
-		gs_wr_str(&wr, "room");
-		gs_wr_str(&wr, c->room);
-		lg_wr_kv_uint(&wr, "player", c->welcome.player);
-		gs_wr_str(&wr, "welcomed");
-		gs_wr_bool(&wr, c->welcomed);
-		lg_wr_kv_uint(&wr, "snapshots", c->snapshots);
-		lg_wr_kv_uint(&wr, "pongs", c->pongs);
-		lg_wr_kv_uint(&wr, "bytes_in", c->bytes_in);
-		gs_wr_str(&wr, "stick");
-		gs_wr_array(&wr, 2);
-		gs_wr_int(&wr, c->mx);
-		gs_wr_int(&wr, c->my);
-		gs_wr_str(&wr, "from");
-		if (c->have_pos) {
-			gs_wr_array(&wr, 2);
-			gs_wr_int(&wr, c->x0);
-			gs_wr_int(&wr, c->y0);
-		} else
-			gs_wr_nil(&wr);
-		gs_wr_str(&wr, "to");
-		if (c->have_pos) {
-			gs_wr_array(&wr, 2);
-			gs_wr_int(&wr, c->x1);
-			gs_wr_int(&wr, c->y1);
-		} else
-			gs_wr_nil(&wr);
-		gs_wr_str(&wr, "moved_as_asked");
-		gs_wr_bool(&wr, lg_client_moved(c));
-		lg_wr_kv_uint(&wr, "last_ack", c->last_ack);
-		gs_wr_str(&wr, "fail");
-		if (c->fail[0] != '\0' || c->snapshots == 0)
-			gs_wr_str(&wr, lg_client_why(lg, c));
-		else
-			gs_wr_nil(&wr);
-	}
+	for (i = 0; i < n; i++)
+		lg_wr_client(&wr, lg, &lg->clients[i]);
 	if (wr.err != GS_OK) {
 		err = wr.err;
 		gs_wr_free(&wr);
@@ -331,18 +856,50 @@ lg_report_json(struct lg *lg, FILE *f)
 	return err;
 }
 
-int
-lg_verdict(const struct lg *lg)
+/* ------------------------------------------------------------- live */
+
+static void
+lg_pr_ms(char *buf, size_t cap, double ms)
+{
+	if (ms < 0)
+		snprintf(buf, cap, "-");
+	else
+		snprintf(buf, cap, "%.0f", ms);
+}
+
+void
+lg_progress(struct lg *lg, FILE *f)
 {
 	const struct lg_client	*c;
-	int			 i;
+	uint64_t		 now = gs_now_us(), losses = 0, rec = 0;
+	uint64_t		 exp, miss;
+	char			 r50[16], r99[16], e95[16];
+	int			 i, up = 0;
 
 	for (i = 0; i < lg->conf.nclients; i++) {
 		c = &lg->clients[i];
-		if (c->snapshots == 0)
-			return GS_EXIT_RUNTIME;
-		if (lg->conf.motion && !lg_client_moved(c))
-			return GS_EXIT_RUNTIME;
+		up += c->state == LG_WELCOMED;
+		losses += c->losses;
+		rec += c->recovered;
 	}
-	return GS_EXIT_OK;
+	lg_pr_ms(r50, sizeof(r50), lg_hist_pct(lg->win_rtt, 0.50));
+	lg_pr_ms(r99, sizeof(r99), lg_hist_pct(lg->win_rtt, 0.99));
+	lg_pr_ms(e95, sizeof(e95), lg_hist_pct(lg->win_e2e, 0.95));
+	exp = lg->snap_expected - lg->p_exp;
+	miss = lg->snap_missed - lg->p_miss;
+	fprintf(f, "\r%6.1fs up %d/%d  rtt p50 %s p99 %s ms  e2e p95 %s ms  "
+	    "msg/s %llu in %llu out  drop %.2f%%  err %llu  reconn %llu/%llu"
+	    "\033[K", (double)(now - lg->t0) / 1e6, up, lg->conf.nclients,
+	    r50, r99, e95, (unsigned long long)(lg->msgs_in - lg->p_in),
+	    (unsigned long long)(lg->msgs_out - lg->p_out),
+	    exp > 0 ? 100. * miss / exp : 0.,
+	    (unsigned long long)lg_errors(lg), (unsigned long long)rec,
+	    (unsigned long long)losses);
+	fflush(f);
+	lg->p_in = lg->msgs_in;
+	lg->p_out = lg->msgs_out;
+	lg->p_exp = lg->snap_expected;
+	lg->p_miss = lg->snap_missed;
+	memset(lg->win_rtt, 0, sizeof(lg->win_rtt));
+	memset(lg->win_e2e, 0, sizeof(lg->win_e2e));
 }
