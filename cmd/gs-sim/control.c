@@ -276,6 +276,9 @@ sim_metrics_init(struct sim *sim)
 	    "Inputs dropped.");
 	st->inputs_old = gs_metrics_counter(m,
 	    "gs_sim_inputs_dropped_total{reason=\"old\"}", "Inputs dropped.");
+	st->inputs_behind = gs_metrics_counter(m,
+	    "gs_sim_inputs_dropped_total{reason=\"behind\"}",
+	    "Inputs dropped.");
 	st->inputs_unknown = gs_metrics_counter(m,
 	    "gs_sim_inputs_dropped_total{reason=\"no_player\"}",
 	    "Inputs dropped.");

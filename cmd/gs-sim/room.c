@@ -350,11 +350,18 @@ room_step(struct sim_room *room)
 {
 	struct sim		*sim = room->sim;
 	struct sim_player	*pl;
-	unsigned		 i;
+	unsigned		 i, n;
 
 	for (i = 0; i < sim->conf.room_players; i++) {
 		if ((pl = room->slot[i]) == NULL || pl->nq == 0)
 			continue;	/* the game keeps the last input */
+		if (pl->nq > SIM_INPUT_DEPTH) {
+			n = pl->nq - SIM_INPUT_DEPTH;
+			pl->last_seq = pl->q[n - 1].seq;
+			pl->nq -= n;
+			memmove(&pl->q[0], &pl->q[n], pl->nq * sizeof(pl->q[0]));
+			gs_counter_add(sim->st.inputs_behind, n);
+		}
 		sim->game->input(room->world, pl->slot, &pl->q[0]);
 		pl->last_seq = pl->q[0].seq;
 		pl->nq--;

@@ -36,6 +36,12 @@
 #define SIM_CONN_BUCKETS	1024	/* per-peer conn hash */
 #define SIM_CLOSED_RING		32	/* per-peer: conns told CLOSE lately */
 #define SIM_INPUTQ_MAX		64	/* cap on the -q flag */
+/* Inputs a player may have waiting when a tick starts.  More means a
+ * burst arrived (the client's network stalled, or TCP retransmitted):
+ * the oldest are acknowledged unapplied so the burst does not turn
+ * into lasting input latency; the client's prediction is corrected by
+ * the next snapshot. */
+#define SIM_INPUT_DEPTH		2
 #define SIM_INBOX_BUDGET	64	/* messages per inbox wake-up */
 #define SIM_INBOX_RECVBUF	1024	/* NNG_OPT_RECVBUF, messages */
 #define SIM_OUTBOX_SENDBUF	256	/* NNG_OPT_SENDBUF, messages */
@@ -78,6 +84,7 @@ struct sim_stats {
 	struct gs_counter	*inputs_applied;
 	struct gs_counter	*inputs_queue_full;
 	struct gs_counter	*inputs_old;
+	struct gs_counter	*inputs_behind;
 	struct gs_counter	*inputs_unknown;
 	struct gs_counter	*inputs_invalid;
 	struct gs_counter	*snapshots;
