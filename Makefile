@@ -60,7 +60,10 @@ $(BUILD)/bin/%: $$(addprefix $(BUILD)/obj/,$$(addsuffix .o,$$(basename $$(wildca
 
 $(BUILD)/test/%: $(BUILD)/obj/tests/unit/%.o $(LIBGS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBGS) $(LIBS)
+
+# A unit test of a program's own module links that module's object.
+$(BUILD)/test/test_impair: $(BUILD)/obj/cmd/gs-loadgen/impair.o
 
 units: $(UNITS)
 

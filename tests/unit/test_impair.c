@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../cmd/gs-loadgen/impair.c"
+#include "../../cmd/gs-loadgen/impair.h"
 #include "t.h"
 
 #define MS	1000ULL		/* µs */
