@@ -29,7 +29,7 @@ free_port() {
 # wait until it writes its readiness line; fail if it exits first.
 start() {
 	local name=$1 line fd; shift
-	mkfifo "$T/$name.ready"
+	rm -f "$T/$name.ready"; mkfifo "$T/$name.ready"
 	"$@" -n 3 3>"$T/$name.ready" 2>"$T/$name.log" &
 	GS_PID[$name]=$!
 	exec {fd}<"$T/$name.ready"
