@@ -99,3 +99,27 @@ players_are() {
 metric() {
 	"$B/gs-ctl" -c "$1" metrics | awk -v n="$2" '$1 == n { print $2 }'
 }
+
+# chaos_load N [ARGS...]: gs-loadgen in the background, N clients in
+# rooms of 5, running until chaos_verdict ends it, judged by the SLO
+# "every loss recovered, every client served".
+chaos_load() {
+	local n=$1; shift
+	"$B/gs-loadgen" -u "$URL" -n "$n" -p 5 -d 10m -q -j \
+	    --slo 'reconnect>99%,served>=100%' "$@" >"$T/lg.json" 2>"$T/lg.log" &
+	LG=$!
+}
+
+# chaos_verdict NAME MIN_LOSSES: end gs-loadgen (SIGINT: it reports),
+# require its SLO verdict and at least MIN_LOSSES losses seen (all of
+# them: the SLO leaves out a loss still unrecovered in the last 5 s, such
+# as a welcome still crossing an impaired path).
+chaos_verdict() {
+	local rc losses
+	kill -INT "$LG"
+	wait "$LG"; rc=$?
+	[ "$rc" -eq 0 ] || { cat "$T/lg.json"; die "gs-loadgen: SLO missed (exit $rc)"; }
+	losses=$(json "$T/lg.json" 'j["reconnect"]["losses_all"]')
+	[ "$losses" -ge "$2" ] || die "only $losses losses recorded, want $2 or more"
+	echo "$1: $losses losses; SLO met"
+}

@@ -18,69 +18,9 @@
 #include "nngev.h"
 #include "util.h"
 #include "t.h"
+#include "tloop.h"
 
-#define WATCHDOG_S	15.0
 #define TIMEOUT_MS	10000
-
-static char	tmpdir[64];
-
-static void
-tmpdir_remove(void)
-{
-	DIR		*d;
-	struct dirent	*de;
-	char		 path[512];
-
-	if ((d = opendir(tmpdir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		(void)snprintf(path, sizeof(path), "%s/%s", tmpdir,
-		    de->d_name);
-		(void)unlink(path);
-	}
-	(void)closedir(d);
-	(void)rmdir(tmpdir);
-}
-
-static void
-make_tmpdir(void)
-{
-	if (tmpdir[0] != '\0')
-		return;
-	(void)snprintf(tmpdir, sizeof(tmpdir), "/tmp/gs-ctl-XXXXXX");
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
-		exit(1);
-	}
-	atexit(tmpdir_remove);
-}
-
-static void
-watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	*(int *)w->data = 1;
-	ev_break(loop, EVBREAK_ALL);
-}
-
-static int
-run_until(struct ev_loop *loop, const int *count, int want)
-{
-	ev_timer	wd;
-	int		fired = 0;
-
-	ev_timer_init(&wd, watchdog_cb, WATCHDOG_S, 0.);
-	wd.data = &fired;
-	ev_timer_start(loop, &wd);
-	while (*count < want && !fired)
-		ev_run(loop, EVRUN_ONCE);
-	ev_timer_stop(loop, &wd);
-	if (fired)
-		fprintf(stderr, "watchdog fired\n");
-	return !fired;
-}
 
 /* ------------------------------------------------- the test daemon */
 
@@ -164,8 +104,7 @@ daemon_start(struct daemon *d, const char *name)
 	char	url[320];
 
 	memset(d, 0, sizeof(*d));
-	make_tmpdir();
-	(void)snprintf(d->path, sizeof(d->path), "%s/%s", tmpdir, name);
+	(void)snprintf(d->path, sizeof(d->path), "%s/%s", t_tmpdir(), name);
 	(void)snprintf(url, sizeof(url), "ipc://%s", d->path);
 	d->loop = ev_loop_new(EVFLAG_AUTO);
 	d->metrics = gs_metrics_new();
@@ -542,8 +481,7 @@ test_no_table(void)
 	struct gs_ctl	*ctl;
 	char		 url[320];
 
-	make_tmpdir();
-	(void)snprintf(url, sizeof(url), "ipc://%s/bare.sock", tmpdir);
+	(void)snprintf(url, sizeof(url), "ipc://%s/bare.sock", t_tmpdir());
 	ctl = gs_ctl_listen(loop, url, NULL, NULL, NULL, NULL);
 	T_CHECK(ctl != NULL);
 	gs_ctl_close(ctl);

@@ -18,70 +18,14 @@
 #include "nngev.h"
 #include "util.h"
 #include "t.h"
+#include "tloop.h"
 
-#define WATCHDOG_S	15.0	/* generous: only there to end a hang */
 
-static char	tmpdir[64];
-
-static void
-tmpdir_remove(void)
-{
-	DIR		*d;
-	struct dirent	*de;
-	char		 path[512];
-
-	if ((d = opendir(tmpdir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		(void)snprintf(path, sizeof(path), "%s/%s", tmpdir,
-		    de->d_name);
-		(void)unlink(path);
-	}
-	(void)closedir(d);
-	(void)rmdir(tmpdir);
-}
-
-/* ipc://<a fresh temporary directory>/name */
+/* ipc://<the test's temporary directory>/name */
 static void
 url_for(char *buf, size_t cap, const char *name)
 {
-	if (tmpdir[0] == '\0') {
-		(void)snprintf(tmpdir, sizeof(tmpdir), "/tmp/gs-nngev-XXXXXX");
-		if (mkdtemp(tmpdir) == NULL) {
-			perror("mkdtemp");
-			exit(1);
-		}
-		atexit(tmpdir_remove);
-	}
-	(void)snprintf(buf, cap, "ipc://%s/%s", tmpdir, name);
-}
-
-static void
-watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	*(int *)w->data = 1;
-	ev_break(loop, EVBREAK_ALL);
-}
-
-/* Run the loop until *count >= want; 0 if the watchdog fired first. */
-static int
-run_until(struct ev_loop *loop, const int *count, int want)
-{
-	ev_timer	wd;
-	int		fired = 0;
-
-	ev_timer_init(&wd, watchdog_cb, WATCHDOG_S, 0.);
-	wd.data = &fired;
-	ev_timer_start(loop, &wd);
-	while (*count < want && !fired)
-		ev_run(loop, EVRUN_ONCE);
-	ev_timer_stop(loop, &wd);
-	if (fired)
-		fprintf(stderr, "watchdog fired\n");
-	return !fired;
+	(void)snprintf(buf, cap, "ipc://%s/%s", t_tmpdir(), name);
 }
 
 /* ------------------------------------------------------------ sink */
