@@ -620,7 +620,11 @@ lg_client_welcome(struct lg_client *c, const struct gs_welcome *w)
 	c->rejoin = false;
 	hz = w->tick_rate != 0 ? w->tick_rate : 30;
 	c->input_period = 1000000 / hz;
-	c->next_input = now;
+	/* Each client sends at its own phase of the tick, as real clients
+	 * do; in step with each other they would all meet the sim's tick
+	 * at the same point and skew the end-to-end latency. */
+	c->next_input = now + (uint64_t)(lg_rand01(&c->rng) *
+	    (double)c->input_period);
 	/* Pings spread over the second by index, not all at once. */
 	c->next_ping = now + (uint64_t)((c->idx * 7919) % 1000) * 1000;
 	/* Every session starts its own counts: input sequence, acks,

@@ -19,6 +19,7 @@
  * impairment they pass through the client's queues (impair.h).
  */
 #ifndef LG_LOADGEN_H
+#define LG_TIMER_SLOTS	4	/* timer expiries per input tick */
 #define LG_LOADGEN_H
 
 #include <stdbool.h>

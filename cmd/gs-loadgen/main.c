@@ -140,11 +140,13 @@ lg_timer_set(struct lg *lg, double hz)
 	ev_timer_start(lg->loop, &lg->tick);
 }
 
+/* The timer runs LG_TIMER_SLOTS times per tick, so that clients can
+ * send at their own phase of the tick. */
 void
 lg_tick_rate(struct lg *lg, uint32_t hz)
 {
-	if (hz > lg->tick_hz && lg->phase == LG_RUN)
-		lg_timer_set(lg, hz);
+	if (hz * LG_TIMER_SLOTS > lg->tick_hz && lg->phase == LG_RUN)
+		lg_timer_set(lg, hz * LG_TIMER_SLOTS);
 }
 
 /* Churn: leaves at conf.churn a second, each by a random welcomed
@@ -561,7 +563,7 @@ main(int argc, char *argv[])
 	if (!cf->quiet && isatty(STDERR_FILENO))
 		ev_timer_start(lg.loop, &lg.progress);
 	/* Until a welcome names the room's rate: 30 Hz, the default. */
-	lg_timer_set(&lg, 30.);
+	lg_timer_set(&lg, 30. * LG_TIMER_SLOTS);
 	lg_tick_cb(lg.loop, &lg.tick, 0);
 	gs_log_info("msg=start url=%s clients=%d rate=%d duration_ms=%lld "
 	    "scenario=%d impairments=%d", cf->url, cf->nclients, cf->rate,

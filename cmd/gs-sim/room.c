@@ -345,23 +345,39 @@ sim_player_input(struct sim_player *pl, const struct gs_input *in)
 }
 
 /* One tick: each player's next input, then the game. */
+/* Acknowledge the n oldest queued inputs without applying them. */
+static void
+room_inputs_skip(struct sim_room *room, struct sim_player *pl, unsigned n)
+{
+	if (n == 0 || n > pl->nq)
+		return;
+	pl->last_seq = pl->q[n - 1].seq;
+	pl->nq -= n;
+	memmove(&pl->q[0], &pl->q[n], pl->nq * sizeof(pl->q[0]));
+	gs_counter_add(room->sim->st.inputs_behind, n);
+}
+
 static void
 room_step(struct sim_room *room)
 {
 	struct sim		*sim = room->sim;
 	struct sim_player	*pl;
-	unsigned		 i, n;
+	unsigned		 i;
 
 	for (i = 0; i < sim->conf.room_players; i++) {
-		if ((pl = room->slot[i]) == NULL || pl->nq == 0)
-			continue;	/* the game keeps the last input */
-		if (pl->nq > SIM_INPUT_DEPTH) {
-			n = pl->nq - SIM_INPUT_DEPTH;
-			pl->last_seq = pl->q[n - 1].seq;
-			pl->nq -= n;
-			memmove(&pl->q[0], &pl->q[n], pl->nq * sizeof(pl->q[0]));
-			gs_counter_add(sim->st.inputs_behind, n);
+		if ((pl = room->slot[i]) == NULL)
+			continue;
+		if (pl->nq > SIM_INPUT_BURST)
+			room_inputs_skip(room, pl, pl->nq - SIM_INPUT_BURST);
+		if (pl->nq_ticks == 0 || pl->nq < pl->nq_min)
+			pl->nq_min = pl->nq;
+		if (++pl->nq_ticks == SIM_INPUT_WINDOW) {
+			if (pl->nq_min >= 2)	/* a standing queue */
+				room_inputs_skip(room, pl, pl->nq_min - 1);
+			pl->nq_ticks = 0;
 		}
+		if (pl->nq == 0)
+			continue;	/* the game keeps the last input */
 		sim->game->input(room->world, pl->slot, &pl->q[0]);
 		pl->last_seq = pl->q[0].seq;
 		pl->nq--;

@@ -36,12 +36,19 @@
 #define SIM_CONN_BUCKETS	1024	/* per-peer conn hash */
 #define SIM_CLOSED_RING		32	/* per-peer: conns told CLOSE lately */
 #define SIM_INPUTQ_MAX		64	/* cap on the -q flag */
-/* Inputs a player may have waiting when a tick starts.  More means a
- * burst arrived (the client's network stalled, or TCP retransmitted):
- * the oldest are acknowledged unapplied so the burst does not turn
- * into lasting input latency; the client's prediction is corrected by
- * the next snapshot. */
-#define SIM_INPUT_DEPTH		2
+/*
+ * A standing input queue is latency: when a player's queue has held at
+ * least 2 inputs at the start of every tick of a window (the client's
+ * network delivered a burst once, and the queue never drained since),
+ * the oldest are acknowledged unapplied until 1 waits.  A single burst
+ * that drains by itself costs nothing; this is CoDel's "minimum over an
+ * interval" applied to inputs.  A deeper queue is cut to
+ * SIM_INPUT_BURST at once: a TCP retransmission delivers several
+ * inputs together, and each left queued would be a tick of latency.
+ */
+#define SIM_INPUT_WINDOW	8	/* ticks */
+/* More than this many at a tick start is a burst, cut at once. */
+#define SIM_INPUT_BURST		2
 #define SIM_INBOX_BUDGET	64	/* messages per inbox wake-up */
 #define SIM_INBOX_RECVBUF	1024	/* NNG_OPT_RECVBUF, messages */
 #define SIM_OUTBOX_SENDBUF	256	/* NNG_OPT_SENDBUF, messages */
@@ -148,6 +155,8 @@ struct sim_player {
 	uint32_t		 last_seq;	/* last input applied; 0 none */
 	uint64_t		 joined_us;
 	unsigned		 nq;
+	unsigned		 nq_min;	/* smallest nq at a tick start */
+	unsigned		 nq_ticks;	/* ticks in the current window */
 	struct gs_input		 q[SIM_INPUTQ_MAX];	/* seq ascending */
 };
 
