@@ -108,15 +108,25 @@ gs_parse_ratio(const char *s, double *out)
 	return GS_OK;
 }
 
+void
+gs_usage_bad(const char *what, const char *val, const char *want,
+    void (*usage)(void))
+{
+	fprintf(stderr, "%s: %s: bad value '%s' (want %s)\n", gs_log_prog(),
+	    what, val, want);
+	if (usage != NULL)
+		usage();
+	exit(GS_EXIT_USAGE);
+}
+
 static void
 arg_fail(const char *what, const char *s, long long min, long long max,
     const char *unit, void (*usage)(void))
 {
-	fprintf(stderr, "%s: %s: bad value '%s' (want %lld..%lld%s)\n",
-	    gs_log_prog(), what, s, min, max, unit);
-	if (usage != NULL)
-		usage();
-	exit(GS_EXIT_USAGE);
+	char	want[96];
+
+	(void)snprintf(want, sizeof(want), "%lld..%lld%s", min, max, unit);
+	gs_usage_bad(what, s, want, usage);
 }
 
 long long

@@ -37,8 +37,12 @@ int	gs_parse_ratio(const char *s, double *out);
  * Option and environment helpers for main(): on a bad value they print
  * "prog: what: bad value 'x' (want min..max)" and the usage line, then
  * exit 100.  `what` names the flag or variable ("-t", "GS_TICK_RATE").
- * usage is the program's usage() function.
+ * usage is the program's usage() function (NULL: none printed).
+ * gs_usage_bad() is that message with the wanted values in words.
  */
+void		gs_usage_bad(const char *what, const char *val,
+		    const char *want, void (*usage)(void))
+		    __attribute__((noreturn));
 long long	gs_arg_int(const char *what, const char *s, long long min,
 		    long long max, void (*usage)(void));
 long long	gs_arg_ms(const char *what, const char *s, long long unit_ms,

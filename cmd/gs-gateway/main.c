@@ -83,9 +83,7 @@ usage(void)
 static void __attribute__((noreturn))
 usagex(const char *what, const char *v, const char *want)
 {
-	(void)fprintf(stderr, "%s: %s: bad value '%s' (want %s)\n", PROG,
-	    what, v, want);
-	usage();
+	gs_usage_bad(what, v, want, usage);
 }
 
 /* -H "[addr:]port" (see gs_http_parse_addr); exits 100 on a bad value. */

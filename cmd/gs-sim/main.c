@@ -31,11 +31,9 @@ usage(void)
 }
 
 static void __attribute__((noreturn))
-usagex(const char *what, const char *val, const char *want)
+usagex(const char *what, const char *v, const char *want)
 {
-	(void)fprintf(stderr, "%s: %s: bad value '%s' (want %s)\n", PROG,
-	    what, val, want);
-	usage();
+	gs_usage_bad(what, v, want, usage);
 }
 
 static const struct option longopts[] = {
