@@ -49,6 +49,8 @@ struct family {
 struct gs_metrics {
 	struct family	*first;
 	struct family	**tail;
+	void		(*on_write)(void *);
+	void		*on_write_arg;
 };
 
 static const char *const type_names[] = {
@@ -249,6 +251,13 @@ gs_metrics_gauge_fn(struct gs_metrics *m, const char *name, const char *help,
 	x->u.fn.arg = arg;
 }
 
+void
+gs_metrics_on_write(struct gs_metrics *m, void (*fn)(void *), void *arg)
+{
+	m->on_write = fn;
+	m->on_write_arg = arg;
+}
+
 struct gs_hist *
 gs_metrics_hist(struct gs_metrics *m, const char *name, const char *help,
     const double *bounds, size_t n)
@@ -358,6 +367,8 @@ gs_metrics_write(const struct gs_metrics *m, FILE *f)
 	const struct metric	*x;
 	char			 num[32];
 
+	if (m->on_write != NULL)
+		m->on_write(m->on_write_arg);
 	for (fa = m->first; fa != NULL; fa = fa->next) {
 		if (fa->help[0] != '\0') {
 			fprintf(f, "# HELP %.*s ", (int)fa->len, fa->name);

@@ -58,6 +58,15 @@ static inline void gs_counter_inc(struct gs_counter *c) { c->v++; }
 static inline void gs_gauge_set(struct gs_gauge *g, double v) { g->v = v; }
 void	gs_hist_observe(struct gs_hist *h, double v);
 
+/*
+ * fn(arg) runs before each write of the exposition, to bring counters
+ * that mirror other state (an outbox's statistics, say) up to date:
+ * reading them when asked, not copying them on every loop iteration.
+ * One hook per registry; a later call replaces it.
+ */
+void	gs_metrics_on_write(struct gs_metrics *m, void (*fn)(void *),
+	    void *arg);
+
 /* Write the exposition text; returns 0, or -1 if f reported an error. */
 int	gs_metrics_write(const struct gs_metrics *m, FILE *f);
 /* The same into a malloc'd NUL-terminated string (caller frees);

@@ -3,6 +3,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,6 +216,14 @@ gs_notify_ready(int fd)
 		close(fd);
 	}
 	notify_systemd();
+}
+
+void
+gs_signals_ignore(void)
+{
+	(void)signal(SIGTERM, SIG_IGN);
+	(void)signal(SIGINT, SIG_IGN);
+	(void)signal(SIGHUP, SIG_IGN);
 }
 
 uint64_t

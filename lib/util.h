@@ -61,6 +61,14 @@ int	gs_strlcpy(char *dst, const char *src, size_t cap);
  */
 void	gs_notify_ready(int fd);
 
+/*
+ * Call after stopping the SIGTERM/SIGINT/SIGHUP watchers at the end of
+ * a daemon's teardown: libev then restores the default actions, and a
+ * signal arriving during the last steps would kill the daemon (status
+ * 143) instead of letting it finish and exit 0.
+ */
+void	gs_signals_ignore(void);
+
 /* 64-bit random value from getrandom(2); fatal on failure. */
 uint64_t	gs_random_u64(void);
 

@@ -7,6 +7,8 @@ B=$GS_BUILD/bin
 T=$(mktemp -d "${TMPDIR:-/tmp}/gs-it.XXXXXX") || exit 111
 PY=/usr/bin/python3		# Debian's, which has websockets and msgpack
 declare -A GS_PID=()
+# shellcheck source=../scripts/ready.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/ready.sh"
 
 gs_cleanup() {
 	local n
@@ -25,19 +27,13 @@ free_port() {
 	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# start NAME PROG ARGS...: start a daemon with "-n 3" (readiness fd) and
-# wait until it writes its readiness line; fail if it exits first.
+# start NAME PROG ARGS...: start a daemon and wait until it is ready
+# (scripts/ready.sh); fail if it exits first.  Its log: $T/NAME.log.
 start() {
-	local name=$1 line fd; shift
-	rm -f "$T/$name.ready"; mkfifo "$T/$name.ready"
-	"$@" -n 3 3>"$T/$name.ready" 2>"$T/$name.log" &
-	GS_PID[$name]=$!
-	exec {fd}<"$T/$name.ready"
-	if ! read -r -t 20 -u "$fd" line; then
-		exec {fd}<&-
-		die "$name did not become ready"
-	fi
-	exec {fd}<&-
+	local name=$1; shift
+	ready_start "$T/$name.ready" "$@" 2>"$T/$name.log"; local rc=$?
+	GS_PID[$name]=$READY_PID
+	[ "$rc" -eq 0 ] || die "$name did not become ready"
 }
 
 # stop NAME: SIGTERM, wait, and require exit status 0 (a sanitizer

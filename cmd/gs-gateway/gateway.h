@@ -212,7 +212,6 @@ struct gw {
 
 	ev_timer		 heartbeat;
 	uint64_t		 last_check_us;	/* gw_sims_check() */
-	ev_check		 sync;
 	ev_signal		 sigterm, sigint, sighup;
 	ev_timer		 drain_timer;
 	ev_idle			 finish;
@@ -267,7 +266,7 @@ void	gw_count_drop(struct gw *gw, unsigned kind, int reason);
 /* gw_msg_kind_index() of the protocol message msg[len]. */
 unsigned gw_msg_kind_of(const void *msg, size_t len);
 void	gw_inbox_cb(void *arg, const uint8_t *buf, size_t len);
-void	gw_relay_sync_metrics(struct gw *gw);
+void	gw_relay_sync_metrics(void *gw);
 
 /* ops.c */
 void	gw_metrics_init(struct gw *gw);

@@ -272,13 +272,6 @@ heartbeat_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	gw_sims_check(w->data);
 }
 
-/* After each poll: mirror outbox statistics into the metrics. */
-static void
-sync_check_cb(struct ev_loop *loop, ev_check *w, int revents)
-{
-	gw_relay_sync_metrics(w->data);
-}
-
 /* Runs outside any lws callback, so it may destroy the context. */
 static void
 finish_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
@@ -292,13 +285,12 @@ finish_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 	ev_signal_stop(loop, &gw->sigterm);
 	ev_signal_stop(loop, &gw->sigint);
 	ev_signal_stop(loop, &gw->sighup);
-	ev_check_stop(loop, &gw->sync);
+	gs_signals_ignore();
 	/* Clients still open are cut here (CLOSED for each); they were
 	 * told SHUTDOWN and their sims LEAVE already. */
 	gs_http_stop(gw->http);
 	gw->http = NULL;
 	gs_post_stop(&gw->post);
-	gw_relay_sync_metrics(gw);
 	if (gw->ctl != NULL)
 		gs_ctl_close(gw->ctl);
 	gw->ctl = NULL;
@@ -409,9 +401,6 @@ main(int argc, char **argv)
 	ev_timer_init(&gw.heartbeat, heartbeat_timeout_cb, 1., 1.);
 	gw.heartbeat.data = &gw;
 	ev_timer_start(gw.loop, &gw.heartbeat);
-	ev_check_init(&gw.sync, sync_check_cb);
-	gw.sync.data = &gw;
-	ev_check_start(gw.loop, &gw.sync);
 	ev_signal_init(&gw.sigterm, stop_signal_cb, SIGTERM);
 	gw.sigterm.data = &gw;
 	ev_signal_start(gw.loop, &gw.sigterm);

@@ -176,6 +176,8 @@ gw_metrics_init(struct gw *gw)
 	    "Relay sends that found NNG full and were retried");
 	g->rl_full = gs_metrics_counter(m, "gs_gateway_relay_full_total",
 	    "Relay records refused because a sim's batch was at its cap");
+	/* The relay counters above mirror the outboxes' statistics. */
+	gs_metrics_on_write(m, gw_relay_sync_metrics, gw);
 	g->in_batches = gs_metrics_counter(m,
 	    "gs_gateway_relay_batches_received_total",
 	    "Relay batches received from sims");

@@ -259,8 +259,9 @@ gw_heartbeat(struct gw *gw)
 
 /* Outbox statistics are kept by nngev; mirror them into the metrics. */
 void
-gw_relay_sync_metrics(struct gw *gw)
+gw_relay_sync_metrics(void *arg)
 {
+	struct gw	*gw = arg;
 	uint64_t	msgs = 0, recs = 0, bytes = 0, drops = 0, retries = 0;
 	unsigned	i;
 

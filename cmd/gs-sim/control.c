@@ -315,6 +315,8 @@ sim_metrics_init(struct sim *sim)
 	    "Records queued but never handed to NNG: a batch of snapshots "
 	    "NNG could not take, or records discarded for a gateway that "
 	    "restarted or went away.");
+	/* The relay counters above mirror the outboxes' statistics. */
+	gs_metrics_on_write(m, sim_sync_metrics, sim);
 	st->stale = gs_metrics_counter(m, "gs_sim_relay_stale_total",
 	    "Batches addressed to an earlier run of this sim, skipped.");
 	st->bad = gs_metrics_counter(m, "gs_sim_relay_bad_total",

@@ -225,13 +225,6 @@ heartbeat_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	sim_heartbeat(w->data);
 }
 
-/* After each poll: mirror the outboxes' statistics into the metrics. */
-static void
-sync_cb(struct ev_loop *loop, ev_check *w, int revents)
-{
-	sim_sync_metrics(w->data);
-}
-
 static void
 drain_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -318,11 +311,11 @@ sim_free(struct sim *sim)
 	if (sim->http != NULL)
 		gs_http_stop(sim->http);
 	ev_timer_stop(sim->loop, &sim->heartbeat);
-	ev_check_stop(sim->loop, &sim->sync);
 	ev_timer_stop(sim->loop, &sim->drain);
 	ev_signal_stop(sim->loop, &sim->sigterm);
 	ev_signal_stop(sim->loop, &sim->sigint);
 	ev_signal_stop(sim->loop, &sim->sighup);
+	gs_signals_ignore();
 	sim_pool_destroy(&sim->players);
 	gs_wr_free(&sim->hdr);
 	gs_wr_free(&sim->ents);
@@ -384,9 +377,6 @@ main(int argc, char **argv)
 	    SIM_HEARTBEAT_S);
 	sim.heartbeat.data = &sim;
 	ev_timer_start(sim.loop, &sim.heartbeat);
-	ev_check_init(&sim.sync, sync_cb);
-	sim.sync.data = &sim;
-	ev_check_start(sim.loop, &sim.sync);
 	sim_signal(&sim, &sim.sigterm, SIGTERM);
 	sim_signal(&sim, &sim.sigint, SIGINT);
 	sim_signal(&sim, &sim.sighup, SIGHUP);

@@ -165,8 +165,9 @@ sim_heartbeat(struct sim *sim)
 }
 
 void
-sim_sync_metrics(struct sim *sim)
+sim_sync_metrics(void *arg)
 {
+	struct sim	*sim = arg;
 	struct sim_peer	*peer;
 	uint64_t	 msgs = sim->gone_msgs, recs = sim->gone_recs;
 	uint64_t	 unsent = sim->gone_unsent;

@@ -208,7 +208,6 @@ struct sim {
 	 * counters never go back. */
 	uint64_t		 gone_msgs, gone_recs, gone_unsent;
 	ev_timer		 heartbeat;
-	ev_check		 sync;
 	ev_signal		 sigterm, sigint, sighup;
 	ev_timer		 drain;
 };
@@ -219,7 +218,7 @@ void	sim_peer_free(struct sim_peer *peer);
 /* A header-only batch to every gateway (every SIM_HEARTBEAT_S). */
 void	sim_heartbeat(struct sim *sim);
 /* Mirror the outboxes' statistics into the metrics. */
-void	sim_sync_metrics(struct sim *sim);
+void	sim_sync_metrics(void *sim);
 void	sim_bad(struct sim *sim, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 /* Record senders: count what went out or was dropped. */

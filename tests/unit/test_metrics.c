@@ -296,6 +296,40 @@ test_good_names(void)
 	gs_metrics_free(m);
 }
 
+/* The on-write hook brings a mirrored counter up to date, each write. */
+struct mirror {
+	struct gs_counter	*c;
+	uint64_t		 source;
+	int			 calls;
+};
+
+static void
+mirror_sync(void *arg)
+{
+	struct mirror	*mi = arg;
+
+	mi->c->v = mi->source;
+	mi->calls++;
+}
+
+static void
+test_on_write(void)
+{
+	struct gs_metrics	*m = gs_metrics_new();
+	struct mirror		 mi = { 0 };
+
+	mi.c = gs_metrics_counter(m, "gs_test_sent_total", "");
+	gs_metrics_on_write(m, mirror_sync, &mi);
+	mi.source = 7;
+	T_CHECK(text_is(m, "# TYPE gs_test_sent_total counter\n"
+	    "gs_test_sent_total 7\n"));
+	mi.source = 9;
+	T_CHECK(text_is(m, "# TYPE gs_test_sent_total counter\n"
+	    "gs_test_sent_total 9\n"));
+	T_EQ_INT(mi.calls, 2);
+	gs_metrics_free(m);
+}
+
 T_MAIN(T(test_empty), T(test_counter), T(test_gauge), T(test_gauge_fn),
     T(test_labels), T(test_hist), T(test_write_error),
-    T(test_bad_names_fatal), T(test_good_names))
+    T(test_bad_names_fatal), T(test_good_names), T(test_on_write))
