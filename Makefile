@@ -25,9 +25,13 @@ SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	   -fno-omit-frame-pointer
 CFLAGS	= -O1 -g
 endif
+# jansson (JSON output) has a pkg-config file; libev and nng have none.
+JANSSON_CFLAGS := $(shell pkg-config --cflags jansson)
+JANSSON_LIBS := $(shell pkg-config --libs jansson)
 CPPFLAGS_GS = -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
-	  -DGS_VERSION='"$(VERSION)"' -Ilib $(if $(SAN),-DGS_NO_POOLS)
-LIBS	= -lwebsockets -lev -lnng -lmsgpackc -lpthread -lm
+	  -DGS_VERSION='"$(VERSION)"' -Ilib $(if $(SAN),-DGS_NO_POOLS) \
+	  $(JANSSON_CFLAGS)
+LIBS	= -lwebsockets -lev -lnng -lmsgpackc $(JANSSON_LIBS) -lpthread -lm
 
 ALL_CFLAGS = $(CPPFLAGS_GS) $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
@@ -64,6 +68,11 @@ $(BUILD)/test/%: $(BUILD)/obj/tests/unit/%.o $(LIBGS)
 
 # A unit test of a program's own module links that module's object.
 $(BUILD)/test/test_impair: $(BUILD)/obj/cmd/gs-loadgen/impair.o
+$(BUILD)/test/test_gwqueue: $(BUILD)/obj/cmd/gs-gateway/queue.o
+$(BUILD)/test/test_gwclient: $(addprefix $(BUILD)/obj/cmd/gs-gateway/,\
+	client.o queue.o route.o ops.o)
+$(BUILD)/test/test_inputq: $(BUILD)/obj/cmd/gs-sim/inputq.o
+$(BUILD)/test/test_tickclock: $(BUILD)/obj/cmd/gs-sim/tickclock.o
 
 units: $(UNITS)
 
@@ -96,9 +105,14 @@ build/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
 	clang $(CPPFLAGS_GS) -g -O1 -fsanitize=fuzzer,address,undefined \
 		-o $@ $< $(LIB_SRC) $(LIBS)
 
+# In a terminal, scripts/run runs as a job of a job-control shell: the
+# job gets the terminal, so Ctrl-C signals it and its daemons but not
+# make, which would re-raise SIGINT on itself after its child ended and
+# exit 130 however cleanly everything stopped.
 run: deps-run
 	$(MAKE) all
-	scripts/run $(BUILD)
+	@if [ -t 0 ]; then bash -m -c 'scripts/run "$$1"; exit $$?' run \
+	    '$(BUILD)'; else scripts/run '$(BUILD)'; fi
 
 deps-run:
 	scripts/install-deps run

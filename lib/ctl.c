@@ -59,6 +59,24 @@ struct gs_ctl {
 
 static const char *const builtin_names[] = { "status", "metrics", "help" };
 
+void
+gs_ctl_put_id(struct gs_wr *body, uint64_t id)
+{
+	char	s[24];
+
+	(void)snprintf(s, sizeof(s), "%llu", (unsigned long long)id);
+	gs_wr_str(body, s);
+}
+
+void
+gs_ctl_put_instance(struct gs_wr *body, uint64_t instance)
+{
+	char	s[24];
+
+	(void)snprintf(s, sizeof(s), "%016llx", (unsigned long long)instance);
+	gs_wr_str(body, s);
+}
+
 const char *
 gs_ctl_err_name(int code)
 {
@@ -114,7 +132,7 @@ builtin_status(struct gs_ctl *ctl)
 	if (ctl->scratch.err != GS_OK || npairs > UINT32_MAX / 2 - 4 ||
 	    !exactly_values(ctl->scratch.buf, ctl->scratch.len, npairs * 2)) {
 		if (gs_ratelimit_ok(&ctl->rl, LOG_BURST))
-			gs_log_warnx("event=ctl_bad_status url=%s pairs=%u "
+			gs_log_warnx("ctl bad status url=%s pairs=%u "
 			    "err=%s", ctl->url, npairs,
 			    gs_err_name(ctl->scratch.err));
 		reply_err(ctl, GS_CTL_EFAIL, "status fields malformed");
@@ -252,14 +270,14 @@ ctl_handle(struct gs_ctl *ctl, const uint8_t *req, size_t len)
 	if (ctl->out.err == GS_OK && !exactly_values(ctl->out.buf + body,
 	    ctl->out.len - body, 1)) {
 		if (gs_ratelimit_ok(&ctl->rl, LOG_BURST))
-			gs_log_warnx("event=ctl_bad_reply url=%s command=%s "
+			gs_log_warnx("ctl bad reply url=%s command=%s "
 			    "reason=not_one_value", ctl->url, c->name);
 		reply_err(ctl, GS_CTL_EFAIL, "command wrote a malformed reply");
 	}
  check:
 	if (ctl->out.err != GS_OK) {
 		if (gs_ratelimit_ok(&ctl->rl, LOG_BURST))
-			gs_log_warnx("event=ctl_reply_failed url=%s err=%s",
+			gs_log_warnx("ctl reply failed url=%s err=%s",
 			    ctl->url, gs_err_name(ctl->out.err));
 		reply_err(ctl, GS_CTL_EFAIL, "reply too large");
 	}
@@ -281,7 +299,7 @@ ctl_sendmsg(struct gs_ctl *ctl, nng_msg *msg)
 	if ((rv = nng_sendmsg(ctl->sock, msg, NNG_FLAG_NONBLOCK)) != 0) {
 		nng_msg_free(msg);	/* a failed send leaves it ours */
 		if (gs_ratelimit_ok(&ctl->rl, LOG_BURST))
-			gs_log_warnx("event=ctl_reply_lost url=%s "
+			gs_log_warnx("ctl reply lost url=%s "
 			    "call=nng_sendmsg err=\"%s\"", ctl->url,
 			    nng_strerror(rv));
 	}
@@ -296,7 +314,7 @@ ctl_reply(struct gs_ctl *ctl)
 
 	if ((rv = nng_msg_alloc(&msg, ctl->out.len)) != 0) {
 		if (gs_ratelimit_ok(&ctl->rl, LOG_BURST))
-			gs_log_warnx("event=ctl_reply_lost url=%s "
+			gs_log_warnx("ctl reply lost url=%s "
 			    "call=nng_msg_alloc err=\"%s\"", ctl->url,
 			    nng_strerror(rv));
 		/* The REP state still expects a reply: the peer times
@@ -328,7 +346,7 @@ ctl_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			return;
 		if (rv != 0) {
 			if (gs_ratelimit_ok(&ctl->rl, LOG_BURST))
-				gs_log_warnx("event=ctl_recv_failed url=%s "
+				gs_log_warnx("ctl recv failed url=%s "
 				    "call=nng_recvmsg err=\"%s\"", ctl->url,
 				    nng_strerror(rv));
 			if (rv == NNG_ECLOSED)
@@ -368,7 +386,7 @@ gs_ctl_listen(struct ev_loop *loop, const char *url,
 
 	if ((ctl = calloc(1, sizeof(*ctl))) == NULL ||
 	    (ctl->url = strdup(url)) == NULL) {
-		gs_log_warn("event=ctl_listen_failed url=%s call=malloc", url);
+		gs_log_warn("ctl listen failed url=%s call=malloc", url);
 		free(ctl);
 		return NULL;
 	}
@@ -414,7 +432,7 @@ gs_ctl_listen(struct ev_loop *loop, const char *url,
 	return ctl;
 
  fail:
-	gs_log_warnx("event=ctl_listen_failed url=%s call=%s err=\"%s\"",
+	gs_log_warnx("ctl listen failed url=%s call=%s err=\"%s\"",
 	    url, call, nng_strerror(rv));
 	ctl_free(ctl);
 	return NULL;

@@ -64,4 +64,14 @@ struct gs_ctl	*gs_ctl_listen(struct ev_loop *loop, const char *url,
 void		 gs_ctl_close(struct gs_ctl *ctl);
 const char	*gs_ctl_err_name(int code);
 
+/*
+ * Identifiers in replies (connections, players, entities) are 64-bit:
+ * written as strings of decimal digits, so that a JSON reader, which
+ * holds integers exactly only up to 2^53, never rounds one, and an id
+ * field has one type whatever its value.  Instances (random) are 16
+ * hex digits, as in the logs.
+ */
+void		 gs_ctl_put_id(struct gs_wr *body, uint64_t id);
+void		 gs_ctl_put_instance(struct gs_wr *body, uint64_t instance);
+
 #endif

@@ -141,7 +141,7 @@ gs_ratelimit_ok(struct gs_ratelimit *rl, unsigned burst)
 	}
 	rl->count++;
 	if (rl->suppressed > 0) {
-		gs_log_warnx("event=log_suppressed lines=%u", rl->suppressed);
+		gs_log_warnx("log lines suppressed lines=%u", rl->suppressed);
 		rl->suppressed = 0;
 	}
 	return 1;

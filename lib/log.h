@@ -1,5 +1,14 @@
-/* One line per event on stderr:  prog[pid]: level: key=value ...
- * Callers write the "key=value ..." part; the prefix is added here. */
+/*
+ * One line per event on stderr:
+ *
+ *	prog[pid]: level: short message key=value key=value ...
+ *
+ * Callers write "short message key=value ...": a few words saying what
+ * happened ("client closed", "inbox listen failed"), then every value
+ * as a key=value pair, never inside the prose, so that a line can be
+ * grepped and split by machine.  A value with spaces is quoted:
+ * text="server shutting down".  The prefix is added here.
+ */
 #ifndef GS_LOG_H
 #define GS_LOG_H
 

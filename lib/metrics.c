@@ -66,7 +66,7 @@ gs_metrics_new(void)
 	struct gs_metrics	*m;
 
 	if ((m = calloc(1, sizeof(*m))) == NULL)
-		gs_fatal(GS_EXIT_SYSTEM, "event=metrics_new call=calloc");
+		gs_fatal(GS_EXIT_SYSTEM, "metrics: out of memory call=calloc");
 	m->tail = &m->first;
 	return m;
 }
@@ -107,8 +107,8 @@ is_digit(int c)
 static void
 bad_name(const char *name, const char *reason)
 {
-	gs_fatalx(GS_EXIT_RUNTIME, "event=metrics_bad_name name='%s' "
-	    "reason=%s", name, reason);
+	gs_fatalx(GS_EXIT_RUNTIME, "bad metric name='%s' reason=%s", name,
+	    reason);
 }
 
 /*
@@ -205,7 +205,7 @@ metric_add(struct gs_metrics *m, int kind, const char *name,
 				bad_name(name, "declared_twice");
 	} else {
 		if ((f = calloc(1, sizeof(*f))) == NULL)
-			gs_fatal(GS_EXIT_SYSTEM, "event=metrics_add "
+			gs_fatal(GS_EXIT_SYSTEM, "metrics: out of memory "
 			    "call=calloc");
 		f->name = name;
 		f->len = famlen;
@@ -216,7 +216,7 @@ metric_add(struct gs_metrics *m, int kind, const char *name,
 		m->tail = &f->next;
 	}
 	if ((x = calloc(1, sizeof(*x))) == NULL)
-		gs_fatal(GS_EXIT_SYSTEM, "event=metrics_add call=calloc");
+		gs_fatal(GS_EXIT_SYSTEM, "metrics: out of memory call=calloc");
 	x->kind = kind;
 	x->name = name;
 	x->labels = labels;
@@ -279,6 +279,46 @@ gs_metrics_hist(struct gs_metrics *m, const char *name, const char *help,
 
 /* count[i] holds observations in (bound[i-1], bound[i]]; count[nb]
  * those above the last bound.  Output makes them cumulative. */
+static double
+metric_read_unsigned(void *p)
+{
+	return (double)*(const unsigned *)p;
+}
+
+void
+gs_metrics_table(struct gs_metrics *m, const struct gs_metric_def *defs,
+    size_t n, void *base)
+{
+	const struct gs_metric_def	*d;
+	char				*at;
+	size_t				 i;
+
+	for (i = 0; i < n; i++) {
+		d = &defs[i];
+		at = (char *)base + d->off;
+		switch (d->kind) {
+		case GS_METRIC_COUNTER:
+			*(struct gs_counter **)(void *)at =
+			    gs_metrics_counter(m, d->name, d->help);
+			break;
+		case GS_METRIC_GAUGE:
+			*(struct gs_gauge **)(void *)at =
+			    gs_metrics_gauge(m, d->name, d->help);
+			break;
+		case GS_METRIC_HIST:
+			*(struct gs_hist **)(void *)at = gs_metrics_hist(m,
+			    d->name, d->help, d->bounds, d->nb);
+			break;
+		case GS_METRIC_UNSIGNED:
+			gs_metrics_gauge_fn(m, d->name, d->help,
+			    metric_read_unsigned, at);
+			break;
+		default:
+			bad_name(d->name, "unknown_kind");
+		}
+	}
+}
+
 void
 gs_hist_observe(struct gs_hist *h, double v)
 {
@@ -412,12 +452,12 @@ gs_metrics_text(const struct gs_metrics *m, size_t *len)
 	int	 rv;
 
 	if ((f = open_memstream(&buf, &size)) == NULL) {
-		gs_log_warn("event=metrics_text_failed call=open_memstream");
+		gs_log_warn("metrics text failed call=open_memstream");
 		return NULL;
 	}
 	rv = gs_metrics_write(m, f);
 	if (fclose(f) != 0 || rv != 0) {
-		gs_log_warn("event=metrics_text_failed call=fclose");
+		gs_log_warn("metrics text failed call=fclose");
 		free(buf);
 		return NULL;
 	}

@@ -52,6 +52,44 @@ struct gs_hist		*gs_metrics_hist(struct gs_metrics *m,
 			    const char *name, const char *help,
 			    const double *bounds, size_t n);
 
+/*
+ * Metrics declared from a table, one row per metric, walked by
+ * gs_metrics_table(): a program's metrics read as a list and cannot
+ * drift from a hand-written sequence of calls.  Each row says where
+ * its handle goes as an offset into the caller's struct (base):
+ *
+ *   COUNTER, GAUGE, HIST: the struct gs_counter *, gs_gauge * or
+ *	gs_hist * at base + off is set (HIST also takes bounds[nb]);
+ *   UNSIGNED: a gauge read from the unsigned at base + off each time
+ *	the exposition is written (a count the program keeps anyway).
+ *
+ * Rows are declared in order; the rules of the calls above apply.
+ */
+enum gs_metric_kind {
+	GS_METRIC_COUNTER,
+	GS_METRIC_GAUGE,
+	GS_METRIC_HIST,
+	GS_METRIC_UNSIGNED,
+};
+
+struct gs_metric_def {
+	enum gs_metric_kind	 kind;
+	const char		*name;
+	const char		*help;
+	size_t			 off;
+	const double		*bounds;	/* HIST */
+	size_t			 nb;
+};
+
+#define GS_METRIC_ROW(kind, type, member, name, help) \
+	{ (kind), (name), (help), offsetof(type, member), NULL, 0 }
+#define GS_METRIC_HIST_ROW(type, member, name, help, b) \
+	{ GS_METRIC_HIST, (name), (help), offsetof(type, member), (b), \
+	  sizeof(b) / sizeof((b)[0]) }
+
+void	gs_metrics_table(struct gs_metrics *m,
+	    const struct gs_metric_def *defs, size_t n, void *base);
+
 static inline void gs_counter_add(struct gs_counter *c, uint64_t n)
 { c->v += n; }
 static inline void gs_counter_inc(struct gs_counter *c) { c->v++; }

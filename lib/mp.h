@@ -139,10 +139,10 @@ void	gs_wr_bin(struct gs_wr *wr, const void *p, size_t n);
 void	gs_wr_raw(struct gs_wr *wr, const void *p, size_t n);
 
 /*
- * Write one value read from rd as JSON to f (strings escaped, bin as
- * base64 in a string, maps with non-string keys have them quoted).
- * Used by gs-ctl --json.  indent < 0: compact; else pretty-printed.
- * Returns rd->err.
+ * Write one value read from rd as JSON to f, by the rules of json.h
+ * (where it is implemented, with jansson); nothing is written when rd
+ * fails.  indent < 0: compact; else pretty-printed.  Returns rd->err,
+ * or GS_ENOMEM / GS_ESYS.
  */
 #include <stdio.h>
 int	gs_mp_to_json(struct gs_rd *rd, FILE *f, int indent);

@@ -46,7 +46,7 @@ inbox_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			return;
 		if (rv != 0) {
 			if (gs_ratelimit_ok(&nngev_rl, LOG_BURST))
-				gs_log_warnx("event=inbox_recv_failed "
+				gs_log_warnx("inbox recv failed "
 				    "call=nng_recvmsg err=\"%s\"",
 				    nng_strerror(rv));
 			if (rv == NNG_ECLOSED)
@@ -74,7 +74,7 @@ gs_inbox_listen(struct gs_inbox *in, struct ev_loop *loop, const char *url,
 
 	memset(in, 0, sizeof(*in));
 	if (budget <= 0 || cb == NULL) {
-		gs_log_warnx("event=inbox_listen_failed url=%s "
+		gs_log_warnx("inbox listen failed url=%s "
 		    "reason=bad_argument", url);
 		return GS_EINVAL;
 	}
@@ -105,7 +105,7 @@ gs_inbox_listen(struct gs_inbox *in, struct ev_loop *loop, const char *url,
 	nng_close(in->sock);
 	in->sock = (nng_socket)NNG_SOCKET_INITIALIZER;
  fail:
-	gs_log_warnx("event=inbox_listen_failed url=%s call=%s err=\"%s\"",
+	gs_log_warnx("inbox listen failed url=%s call=%s err=\"%s\"",
 	    url, call, nng_strerror(rv));
 	return GS_ENNG;
 }
@@ -202,7 +202,7 @@ outbox_send(struct gs_outbox *ob)
 	}
 	ob->retries++;
 	if (rv != NNG_EAGAIN && gs_ratelimit_ok(&nngev_rl, LOG_BURST))
-		gs_log_warnx("event=outbox_send_failed url=%s call=nng_sendmsg "
+		gs_log_warnx("outbox send failed url=%s call=nng_sendmsg "
 		    "err=\"%s\"", ob->url, nng_strerror(rv));
 	if (!ob->reliable) {
 		ob->dropped_recs += ob->nrec;
@@ -318,7 +318,7 @@ outbox_dial(struct gs_outbox *ob)
 	return GS_OK;
 
  fail:
-	gs_log_warnx("event=outbox_open_failed url=%s call=%s err=\"%s\"",
+	gs_log_warnx("outbox open failed url=%s call=%s err=\"%s\"",
 	    ob->url, call, nng_strerror(rv));
 	if (nng_socket_id(ob->sock) > 0)
 		nng_close(ob->sock);
@@ -335,19 +335,19 @@ gs_outbox_open(struct gs_outbox *ob, struct gs_post *po, const char *url,
 	memset(ob, 0, sizeof(*ob));
 	ob->post = po;
 	if (hdrlen > max_batch) {
-		gs_log_warnx("event=outbox_open_failed url=%s "
+		gs_log_warnx("outbox open failed url=%s "
 		    "reason=header_over_max_batch", url);
 		return GS_EINVAL;
 	}
 	if ((ob->url = strdup(url)) == NULL) {
-		gs_log_warn("event=outbox_open_failed url=%s call=strdup", url);
+		gs_log_warn("outbox open failed url=%s call=strdup", url);
 		return GS_ENOMEM;
 	}
 	gs_wr_init(&ob->batch, max_batch < OUTBOX_INITIAL ? max_batch :
 	    OUTBOX_INITIAL, max_batch);
 	gs_wr_raw(&ob->batch, hdr, hdrlen);
 	if (ob->batch.err != GS_OK) {
-		gs_log_warnx("event=outbox_open_failed url=%s reason=%s", url,
+		gs_log_warnx("outbox open failed url=%s reason=%s", url,
 		    gs_err_name(ob->batch.err));
 		rv = ob->batch.err;
 		gs_wr_free(&ob->batch);
@@ -381,7 +381,7 @@ gs_outbox_redial(struct gs_outbox *ob, const void *hdr, size_t hdrlen)
 	if (rv == GS_OK)
 		rv = outbox_dial(ob);
 	else
-		gs_log_warnx("event=outbox_redial_failed url=%s reason=%s",
+		gs_log_warnx("outbox redial failed url=%s reason=%s",
 		    ob->url, gs_err_name(rv));
 	if (rv != GS_OK) {
 		gs_wr_free(&ob->batch);
@@ -406,7 +406,7 @@ gs_outbox_set_header(struct gs_outbox *ob, const void *hdr, size_t hdrlen)
 		return GS_ETOOBIG;
 	if (rest > 0) {
 		if ((tmp = malloc(rest)) == NULL) {
-			gs_log_warn("event=outbox_set_header_failed url=%s "
+			gs_log_warn("outbox set header failed url=%s "
 			    "call=malloc", ob->url);
 			return GS_ENOMEM;
 		}
@@ -439,7 +439,7 @@ gs_outbox_close(struct gs_outbox *ob)
 	if (ob->dirty) {
 		post_unlink(ob->post, ob);
 		if (!outbox_send(ob)) {
-			gs_log_warnx("event=outbox_closed_unsent url=%s "
+			gs_log_warnx("outbox closed unsent url=%s "
 			    "records=%u", ob->url, ob->nrec);
 			ob->dropped_recs += ob->nrec;
 		}
@@ -647,7 +647,7 @@ rpc_err(struct gs_rpc *rpc, int rv)
 		return GS_ECLOSED;
 	default:
 		if (gs_ratelimit_ok(&nngev_rl, LOG_BURST))
-			gs_log_warnx("event=rpc_failed url=%s err=\"%s\"",
+			gs_log_warnx("rpc failed url=%s err=\"%s\"",
 			    rpc->url, nng_strerror(rv));
 		return GS_ENNG;
 	}
@@ -688,7 +688,7 @@ gs_rpc_open(struct ev_loop *loop, const char *url, int max_inflight)
 	int		 rv;
 
 	if (max_inflight <= 0 || max_inflight > RPC_MAX_INFLIGHT) {
-		gs_log_warnx("event=rpc_open_failed url=%s "
+		gs_log_warnx("rpc open failed url=%s "
 		    "reason=bad_max_inflight max_inflight=%d", url,
 		    max_inflight);
 		return NULL;
@@ -697,7 +697,7 @@ gs_rpc_open(struct ev_loop *loop, const char *url, int max_inflight)
 	    (rpc->reqs = calloc((size_t)max_inflight,
 	    sizeof(*rpc->reqs))) == NULL ||
 	    (rpc->url = strdup(url)) == NULL) {
-		gs_log_warn("event=rpc_open_failed url=%s call=malloc", url);
+		gs_log_warn("rpc open failed url=%s call=malloc", url);
 		if (rpc != NULL) {
 			free(rpc->reqs);
 			free(rpc);
@@ -705,7 +705,7 @@ gs_rpc_open(struct ev_loop *loop, const char *url, int max_inflight)
 		return NULL;
 	}
 	if ((rv = pthread_mutex_init(&rpc->lock, NULL)) != 0) {
-		gs_log_warnx("event=rpc_open_failed url=%s "
+		gs_log_warnx("rpc open failed url=%s "
 		    "call=pthread_mutex_init err=%d", url, rv);
 		free(rpc->url);
 		free(rpc->reqs);
@@ -735,7 +735,7 @@ gs_rpc_open(struct ev_loop *loop, const char *url, int max_inflight)
 	return rpc;
 
  fail:
-	gs_log_warnx("event=rpc_open_failed url=%s call=%s err=\"%s\"",
+	gs_log_warnx("rpc open failed url=%s call=%s err=\"%s\"",
 	    url, call, nng_strerror(rv));
 	if (nng_socket_id(rpc->sock) > 0)
 		nng_close(rpc->sock);
@@ -759,13 +759,13 @@ gs_rpc_call(struct gs_rpc *rpc, const void *req, size_t len, int timeout_ms,
 		return GS_EAGAIN;
 	if (r->aio == NULL) {
 		if ((rv = nng_ctx_open(&r->ctx, rpc->sock)) != 0) {
-			gs_log_warnx("event=rpc_call_failed url=%s "
+			gs_log_warnx("rpc call failed url=%s "
 			    "call=nng_ctx_open err=\"%s\"", rpc->url,
 			    nng_strerror(rv));
 			return GS_ENNG;
 		}
 		if ((rv = nng_aio_alloc(&r->aio, rpc_aio_cb, r)) != 0) {
-			gs_log_warnx("event=rpc_call_failed url=%s "
+			gs_log_warnx("rpc call failed url=%s "
 			    "call=nng_aio_alloc err=\"%s\"", rpc->url,
 			    nng_strerror(rv));
 			nng_ctx_close(r->ctx);
@@ -774,7 +774,7 @@ gs_rpc_call(struct gs_rpc *rpc, const void *req, size_t len, int timeout_ms,
 		}
 	}
 	if ((rv = nng_msg_alloc(&msg, len)) != 0) {
-		gs_log_warnx("event=rpc_call_failed url=%s call=nng_msg_alloc "
+		gs_log_warnx("rpc call failed url=%s call=nng_msg_alloc "
 		    "err=\"%s\"", rpc->url, nng_strerror(rv));
 		return GS_ENOMEM;
 	}

@@ -2,6 +2,16 @@
 
 #include "proto.h"
 
+/* GS_ENTITIES_MAX is the most entities at their largest that fit one
+ * message with the snapshot header: any fewer wastes the room, any more
+ * makes snapshots that cannot be sent. */
+_Static_assert(GS_SNAPHDR_WIRE_MAX + GS_ENTITIES_MAX * GS_ENTITY_WIRE_MAX <=
+    GS_MSG_MAX, "GS_ENTITIES_MAX entities do not fit GS_MSG_MAX");
+_Static_assert(GS_SNAPHDR_WIRE_MAX + (GS_ENTITIES_MAX + 1) *
+    GS_ENTITY_WIRE_MAX > GS_MSG_MAX, "GS_ENTITIES_MAX is not the largest");
+/* The header's array16 count holds GS_ENTITIES_MAX. */
+_Static_assert(GS_ENTITIES_MAX <= UINT16_MAX, "snapshot header size");
+
 const char *
 gs_msg_name(int kind)
 {

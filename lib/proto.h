@@ -26,7 +26,22 @@
 #define GS_INPUTS_MAX	8	/* inputs in one input message */
 #define GS_AXIS_MAX	127	/* |mx|, |my| */
 #define GS_MSG_FIELDS_MAX 64	/* elements in one message array */
-#define GS_ENTITIES_MAX	4096	/* entities in one snapshot */
+
+/*
+ * Sizes, as gs-protocol(7) "Limits" states them.  One protocol message,
+ * in either direction, is at most GS_MSG_MAX bytes encoded (a WebSocket
+ * message may carry several).  The entity cap is the largest count
+ * whose snapshot still fits GS_MSG_MAX when every field takes its
+ * longest msgpack encoding, so a sim never builds a snapshot it cannot
+ * send; proto.c checks the arithmetic at compile time and test_proto.c
+ * checks the two encoded sizes against the encoder.
+ */
+#define GS_MSG_MAX		(64 * 1024)
+/* [id:u64, type:u32, x:i32, y:i32, value:i64]: 1 + 9 + 5 + 5 + 5 + 9 */
+#define GS_ENTITY_WIRE_MAX	34
+/* [4, tick:u64, ack:u32, full, array16 header]: 1 + 1 + 9 + 5 + 1 + 3 */
+#define GS_SNAPHDR_WIRE_MAX	20
+#define GS_ENTITIES_MAX		1926	/* entities in one snapshot */
 
 enum gs_msg_kind {
 	GS_MSG_HELLO = 1,	/* c->s */
@@ -76,7 +91,7 @@ struct gs_hello {
 };
 
 struct gs_input {
-	uint32_t	seq;
+	uint32_t	seq;		/* 1 up, never wraps; 0 is invalid */
 	int8_t		mx, my;		/* [-127, 127] */
 	uint8_t		buttons;
 };

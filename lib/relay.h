@@ -48,7 +48,7 @@
 
 #define GS_RELAY_VERSION	1
 #define GS_URL_MAX		256
-#define GS_RELAY_FRAME_MAX	(64 * 1024)
+#define GS_RELAY_FRAME_MAX	GS_MSG_MAX	/* one client message */
 
 enum gs_relay_kind {
 	GS_REL_JOIN = 1,

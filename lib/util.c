@@ -57,33 +57,76 @@ gs_parse_ll(const char *s, long long min, long long max, long long *out)
 	return GS_OK;
 }
 
+/* A finite number at the start of s; *end after it. */
+static int
+parse_number(const char *s, double *v, char **end)
+{
+	if (s == NULL || *s == '\0')
+		return GS_EINVAL;
+	errno = 0;
+	*v = strtod(s, end);
+	if (*end == s || errno == ERANGE || !isfinite(*v))
+		return GS_EINVAL;
+	return GS_OK;
+}
+
+int
+gs_parse_us(const char *s, double unit_us, double min_us, double max_us,
+    double *out_us)
+{
+	static const struct {
+		const char	*unit;
+		double		 us;
+	} units[] = {
+		{ "us", 1 }, { "ms", 1e3 }, { "s", 1e6 }, { "m", 60e6 },
+	};
+	char	*end;
+	double	 v, mul;
+	size_t	 i;
+
+	if (parse_number(s, &v, &end) != GS_OK || v < 0)
+		return GS_EINVAL;
+	mul = unit_us;
+	if (*end != '\0') {
+		for (i = 0; i < GS_NELEM(units); i++)
+			if (strcmp(end, units[i].unit) == 0)
+				break;
+		if (i == GS_NELEM(units))
+			return GS_EINVAL;
+		mul = units[i].us;
+	}
+	v *= mul;
+	if (v < min_us || v > max_us)
+		return GS_ERANGE;
+	*out_us = v;
+	return GS_OK;
+}
+
 int
 gs_parse_ms(const char *s, long long unit_ms, long long min_ms,
     long long max_ms, long long *out)
 {
-	char	*end;
-	double	 v, mul;
+	double	us;
+	int	err;
 
-	if (s == NULL || *s == '\0')
+	if ((err = gs_parse_us(s, (double)unit_ms * 1e3, (double)min_ms * 1e3,
+	    (double)max_ms * 1e3, &us)) != GS_OK)
+		return err;
+	*out = (long long)(us / 1e3 + 0.5);
+	return GS_OK;
+}
+
+int
+gs_parse_double(const char *s, double min, double max, double *out)
+{
+	char	*end;
+	double	 v;
+
+	if (parse_number(s, &v, &end) != GS_OK || *end != '\0')
 		return GS_EINVAL;
-	errno = 0;
-	v = strtod(s, &end);
-	if (end == s || errno == ERANGE || !isfinite(v) || v < 0)
-		return GS_EINVAL;
-	if (*end == '\0')
-		mul = (double)unit_ms;
-	else if (strcmp(end, "ms") == 0)
-		mul = 1;
-	else if (strcmp(end, "s") == 0)
-		mul = 1000;
-	else if (strcmp(end, "m") == 0)
-		mul = 60000;
-	else
-		return GS_EINVAL;
-	v *= mul;
-	if (v < (double)min_ms || v > (double)max_ms)
+	if (v < min || v > max)
 		return GS_ERANGE;
-	*out = (long long)(v + 0.5);
+	*out = v;
 	return GS_OK;
 }
 
@@ -93,11 +136,7 @@ gs_parse_ratio(const char *s, double *out)
 	char	*end;
 	double	 v;
 
-	if (s == NULL || *s == '\0')
-		return GS_EINVAL;
-	errno = 0;
-	v = strtod(s, &end);
-	if (end == s || errno == ERANGE || !isfinite(v))
+	if (parse_number(s, &v, &end) != GS_OK)
 		return GS_EINVAL;
 	if (strcmp(end, "%") == 0)
 		v /= 100;
@@ -107,58 +146,6 @@ gs_parse_ratio(const char *s, double *out)
 		return GS_ERANGE;
 	*out = v;
 	return GS_OK;
-}
-
-void
-gs_usage_bad(const char *what, const char *val, const char *want,
-    void (*usage)(void))
-{
-	fprintf(stderr, "%s: %s: bad value '%s' (want %s)\n", gs_log_prog(),
-	    what, val, want);
-	if (usage != NULL)
-		usage();
-	exit(GS_EXIT_USAGE);
-}
-
-static void
-arg_fail(const char *what, const char *s, long long min, long long max,
-    const char *unit, void (*usage)(void))
-{
-	char	want[96];
-
-	(void)snprintf(want, sizeof(want), "%lld..%lld%s", min, max, unit);
-	gs_usage_bad(what, s, want, usage);
-}
-
-long long
-gs_arg_int(const char *what, const char *s, long long min, long long max,
-    void (*usage)(void))
-{
-	long long	v;
-
-	if (gs_parse_ll(s, min, max, &v) != GS_OK)
-		arg_fail(what, s, min, max, "", usage);
-	return v;
-}
-
-long long
-gs_arg_ms(const char *what, const char *s, long long unit_ms,
-    long long min_ms, long long max_ms, void (*usage)(void))
-{
-	long long	v;
-
-	if (gs_parse_ms(s, unit_ms, min_ms, max_ms, &v) != GS_OK)
-		arg_fail(what, s, min_ms, max_ms, " ms; units ms, s, m",
-		    usage);
-	return v;
-}
-
-const char *
-gs_env(const char *name, const char *def)
-{
-	const char	*v = getenv(name);
-
-	return v != NULL && *v != '\0' ? v : def;
 }
 
 int
@@ -191,7 +178,7 @@ notify_systemd(void)
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (gs_strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) != GS_OK) {
-		gs_log_warnx("event=notify_failed reason=path_too_long");
+		gs_log_warnx("notify failed reason=path_too_long");
 		return;
 	}
 	if (sun.sun_path[0] == '@')
@@ -199,11 +186,11 @@ notify_systemd(void)
 	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
 	    strlen(path));
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1) {
-		gs_log_warn("event=notify_failed call=socket");
+		gs_log_warn("notify failed call=socket");
 		return;
 	}
 	if (sendto(fd, "READY=1", 7, 0, (struct sockaddr *)&sun, len) == -1)
-		gs_log_warn("event=notify_failed call=sendto");
+		gs_log_warn("notify failed call=sendto");
 	close(fd);
 }
 
@@ -212,7 +199,7 @@ gs_notify_ready(int fd)
 {
 	if (fd >= 0) {
 		if (write(fd, "\n", 1) != 1)
-			gs_log_warn("event=notify_failed call=write fd=%d", fd);
+			gs_log_warn("notify failed call=write fd=%d", fd);
 		close(fd);
 	}
 	notify_systemd();
@@ -232,6 +219,34 @@ gs_random_u64(void)
 	uint64_t	v;
 
 	if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v))
-		gs_fatal(GS_EXIT_SYSTEM, "event=getrandom_failed");
+		gs_fatal(GS_EXIT_SYSTEM, "getrandom failed");
 	return v;
+}
+
+uint64_t
+gs_hash_fnv1a(const char *s)
+{
+	uint64_t	h = 0xcbf29ce484222325ULL;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+uint64_t
+gs_rand_next(uint64_t *state)
+{
+	uint64_t	z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+double
+gs_rand01(uint64_t *state)
+{
+	return (double)(gs_rand_next(state) >> 11) * 0x1.0p-53;
 }

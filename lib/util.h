@@ -1,5 +1,5 @@
-/* Small things every program needs: clocks, bounded number parsing,
- * GS_* environment defaults, readiness notification. */
+/* Small things every program needs: clocks, bounded number and
+ * duration parsing, readiness notification, the hash and the PRNG. */
 #ifndef GS_UTIL_H
 #define GS_UTIL_H
 
@@ -25,30 +25,24 @@ uint64_t	gs_wall_us(void);
  * GS_ERANGE; *out is untouched on error. */
 int	gs_parse_ll(const char *s, long long min, long long max,
 	    long long *out);
-/* Parse a duration: "250ms", "2s", "1.5s", "3m" or a bare number of
- * the given default unit (1 = ms, 1000 = s).  Result in ms, in
- * [min_ms, max_ms]. */
+/*
+ * The one duration parser: a decimal number with the unit us, ms, s or
+ * m ("250ms", "1.5s", "3m", "500us"), or a bare number of unit_us
+ * microseconds.  *out_us in [min_us, max_us].  GS_OK, GS_EINVAL or
+ * GS_ERANGE; *out_us is untouched on error.
+ */
+int	gs_parse_us(const char *s, double unit_us, double min_us,
+	    double max_us, double *out_us);
+/* The same in whole milliseconds (rounded): a bare number is unit_ms
+ * milliseconds (1 = ms, 1000 = s); result in [min_ms, max_ms]. */
 int	gs_parse_ms(const char *s, long long unit_ms, long long min_ms,
 	    long long max_ms, long long *out);
+/* Parse a whole decimal number (finite) in [min, max]. */
+int	gs_parse_double(const char *s, double min, double max, double *out);
 /* Parse a decimal fraction like "0.03", "3%" into [0, 1]. */
 int	gs_parse_ratio(const char *s, double *out);
 
-/*
- * Option and environment helpers for main(): on a bad value they print
- * "prog: what: bad value 'x' (want min..max)" and the usage line, then
- * exit 100.  `what` names the flag or variable ("-t", "GS_TICK_RATE").
- * usage is the program's usage() function (NULL: none printed).
- * gs_usage_bad() is that message with the wanted values in words.
- */
-void		gs_usage_bad(const char *what, const char *val,
-		    const char *want, void (*usage)(void))
-		    __attribute__((noreturn));
-long long	gs_arg_int(const char *what, const char *s, long long min,
-		    long long max, void (*usage)(void));
-long long	gs_arg_ms(const char *what, const char *s, long long unit_ms,
-		    long long min_ms, long long max_ms, void (*usage)(void));
-/* Value of environment variable name, or def when unset or empty. */
-const char	*gs_env(const char *name, const char *def);
+/* Flags and GS_* variables are parsed from a table: see opt.h. */
 
 /* Copy a string into a fixed buffer; returns GS_ETOOBIG if it did not
  * fit (dst is then truncated but NUL-terminated). */
@@ -71,5 +65,19 @@ void	gs_signals_ignore(void);
 
 /* 64-bit random value from getrandom(2); fatal on failure. */
 uint64_t	gs_random_u64(void);
+
+/*
+ * The one hash and the one PRNG.
+ *
+ * FNV-1a (64 bits) of a NUL-terminated string.  Stable: gateways place
+ * a room on the sim its name hashes to, so every gateway must agree.
+ *
+ * splitmix64: a small, fast, seedable stream for simulations and
+ * impairment draws (replayable from the seed); not for secrets.
+ * gs_rand01() is uniform in [0, 1) with 53 random bits.
+ */
+uint64_t	gs_hash_fnv1a(const char *s);
+uint64_t	gs_rand_next(uint64_t *state);
+double		gs_rand01(uint64_t *state);
 
 #endif

@@ -13,7 +13,6 @@
  */
 #include <errno.h>
 #include <math.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +25,10 @@
 
 #include "ctl.h"
 #include "err.h"
+#include "json.h"
 #include "log.h"
 #include "mp.h"
+#include "opt.h"
 #include "util.h"
 
 #define CTL_URLS_MAX	32
@@ -74,14 +75,32 @@ static const struct ctl_cmd ctl_cmd_other = {
 static char	ctl_alarm_msg[512];
 static size_t	ctl_alarm_len;
 
-static void	usage(void);
+/* Exactly the SYNOPSIS of man/gs-ctl.1. */
+static const char synopsis[] =
+    "usage: gs-ctl [-hjV] [-c url] [-t timeout] command [argument ...]\n";
 
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: gs-ctl [-hjV] [-c url] [-t timeout] "
-	    "command [argument ...]\n");
-}
+/* Settings from flags and GS_CTL* variables (opt.h). */
+struct ctl_args {
+	char		*urls[CTL_URLS_MAX];
+	unsigned	 nurls;
+	int		 json;
+	int		 timeout_ms;
+};
+
+#define AT(m)	GS_OPT_AT(struct ctl_args, m)
+
+static const struct gs_opt ctl_opts[] = {
+	{ 'c', "connect", "GS_CTL", GS_OPT_LIST, AT(urls),
+	  .count_off = offsetof(struct ctl_args, nurls),
+	  .flags = GS_OPT_REQUIRED },
+	{ 'j', "json", NULL, GS_OPT_BOOL, AT(json) },
+	{ 't', "timeout", "GS_CTL_TIMEOUT", GS_OPT_MS, AT(timeout_ms),
+	  .min = 1, .max = 3600 * 1000, .unit = 1 },
+	{ 0 }
+};
+
+static const struct gs_opt_prog ctl_prog = { "gs-ctl", synopsis, ctl_opts,
+	true };
 
 static void
 ctl_alarm_cb(int sig)
@@ -135,8 +154,9 @@ static void
 ctl_fmt(struct gs_rd *rd, char *dst, size_t cap)
 {
 	const char	*s;
+	char		*t;
+	json_t		*j;
 	size_t		 n;
-	FILE		*f;
 	double		 v;
 
 	dst[0] = '\0';
@@ -172,15 +192,17 @@ ctl_fmt(struct gs_rd *rd, char *dst, size_t cap)
 		break;
 	case GS_MP_ARRAY:
 	case GS_MP_MAP:
-		/* fmemopen cuts the text at cap - 1 bytes and adds the NUL. */
-		if ((f = fmemopen(dst, cap, "w")) == NULL) {
-			gs_rd_skip(rd);
+		/* Compact JSON, cut at cap - 1 bytes. */
+		j = gs_json_from_mp(rd);
+		if (j == NULL || (s = t = json_dumps(j, JSON_COMPACT)) ==
+		    NULL) {
 			snprintf(dst, cap, "?");
+			json_decref(j);
 			break;
 		}
-		(void)gs_mp_to_json(rd, f, -1);
-		fclose(f);
-		dst[cap - 1] = '\0';
+		(void)gs_strlcpy(dst, s, cap);
+		free(t);
+		json_decref(j);
 		break;
 	default:
 		gs_rd_skip(rd);
@@ -474,16 +496,15 @@ ctl_call(const char *url, const void *req, size_t len, int timeout_ms,
 }
 
 /*
- * Check a reply [status, body] and print it.  Returns GS_OK, or
- * GS_EPEER after printing the daemon's error, or a decoding error.
- * json: 0 human, 1 JSON of the body; label: print "url:" before a
- * human body (several daemons).
+ * Check a reply [status, body].  GS_OK with *body set to exactly the
+ * body; or GS_EPEER after printing the daemon's error, or a decoding
+ * error after printing it.
  */
 static int
-ctl_show(const char *url, const struct ctl_cmd *cmd, const uint8_t *rep,
-    size_t len, int json, int label)
+ctl_reply(const char *url, const uint8_t *rep, size_t len,
+    struct gs_rd *body)
 {
-	struct gs_rd	 rd = GS_RD_INIT(rep, len), body;
+	struct gs_rd	 rd = GS_RD_INIT(rep, len);
 	uint64_t	 status;
 	const char	*msg;
 	size_t		 msglen;
@@ -491,162 +512,124 @@ ctl_show(const char *url, const struct ctl_cmd *cmd, const uint8_t *rep,
 
 	(void)gs_rd_array_n(&rd, 2, 2);
 	status = gs_rd_uint(&rd, UINT32_MAX);
-	body = rd;
+	*body = rd;
 	gs_rd_skip(&rd);
 	if ((err = gs_rd_end(&rd)) != GS_OK) {
 		fprintf(stderr, "gs-ctl: %s: malformed reply (%s)\n", url,
 		    gs_err_name(err));
-		if (json && label)
-			printf("null");
 		return err;
 	}
-	body.end = rd.p;	/* exactly the body */
+	body->end = rd.p;	/* exactly the body */
+	if (status == GS_CTL_OK)
+		return GS_OK;
+	msg = NULL;
+	msglen = 0;
+	if (gs_rd_type(body) == GS_MP_STR)
+		msg = gs_rd_strp(body, &msglen, SIZE_MAX);
+	fprintf(stderr, "gs-ctl: %s: %s: %.*s\n", url,
+	    gs_ctl_err_name((int)status), msg != NULL ? (int)msglen : 0,
+	    msg != NULL ? msg : "");
+	return GS_EPEER;
+}
 
-	if (status != GS_CTL_OK) {
-		msg = NULL;
-		msglen = 0;
-		if (gs_rd_type(&body) == GS_MP_STR)
-			msg = gs_rd_strp(&body, &msglen, SIZE_MAX);
-		fprintf(stderr, "gs-ctl: %s: %s: %.*s\n", url,
-		    gs_ctl_err_name((int)status), msg != NULL ? (int)msglen : 0,
-		    msg != NULL ? msg : "");
-		if (json && label)
-			printf("null");
-		return GS_EPEER;
-	}
+/*
+ * Ask one daemon and show its answer.  As JSON (-j, or a command shown
+ * as JSON): into *json when json is not NULL (several daemons, one
+ * object at the end), else on stdout.  Otherwise for a human, under
+ * "url:" when label is set.  GS_OK, or the error (printed).
+ */
+static int
+ctl_ask(const char *url, const struct ctl_cmd *cmd, const struct gs_wr *req,
+    const struct ctl_args *a, bool label, json_t **json)
+{
+	struct gs_rd	 body;
+	json_t		*j;
+	void		*rep;
+	size_t		 replen;
+	int		 err;
 
-	if (json || cmd->out == CTL_OUT_JSON) {
-		if ((err = gs_mp_to_json(&body, stdout, 2)) != GS_OK) {
+	if ((err = ctl_call(url, req->buf, req->len, a->timeout_ms, &rep,
+	    &replen)) != GS_OK)
+		return err;
+	if ((err = ctl_reply(url, rep, replen, &body)) != GS_OK)
+		goto out;
+	if (a->json || cmd->out == CTL_OUT_JSON) {
+		if ((j = gs_json_from_mp(&body)) == NULL) {
+			err = body.err;
 			fprintf(stderr, "gs-ctl: %s: malformed body (%s)\n",
 			    url, gs_err_name(err));
-			return err;
+			goto out;
 		}
-		if (!json || !label)
-			printf("\n");
-		return GS_OK;
+		if (json != NULL)
+			*json = j;
+		else {
+			err = gs_json_write(j, stdout, 2, 0);
+			json_decref(j);
+		}
+		goto out;
 	}
 	if (label)
 		printf("%s:\n", url);
 	/* TEXT (a str) and LIST (an array of scalars) come out right from
 	 * the general printer too. */
 	ctl_print_human(&body, label ? 2 : 0);
-	return body.err;
+	err = body.err;
+out:
+	nng_free(rep, replen);
+	return err;
 }
 
-/* s as a JSON string on stdout. */
-static void
-ctl_json_str(const char *s)
+/* The request [command, argument...], checked against the token
+ * table; exits 100 on a wrong number of arguments. */
+static const struct ctl_cmd *
+ctl_request(struct gs_wr *req, int argc, char **argv)
 {
-	putchar('"');
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", (unsigned)*s);
-		else
-			putchar(*s);
+	const struct ctl_cmd	*cmd;
+	int			 i;
+
+	if (argc < 1)
+		gs_opt_fail(&ctl_prog, "no command");
+	cmd = ctl_cmd_find(argv[0]);
+	if (argc - 1 < cmd->minargs || argc - 1 > cmd->maxargs) {
+		if (cmd->argname != NULL)
+			gs_opt_fail(&ctl_prog, "usage: %s %s", cmd->name,
+			    cmd->argname);
+		gs_opt_fail(&ctl_prog, "%s takes no argument", argv[0]);
 	}
-	putchar('"');
+	gs_wr_init(req, 256, CTL_REQ_MAX);
+	gs_wr_array(req, (uint32_t)argc);
+	for (i = 0; i < argc; i++)
+		gs_wr_str(req, argv[i]);
+	if (req->err != GS_OK) {
+		gs_wr_free(req);
+		gs_opt_fail(&ctl_prog, "request too long");
+	}
+	return cmd;
 }
 
 int
 main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		{ "connect",	required_argument,	NULL, 'c' },
-		{ "help",	no_argument,		NULL, 'h' },
-		{ "json",	no_argument,		NULL, 'j' },
-		{ "timeout",	required_argument,	NULL, 't' },
-		{ "version",	no_argument,		NULL, 'V' },
-		{ NULL,		0,			NULL, 0 }
-	};
-	const char		*urls[CTL_URLS_MAX];
+	struct ctl_args		 a;
 	const struct ctl_cmd	*cmd;
 	struct gs_wr		 req;
 	struct sigaction	 sa;
-	void			*rep;
-	size_t			 replen;
-	int			 ch, i, nurls = 0, json = 0, failed = 0, err;
-	int			 timeout_ms = 2000;
+	json_t			*all = NULL, *j;
+	nng_url			*u;
+	unsigned		 i;
+	int			 first, failed = 0, err;
 
 	gs_log_init("gs-ctl", GS_LOG_WARN);
-	while ((ch = getopt_long(argc, argv, "+c:hjt:V", longopts,
-	    NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			if (nurls == CTL_URLS_MAX) {
-				fprintf(stderr, "gs-ctl: at most %d -c\n",
-				    CTL_URLS_MAX);
-				usage();
-				return GS_EXIT_USAGE;
-			}
-			urls[nurls++] = optarg;
-			break;
-		case 'h':
-			usage();
-			return GS_EXIT_OK;
-		case 'j':
-			json = 1;
-			break;
-		case 't':
-			timeout_ms = (int)gs_arg_ms("-t", optarg, 1, 1,
-			    3600 * 1000, usage);
-			break;
-		case 'V':
-			printf("gs-ctl %s\n", GS_VERSION);
-			return GS_EXIT_OK;
-		default:
-			usage();
-			return GS_EXIT_USAGE;
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc < 1) {
-		usage();
-		return GS_EXIT_USAGE;
-	}
-	if (nurls == 0) {
-		if ((urls[0] = gs_env("GS_CTL", NULL)) == NULL) {
-			fprintf(stderr, "gs-ctl: no control socket: "
-			    "give -c url or set GS_CTL\n");
-			usage();
-			return GS_EXIT_USAGE;
-		}
-		nurls = 1;
-	}
-	for (i = 0; i < nurls; i++) {
-		nng_url	*u;
-
-		if (nng_url_parse(&u, urls[i]) != 0) {
-			fprintf(stderr, "gs-ctl: %s: bad address (want "
-			    "ipc:///path or tcp://host:port)\n", urls[i]);
-			usage();
-			return GS_EXIT_USAGE;
-		}
+	memset(&a, 0, sizeof(a));
+	a.timeout_ms = 2000;
+	first = gs_opt_parse(&ctl_prog, &a, argc, argv);
+	for (i = 0; i < a.nurls; i++) {
+		if (nng_url_parse(&u, a.urls[i]) != 0)
+			gs_opt_fail(&ctl_prog, "%s: bad address (want "
+			    "ipc:///path or tcp://host:port)", a.urls[i]);
 		nng_url_free(u);
 	}
-	cmd = ctl_cmd_find(argv[0]);
-	if (argc - 1 < cmd->minargs || argc - 1 > cmd->maxargs) {
-		if (cmd->argname != NULL)
-			fprintf(stderr, "gs-ctl: usage: %s %s\n", cmd->name,
-			    cmd->argname);
-		else
-			fprintf(stderr, "gs-ctl: %s takes no argument\n",
-			    argv[0]);
-		usage();
-		return GS_EXIT_USAGE;
-	}
-
-	gs_wr_init(&req, 256, CTL_REQ_MAX);
-	gs_wr_array(&req, (uint32_t)argc);
-	for (i = 0; i < argc; i++)
-		gs_wr_str(&req, argv[i]);
-	if (req.err != GS_OK) {
-		fprintf(stderr, "gs-ctl: request too long\n");
-		gs_wr_free(&req);
-		return GS_EXIT_USAGE;
-	}
+	cmd = ctl_request(&req, argc - first, argv + first);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = ctl_alarm_cb;
@@ -657,30 +640,26 @@ main(int argc, char *argv[])
 		return GS_EXIT_SYSTEM;
 	}
 
-	if (json && nurls > 1)
-		printf("{\n");
-	for (i = 0; i < nurls; i++) {
-		if (i > 0 && !json)
+	/* -j with several daemons: one object keyed by address, null for
+	 * a daemon that failed, written once all have answered. */
+	if (a.json && a.nurls > 1 && (all = json_object()) == NULL)
+		gs_fatalx(GS_EXIT_SYSTEM, "out of memory");
+	for (i = 0; i < a.nurls; i++) {
+		if (i > 0 && !a.json)
 			printf("\n");
-		if (json && nurls > 1) {
-			/* An object keyed by URL; failed daemons are null. */
-			printf("%s", i > 0 ? ",\n" : "");
-			ctl_json_str(urls[i]);
-			printf(": ");
-		}
-		err = ctl_call(urls[i], req.buf, req.len, timeout_ms, &rep,
-		    &replen);
-		if (err == GS_OK) {
-			err = ctl_show(urls[i], cmd, rep, replen, json,
-			    nurls > 1);
-			nng_free(rep, replen);
-		} else if (json && nurls > 1)
-			printf("null");
+		j = NULL;
+		err = ctl_ask(a.urls[i], cmd, &req, &a, a.nurls > 1,
+		    all != NULL ? &j : NULL);
 		if (err != GS_OK)
 			failed = 1;
+		if (all != NULL && gs_json_set(all, a.urls[i], j != NULL ? j :
+		    json_null()) != 0)
+			gs_fatalx(GS_EXIT_SYSTEM, "out of memory");
 	}
-	if (json && nurls > 1)
-		printf("\n}\n");
+	if (all != NULL) {
+		(void)gs_json_write(all, stdout, 2, 0);
+		json_decref(all);
+	}
 	gs_wr_free(&req);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		fprintf(stderr, "gs-ctl: stdout: %s\n", strerror(errno));

@@ -1,12 +1,14 @@
 /*
- * WebSocket clients: assembling messages, decoding the client protocol
- * (lib/proto.h), per-client send queues, closing.
+ * The client protocol, whatever the transport: decoding what a client
+ * sends (lib/proto.h), hello and welcome, per-client send queues and
+ * their lanes, deadlines, closing.  Transports reach it through the
+ * functions in gateway.h and are reached through struct gw_transport.
  *
  * Batching to clients: frames queued for a client during one loop
  * iteration (from any number of relay records and replies) wait in its
- * queue; the first one asks lws for a writeable callback, which comes
- * in a later iteration and sends everything queued by then as ONE
- * WebSocket binary message of concatenated protocol messages.
+ * queue; the first one asks the transport for a write, which comes in
+ * a later iteration and sends everything queued by then as one batch
+ * (one WebSocket message of concatenated protocol messages).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +18,6 @@
 
 #define GW_HELLO_S	10.	/* seconds to send hello after connecting */
 
-static void	gw_client_dispatch(struct gw_client *, const uint8_t *, size_t);
 static void	gw_client_detach(struct gw_client *);
 
 const char *
@@ -147,130 +148,69 @@ gw_client_unlink(struct gw *gw, struct gw_client *c)
 static void
 gw_client_want_write(struct gw_client *c)
 {
-	if (c->want_write || c->wsi == NULL)
+	if (c->want_write)
 		return;
-	if (lws_callback_on_writable(c->wsi) < 0) {
-		/* lws is tearing the connection down; CLOSED follows. */
-		return;
-	}
 	c->want_write = true;
+	c->t->want_write(c->tconn);
 }
 
-/* Append a copy of msg without looking at the caps.  -1 on malloc
- * failure (logged). */
-static int
-gw_queue_push(struct gw_client *c, const void *msg, size_t len,
-    bool reliable)
+/* gw_queue_drop_fn: a state frame dropped to make room. */
+static void
+gw_client_drop_full(void *arg, unsigned kind)
 {
-	struct gw_frame	*f;
+	struct gw_client	*c = arg;
 
-	if (len == 0 || len > UINT32_MAX)
-		return -1;
-	if ((f = malloc(sizeof(*f) + len)) == NULL) {
-		gs_log_warn("client conn=%llu: malloc bytes=%zu",
-		    (unsigned long long)c->conn, len);
-		return -1;
-	}
-	f->next = NULL;
-	f->len = (uint32_t)len;
-	f->reliable = reliable;
-	f->kind = (uint8_t)gw_msg_kind_of(msg, len);
-	memcpy(f->data, msg, len);
-	if (c->qtail != NULL)
-		c->qtail->next = f;
-	else
-		c->qhead = f;
-	c->qtail = f;
-	c->qn++;
-	c->qbytes += len;
-	gw_client_want_write(c);
-	return 0;
-}
-
-/* Drop the oldest queued state frame.  Returns 0 if there was none. */
-static int
-gw_queue_drop_state(struct gw_client *c)
-{
-	struct gw_frame	*f, *prev = NULL;
-
-	for (f = c->qhead; f != NULL; prev = f, f = f->next)
-		if (!f->reliable)
-			break;
-	if (f == NULL)
-		return 0;
-	if (prev != NULL)
-		prev->next = f->next;
-	else
-		c->qhead = f->next;
-	if (c->qtail == f)
-		c->qtail = prev;
-	c->qn--;
-	c->qbytes -= f->len;
 	c->drops++;
 	gs_counter_inc(c->gw->m.state_drops);
-	gw_count_drop(c->gw, f->kind, GW_DROP_FULL);
-	free(f);
-	return 1;
+	gw_count_drop(c->gw, kind, GW_DROP_FULL);
 }
 
-/* Forget the queue; what was in it is counted as dropped with the
- * connection (it never reaches the client). */
+/* gw_queue_drop_fn: a frame still queued when the connection went. */
 static void
-gw_queue_free(struct gw_client *c)
+gw_client_drop_closed(void *arg, unsigned kind)
 {
-	struct gw_frame	*f, *nx;
-
-	for (f = c->qhead; f != NULL; f = nx) {
-		nx = f->next;
-		gw_count_drop(c->gw, f->kind, GW_DROP_CLOSED);
-		free(f);
-	}
-	c->qhead = c->qtail = NULL;
-	c->qn = 0;
-	c->qbytes = 0;
+	gw_count_drop(arg, kind, GW_DROP_CLOSED);
 }
 
 void
 gw_client_send(struct gw_client *c, const void *msg, size_t len,
-    bool reliable)
+    enum gw_lane lane)
 {
 	struct gw	*gw = c->gw;
+	unsigned	 kind;
 
 	if (len == 0)
 		return;
+	kind = gw_msg_kind_of(msg, len);
 	if (c->state == GW_CLOSING) {
-		gw_count_drop(gw, gw_msg_kind_of(msg, len), GW_DROP_GONE);
+		gw_count_drop(gw, kind, GW_DROP_GONE);
 		return;
 	}
-	/* Make room by dropping the oldest state frames: a newer snapshot
-	 * supersedes them, and reliable frames may evict them too. */
-	while (c->qn + 1 > gw->conf.queue_frames ||
-	    c->qbytes + len > gw->conf.queue_bytes)
-		if (!gw_queue_drop_state(c))
-			break;
-	if (c->qn + 1 > gw->conf.queue_frames ||
-	    c->qbytes + len > gw->conf.queue_bytes) {
-		if (!reliable) {
-			c->drops++;
-			gs_counter_inc(gw->m.state_drops);
-			gw_count_drop(gw, gw_msg_kind_of(msg, len),
-			    GW_DROP_FULL);
-			return;
-		}
+	switch (gw_queue_put(&c->q, msg, len, lane, kind, gw_client_drop_full,
+	    c)) {
+	case GW_Q_OK:
+		gw_client_want_write(c);
+		break;
+	case GW_Q_DROPPED:
+		gw_client_drop_full(c, kind);
+		break;
+	case GW_Q_FULL:
 		gs_counter_inc(gw->m.slow_closes);
 		if (gs_ratelimit_ok(&gw->rl_peer, 10))
-			gs_log_info("client conn=%llu peer=%s: slow, closing "
-			    "queued=%u bytes=%zu",
-			    (unsigned long long)c->conn, c->peer, c->qn,
-			    c->qbytes);
+			gs_log_info("client slow, closing conn=%llu peer=%s "
+			    "queued=%u bytes=%zu", (unsigned long long)c->conn,
+			    c->peer, gw_queue_msgs(&c->q),
+			    gw_queue_bytes(&c->q));
 		gw_client_close(c, GS_PERR_SLOW, "outbound queue over its "
 		    "cap: the connection is too slow");
-		return;
-	}
-	if (gw_queue_push(c, msg, len, reliable) != 0) {
-		gw_count_drop(gw, gw_msg_kind_of(msg, len), GW_DROP_FULL);
-		if (reliable)
+		break;
+	default:
+		gs_log_warnx("client queue out of memory conn=%llu bytes=%zu",
+		    (unsigned long long)c->conn, len);
+		gw_count_drop(gw, kind, GW_DROP_FULL);
+		if (lane == GW_LANE_RELIABLE)
 			gw_client_close(c, GS_PERR_INTERNAL, "out of memory");
+		break;
 	}
 }
 
@@ -283,77 +223,96 @@ gw_client_send_error(struct gw_client *c, uint32_t code, const char *text)
 	gs_wr_reset(wr);
 	gs_perror_put(wr, code, text);
 	if (wr->err == GS_OK)
-		gw_client_send(c, wr->buf, wr->len, true);
+		gw_client_send(c, wr->buf, wr->len, GW_LANE_RELIABLE);
 }
 
-/* Everything queued leaves as one WebSocket message.  Messages are
- * counted as sent only once lws has taken them. */
+/* Send one lane's messages, gathered from an interleaved queue into
+ * the scratch buffer.  -1 when the send failed. */
 static int
-gw_client_write(struct gw_client *c)
+gw_client_send_lane(struct gw_client *c, enum gw_lane lane)
+{
+	struct gw		*gw = c->gw;
+	const struct gw_qent	*e;
+	const uint8_t		*src = gw_queue_data(&c->q);
+	uint8_t			*p, *ntx;
+	size_t			 len = 0, need, hr = c->t->headroom;
+	unsigned		 i, n = gw_queue_msgs(&c->q);
+
+	for (i = 0; i < n; i++)
+		if (gw_queue_entry(&c->q, i)->lane == lane)
+			len += gw_queue_entry(&c->q, i)->len;
+	if (len == 0)
+		return 0;
+	need = hr + len;
+	if (need > gw->txcap) {
+		if ((ntx = realloc(gw->tx, need)) == NULL) {
+			gs_log_warn("client send realloc conn=%llu bytes=%zu",
+			    (unsigned long long)c->conn, need);
+			return -1;
+		}
+		gw->tx = ntx;
+		gw->txcap = need;
+	}
+	p = gw->tx + hr;
+	for (i = 0; i < n; i++, src += e->len) {
+		e = gw_queue_entry(&c->q, i);
+		if (e->lane == lane) {
+			memcpy(p, src, e->len);
+			p += e->len;
+		}
+	}
+	return c->t->send(c->tconn, lane, gw->tx + hr, len);
+}
+
+/* gw_queue_drop_fn for a queue that has left: count what was sent. */
+static void
+gw_client_count_sent(void *arg, unsigned kind)
+{
+	struct gw	*gw = arg;
+
+	gs_counter_inc(gw->m.msgs_out[kind < GW_KINDS ? kind : 0]);
+}
+
+/*
+ * Everything queued leaves now: as one batch when the transport's
+ * lanes share a stream (no copy), else one batch per lane.  Messages
+ * are counted as sent once the transport has taken them.  A closing
+ * client is then closed.
+ */
+int
+gw_client_writable(struct gw_client *c)
 {
 	struct gw	*gw = c->gw;
-	struct gw_frame	*f;
-	uint8_t		*p, *ntx;
-	size_t		 need, len = c->qbytes;
-	int		 n;
+	int		 lane;
 
 	c->want_write = false;
-	/* Once lws runs the close handshake, a stray writeable callback
-	 * must not return -1 again: that would cut the connection before
-	 * the peer's close (RST, and the peer may lose our last frames). */
-	if (c->close_started)
-		return 0;
-	if (len > 0) {
-		need = LWS_PRE + len;
-		if (need > gw->txcap) {
-			if ((ntx = realloc(gw->tx, need)) == NULL) {
-				gs_log_warn("client conn=%llu: realloc bytes=%zu",
-				    (unsigned long long)c->conn, need);
-				return -1;	/* CLOSED counts the queue */
-			}
-			gw->tx = ntx;
-			gw->txcap = need;
+	if (gw_queue_msgs(&c->q) > 0) {
+		if (c->t->one_stream) {
+			if (c->t->send(c->tconn, GW_LANE_RELIABLE,
+			    gw_queue_data(&c->q), gw_queue_bytes(&c->q)) != 0)
+				return -1;	/* closed counts the queue */
+		} else {
+			for (lane = 0; lane < GW_NLANES; lane++)
+				if (gw_client_send_lane(c, lane) != 0)
+					return -1;
 		}
-		p = gw->tx + LWS_PRE;
-		for (f = c->qhead; f != NULL; f = f->next) {
-			memcpy(p, f->data, f->len);
-			p += f->len;
-		}
-		/* lws keeps what the socket does not take now and holds
-		 * back the next writeable callback until it has gone. */
-		n = lws_write(c->wsi, gw->tx + LWS_PRE, len, LWS_WRITE_BINARY);
-		if (n < 0)
-			return -1;	/* CLOSED counts the queue */
-		while ((f = c->qhead) != NULL) {
-			c->qhead = f->next;
-			gs_counter_inc(gw->m.msgs_out[f->kind]);
-			free(f);
-		}
-		c->qtail = NULL;
-		c->qn = 0;
-		c->qbytes = 0;
-		gs_counter_inc(gw->m.ws_out);
-		gs_counter_add(gw->m.bytes_out, len);
+		gw_queue_clear(&c->q, gw_client_count_sent, gw);
 	}
-	if (c->state == GW_CLOSING) {
-		lws_close_reason(c->wsi, (enum lws_close_status)c->close_status,
-		    NULL, 0);
-		c->close_started = true;
-		return -1;
-	}
+	if (c->state == GW_CLOSING)
+		c->t->close(c->tconn, c->close_why);
 	return 0;
 }
 
 /* ---------------------------------------------------------- closing */
 
 /* Undo what the client holds in the room and the sim: LEAVE if the sim
- * knows it, room reference, join timer. */
+ * knows it, room reference, its deadline. */
 static void
 gw_client_detach(struct gw_client *c)
 {
 	struct gw	*gw = c->gw;
 
-	ev_timer_stop(gw->loop, &c->join_timer);
+	ev_timer_stop(gw->loop, &c->timer);
 	if (c->room != NULL) {
 		if (c->state == GW_PLAYING)
 			c->room->sim->nplaying--;
@@ -372,112 +331,138 @@ gw_client_unjoin(struct gw_client *c)
 	c->joined = false;
 }
 
+static enum gw_close
+gw_close_class(uint32_t code)
+{
+	switch (code) {
+	case 0:
+		return GW_CLOSE_NORMAL;
+	case GS_PERR_SHUTDOWN:
+		return GW_CLOSE_AWAY;
+	case GS_PERR_INTERNAL:
+		return GW_CLOSE_INTERNAL;
+	default:
+		return GW_CLOSE_POLICY;
+	}
+}
+
 void
 gw_client_close(struct gw_client *c, uint32_t code, const char *text)
 {
+	struct gw	*gw = c->gw;
+	struct gs_wr	*wr = &gw->scratch;
+
 	if (c->state == GW_CLOSING)
 		return;
 	gw_client_detach(c);
 	if (code == GS_PERR_SLOW)	/* make room for the error itself */
-		gw_queue_free(c);
+		gw_queue_clear(&c->q, gw_client_drop_closed, gw);
 	if (code != 0) {
-		struct gs_wr	*wr = &c->gw->scratch;
-
 		gs_wr_reset(wr);
 		gs_perror_put(wr, code, text);
-		if (wr->err == GS_OK)
-			(void)gw_queue_push(c, wr->buf, wr->len, true);
+		/* Over the caps if it must: the error is promised. */
+		if (wr->err == GS_OK &&
+		    gw_queue_put_last(&c->q, wr->buf, wr->len,
+		    gw_msg_kind_index(GS_MSG_ERROR), gw_client_drop_full, c) !=
+		    GW_Q_OK)
+			gs_log_warnx("client error lost, out of memory "
+			    "conn=%llu", (unsigned long long)c->conn);
 	}
-	switch (code) {
-	case 0:
-		c->close_status = LWS_CLOSE_STATUS_NORMAL;
-		break;
-	case GS_PERR_SHUTDOWN:
-		c->close_status = LWS_CLOSE_STATUS_GOINGAWAY;
-		break;
-	case GS_PERR_INTERNAL:
-		c->close_status = LWS_CLOSE_STATUS_UNEXPECTED_CONDITION;
-		break;
-	default:
-		c->close_status = LWS_CLOSE_STATUS_POLICY_VIOLATION;
-		break;
-	}
+	c->close_why = gw_close_class(code);
 	gw_client_set_state(c, GW_CLOSING);
-	if (c->wsi != NULL) {
-		/* A peer that never becomes writeable is cut anyway. */
-		lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND,
-		    GW_CLOSE_GRACE_S);
-		c->want_write = false;	/* ask again even if asked before */
-		gw_client_want_write(c);
-	}
-	gs_log_debug("client conn=%llu: closing code=%s",
+	/* A peer that never becomes writable is cut anyway. */
+	ev_timer_set(&c->timer, GW_CLOSE_GRACE_S, 0.);
+	ev_timer_start(gw->loop, &c->timer);
+	gw_client_want_write(c);
+	gs_log_debug("client closing conn=%llu code=%s",
 	    (unsigned long long)c->conn, code ? gs_perr_name((int)code) :
 	    "none");
 }
 
-/* LWS_CALLBACK_CLOSED: lws is done with the wsi; free the client. */
-static void
+void
 gw_client_closed(struct gw_client *c)
 {
 	struct gw	*gw = c->gw;
 
 	if (c->state != GW_CLOSING)
 		gw_client_detach(c);
-	gs_log_debug("client conn=%llu peer=%s: closed state=%s",
+	ev_timer_stop(gw->loop, &c->timer);
+	gs_log_debug("client closed conn=%llu peer=%s state=%s",
 	    (unsigned long long)c->conn, c->peer, gw_state_name(c->state));
 	gw_client_unlink(gw, c);
-	gw_queue_free(c);
-	free(c->rx);
+	gw_queue_clear(&c->q, gw_client_drop_closed, gw);
+	gw_queue_free(&c->q);
 	free(c);
 	if (gw->draining && !gw->finishing && gw->nclients == 0)
 		ev_idle_start(gw->loop, &gw->finish);
 }
 
+/* The client's one deadline: hello, join or close grace, by state. */
 static void
-join_timer_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
+client_timer_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct gw_client	*c = w->data;
 	char			 text[GS_TEXT_MAX + 1];
 
-	if (c->state == GW_HELLO) {
-		gw_client_close(c, GS_PERR_PROTOCOL, "no hello in time");
-		return;
+	switch (c->state) {
+	case GW_HELLO:
+		gs_counter_inc(c->gw->m.hello_timeouts);
+		(void)snprintf(text, sizeof(text), "no hello within %g "
+		    "seconds", GW_HELLO_S);
+		gw_client_close(c, GS_PERR_PROTOCOL, text);
+		break;
+	case GW_JOINING:
+		gs_counter_inc(c->gw->m.join_timeouts);
+		if (gs_ratelimit_ok(&c->gw->rl_sim, 10))
+			gs_log_warnx("client join timeout conn=%llu room=%s "
+			    "sim=%s", (unsigned long long)c->conn,
+			    c->room->name, c->room->sim->url);
+		(void)snprintf(text, sizeof(text), "no answer from the "
+		    "server of room %s", c->room->name);
+		gw_client_close(c, GS_PERR_UNAVAILABLE, text);
+		break;
+	case GW_CLOSING:
+		gs_log_debug("client close grace over conn=%llu",
+		    (unsigned long long)c->conn);
+		c->t->abort(c->tconn);
+		break;
+	default:
+		break;
 	}
-	if (c->state != GW_JOINING)
-		return;
-	gs_counter_inc(c->gw->m.join_timeouts);
-	if (gs_ratelimit_ok(&c->gw->rl_sim, 10))
-		gs_log_warnx("client conn=%llu: join timeout room=%s sim=%s",
-		    (unsigned long long)c->conn, c->room->name,
-		    c->room->sim->url);
-	(void)snprintf(text, sizeof(text), "no answer from the server of "
-	    "room %s", c->room->name);
-	gw_client_close(c, GS_PERR_UNAVAILABLE, text);
 }
 
-static struct gw_client *
-gw_client_new(struct gw *gw, struct lws *wsi)
+bool
+gw_accepting(const struct gw *gw)
+{
+	return !gw->draining;
+}
+
+struct gw_client *
+gw_client_new(struct gw *gw, const struct gw_transport *t, void *conn,
+    const char *peer)
 {
 	struct gw_client	*c;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		gs_log_warn("client: calloc");
+		gs_log_warn("client calloc");
 		return NULL;
 	}
 	c->gw = gw;
-	c->wsi = wsi;
+	c->t = t;
+	c->tconn = conn;
 	c->conn = gw->next_conn++;
 	c->state = GW_HELLO;
 	c->since_us = gs_now_us();
-	if (lws_get_peer_simple(wsi, c->peer, sizeof(c->peer)) == NULL)
-		(void)gs_strlcpy(c->peer, "?", sizeof(c->peer));
-	ev_timer_init(&c->join_timer, join_timer_timeout_cb, GW_HELLO_S, 0.);
-	c->join_timer.data = c;
-	ev_timer_start(gw->loop, &c->join_timer);
+	(void)gs_strlcpy(c->peer, peer != NULL ? peer : "?", sizeof(c->peer));
+	gw_queue_init(&c->q, t->headroom, gw->conf.queue_frames,
+	    gw->conf.queue_bytes);
+	ev_timer_init(&c->timer, client_timer_timeout_cb, GW_HELLO_S, 0.);
+	c->timer.data = c;
+	ev_timer_start(gw->loop, &c->timer);
 	gw_client_link(gw, c);
 	gs_counter_inc(gw->m.conns);
-	gs_log_debug("client conn=%llu peer=%s: connected",
-	    (unsigned long long)c->conn, c->peer);
+	gs_log_debug("client connected conn=%llu peer=%s transport=%s",
+	    (unsigned long long)c->conn, c->peer, t->name);
 	return c;
 }
 
@@ -485,7 +470,7 @@ gw_client_new(struct gw *gw, struct lws *wsi)
 
 /* A bad message from the client: counted, answered with an error, and
  * after GW_BAD_MAX of them the connection is closed. */
-static void
+void
 gw_client_bad(struct gw_client *c, uint32_t code, const char *text)
 {
 	struct gw	*gw = c->gw;
@@ -502,7 +487,7 @@ gw_client_bad(struct gw_client *c, uint32_t code, const char *text)
 		break;
 	}
 	if (gs_ratelimit_ok(&gw->rl_peer, 10))
-		gs_log_info("client conn=%llu peer=%s: bad message code=%s "
+		gs_log_info("client bad message conn=%llu peer=%s code=%s "
 		    "text=\"%s\"", (unsigned long long)c->conn, c->peer,
 		    gs_perr_name((int)code), text);
 	gw_client_send_error(c, code, text);
@@ -605,10 +590,10 @@ gw_client_hello(struct gw_client *c, struct gs_rd *rd, uint32_t nf)
 	c->joined = true;
 	c->hello_us = gs_now_us();
 	gw_client_set_state(c, GW_JOINING);
-	ev_timer_stop(gw->loop, &c->join_timer);
-	ev_timer_set(&c->join_timer, gw->conf.join_timeout, 0.);
-	ev_timer_start(gw->loop, &c->join_timer);
-	gs_log_debug("client conn=%llu: hello name=%s room=%s sim=%s",
+	ev_timer_stop(gw->loop, &c->timer);
+	ev_timer_set(&c->timer, gw->conf.join_timeout, 0.);
+	ev_timer_start(gw->loop, &c->timer);
+	gs_log_debug("client hello conn=%llu name=%s room=%s sim=%s",
 	    (unsigned long long)c->conn, c->name, rm->name, sim->url);
 	return 0;
 }
@@ -620,7 +605,7 @@ gw_client_welcome(struct gw_client *c, const struct gs_relay_rec *r)
 	struct gs_welcome	 w;
 	struct gs_wr		*wr = &gw->scratch;
 
-	ev_timer_stop(gw->loop, &c->join_timer);
+	ev_timer_stop(gw->loop, &c->timer);
 	memset(&w, 0, sizeof(w));
 	w.version = GS_PROTO_VERSION;
 	w.player = r->player;
@@ -639,14 +624,14 @@ gw_client_welcome(struct gw_client *c, const struct gs_relay_rec *r)
 	c->room->sim->nplaying++;
 	gs_hist_observe(gw->m.join_seconds,
 	    (double)(gs_now_us() - c->hello_us) / 1e6);
-	gw_client_send(c, wr->buf, wr->len, true);
-	gs_log_debug("client conn=%llu: playing player=%llu room=%s",
+	gw_client_send(c, wr->buf, wr->len, GW_LANE_RELIABLE);
+	gs_log_debug("client playing conn=%llu player=%llu room=%s",
 	    (unsigned long long)c->conn, (unsigned long long)r->player,
 	    c->room != NULL ? c->room->name : "-");
 }
 
-static void
-gw_client_dispatch(struct gw_client *c, const uint8_t *buf, size_t len)
+void
+gw_client_recv(struct gw_client *c, const uint8_t *buf, size_t len)
 {
 	struct gw		*gw = c->gw;
 	struct gs_rd		 rd;
@@ -709,7 +694,7 @@ gw_client_dispatch(struct gw_client *c, const uint8_t *buf, size_t len)
 			/* A pong is as droppable as a snapshot: the next
 			 * ping measures again. */
 			if (wr->err == GS_OK)
-				gw_client_send(c, wr->buf, wr->len, false);
+				gw_client_send(c, wr->buf, wr->len, GW_LANE_STATE);
 			break;
 		case GS_MSG_BYE:
 			if (gs_bye_get(&rd, nf) != GS_OK) {
@@ -736,89 +721,5 @@ gw_client_dispatch(struct gw_client *c, const uint8_t *buf, size_t len)
 				    "unknown message kind");
 			return;
 		}
-	}
-}
-
-/* One chunk of a WebSocket message; dispatch when it is complete. */
-static void
-gw_client_rx(struct gw_client *c, const uint8_t *in, size_t len)
-{
-	struct gw	*gw = c->gw;
-	char		 text[GS_TEXT_MAX + 1];
-	struct lws	*wsi = c->wsi;
-
-	gs_counter_add(gw->m.bytes_in, len);
-	if (lws_is_first_fragment(wsi)) {
-		c->rxlen = 0;
-		c->rxskip = lws_frame_is_binary(wsi) ? GW_RX_OK : GW_RX_TEXT;
-	}
-	if (c->rxskip == GW_RX_OK && len > 0) {
-		if (len > gw->conf.frame_max - c->rxlen)
-			c->rxskip = GW_RX_TOOBIG;
-		else if (c->rx == NULL &&
-		    (c->rx = malloc(gw->conf.frame_max)) == NULL) {
-			gs_log_warn("client conn=%llu: malloc",
-			    (unsigned long long)c->conn);
-			c->rxskip = GW_RX_TOOBIG;
-		} else {
-			memcpy(c->rx + c->rxlen, in, len);
-			c->rxlen += len;
-		}
-	}
-	if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
-		return;
-
-	gs_counter_inc(gw->m.ws_in);
-	if (c->state == GW_CLOSING)
-		;	/* no longer listening */
-	else if (c->rxskip == GW_RX_TOOBIG) {
-		(void)snprintf(text, sizeof(text), "message over %zu bytes",
-		    gw->conf.frame_max);
-		gw_client_bad(c, GS_PERR_TOOBIG, text);
-	} else if (c->rxskip == GW_RX_TEXT)
-		gw_client_bad(c, GS_PERR_BADFRAME, "text message: the "
-		    "protocol uses binary messages");
-	else
-		gw_client_dispatch(c, c->rx, c->rxlen);
-	c->rxlen = 0;
-	c->rxskip = GW_RX_OK;
-}
-
-/* ------------------------------------------------------ lws callback */
-
-int
-gw_ws_cb(void *arg, struct lws *wsi, enum lws_callback_reasons reason,
-    void *user, void *in, size_t len)
-{
-	struct gw	*gw = arg;
-	struct gw_pss	*pss = user;
-	struct gw_client *c = pss != NULL ? pss->c : NULL;
-
-	switch (reason) {
-	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-		/* Refuse new connections while draining. */
-		return gw->draining ? 1 : 0;
-	case LWS_CALLBACK_ESTABLISHED:
-		if (pss == NULL || (pss->c = gw_client_new(gw, wsi)) == NULL)
-			return -1;
-		return 0;
-	case LWS_CALLBACK_RECEIVE:
-		if (c == NULL)
-			return -1;
-		gw_client_rx(c, in, len);
-		return 0;
-	case LWS_CALLBACK_SERVER_WRITEABLE:
-		if (c == NULL)
-			return -1;
-		return gw_client_write(c);
-	case LWS_CALLBACK_CLOSED:
-		if (c != NULL) {
-			c->wsi = NULL;
-			pss->c = NULL;
-			gw_client_closed(c);
-		}
-		return 0;
-	default:
-		return 0;
 	}
 }

@@ -2,20 +2,33 @@
  * gs-gateway: the client edge.  Private to cmd/gs-gateway.
  *
  *   main.c    flags, start-up, signals, drain and exit
- *   client.c  WebSocket clients: receive, decode, per-client queues
+ *   client.c  the client protocol: hello, dispatch, welcome, queues,
+ *             lanes, closing; it knows no transport
+ *   queue.c   a client's outgoing queue and its lane rules
+ *   ws.c      the WebSocket transport (libwebsockets)
  *   route.c   sims (outboxes), rooms, the inbox of sim records
  *   ops.c     metrics and control-socket commands
  *
  * Everything runs on the one libev loop.
  *
- * Object lifetimes.  A client is malloc'd at LWS_CALLBACK_ESTABLISHED
- * and freed at LWS_CALLBACK_CLOSED, which lws calls exactly once and
- * never from inside one of our own calls into lws.  Anything that wants
- * a client gone (fatal error, sim CLOSE, kick, shutdown) calls
+ * The transport seam.  A transport (struct gw_transport) owns its
+ * connections and calls into client.c: gw_client_new() when one is
+ * open, gw_client_recv() with each whole message the client sent,
+ * gw_client_writable() when it may send, gw_client_closed() once when
+ * the connection is gone.  client.c calls back through the table:
+ * want_write, send (a batch of whole messages on a lane), close (with
+ * a gw_close class the transport maps to its own codes) and abort.
+ *
+ * Object lifetimes.  A client is malloc'd in gw_client_new() and freed
+ * in gw_client_closed(), which a transport calls exactly once and
+ * never from inside one of client.c's calls into it.  Anything that
+ * wants a client gone (fatal error, sim CLOSE, kick, shutdown) calls
  * gw_client_close(), which only marks it GW_CLOSING, queues the error
- * and asks lws for a writeable callback; that callback writes and then
- * returns -1, and lws calls CLOSED later.  So a client pointer taken
- * from the conn table stays valid for the rest of the current callback.
+ * and asks for a write; gw_client_writable() sends what is queued and
+ * then asks the transport to close, and gw_client_closed() comes
+ * later.  So a client pointer taken from the conn table stays valid
+ * for the rest of the current callback.  A client that cannot be
+ * written to is aborted GW_CLOSE_GRACE_S after it started closing.
  * A room lives while clients point at it; a sim lives for the process.
  */
 #ifndef GW_GATEWAY_H
@@ -36,6 +49,8 @@
 #include "nngev.h"
 #include "proto.h"
 #include "relay.h"
+
+#include "queue.h"
 
 #define GW_BAD_MAX		16	/* bad messages before TOOMANY */
 #define GW_OUTBOX_MAX		(1024 * 1024)	/* bytes in one relay batch */
@@ -58,13 +73,41 @@ enum gw_state {
 	GW_NSTATES
 };
 
-/* A frame queued for a client: one whole protocol message. */
-struct gw_frame {
-	struct gw_frame	*next;
-	uint32_t	 len;
-	bool		 reliable;	/* never dropped to make room */
-	uint8_t		 kind;		/* gw_msg_kind_index(), for metrics */
-	uint8_t		 data[];
+/* Why a client is closed, as a transport-neutral class; WebSocket
+ * maps it to a close code (gs-protocol(7), Close codes). */
+enum gw_close {
+	GW_CLOSE_NORMAL,	/* bye, or no error */
+	GW_CLOSE_AWAY,		/* shutdown: the server is going away */
+	GW_CLOSE_POLICY,	/* an error of the client's or a rule's */
+	GW_CLOSE_INTERNAL	/* a server fault */
+};
+
+struct gw_client;
+
+/*
+ * A transport: how client.c reaches a client's connection.  conn is
+ * the transport's own handle, given to gw_client_new().  None of these
+ * may call back into client.c before returning.
+ */
+struct gw_transport {
+	const char	*name;		/* "ws", for logs and metrics */
+	/* Both lanes share one ordered stream: the whole queue leaves as
+	 * one batch, in order.  Otherwise each lane gets its own batch. */
+	bool		 one_stream;
+	/* Spare bytes the transport may write before a batch. */
+	size_t		 headroom;
+	/* Call gw_client_writable() when the connection can take data. */
+	void		(*want_write)(void *conn);
+	/* Send buf[len], whole protocol messages of one lane, with
+	 * `headroom` writable bytes before buf.  0, or -1 when the
+	 * connection is unusable (gw_client_closed() follows). */
+	int		(*send)(void *conn, enum gw_lane lane, uint8_t *buf,
+			    size_t len);
+	/* Close after what was sent, with this class.  Called from inside
+	 * gw_client_writable(). */
+	void		(*close)(void *conn, enum gw_close why);
+	/* Cut the connection now, without a goodbye. */
+	void		(*abort)(void *conn);
 };
 
 struct gw_sim {
@@ -91,41 +134,28 @@ struct gw;
 
 struct gw_client {
 	struct gw	*gw;
-	struct lws	*wsi;
+	const struct gw_transport *t;
+	void		*tconn;		/* the transport's handle */
 	uint64_t	 conn;		/* id in relay records, never reused */
 	enum gw_state	 state;
 	char		 name[GS_NAME_MAX + 1];
 	char		 peer[64];	/* address, for logs */
 	struct gw_room	*room;		/* JOINING, PLAYING; else NULL */
 	bool		 joined;	/* JOIN sent: LEAVE owed at detach */
-	ev_timer	 join_timer;
+	/* The hello deadline, then the join timeout, then the close
+	 * grace: one timer, one deadline at a time. */
+	ev_timer	 timer;
 	uint64_t	 hello_us;	/* when JOIN was queued, gs_now_us */
 	uint64_t	 since_us;	/* connected at */
-
-	/* Receive: one WebSocket message assembled from fragments. */
-	uint8_t		*rx;		/* frame_max bytes, on first use */
-	size_t		 rxlen;
-	int		 rxskip;	/* GW_RX_*: discarding this message */
 	unsigned	 nbad;
 
-	/* Send queue: leaves as one WebSocket message when writeable. */
-	struct gw_frame	*qhead, *qtail;
-	unsigned	 qn;
-	size_t		 qbytes;
-	bool		 want_write;	/* writeable callback requested */
-	int		 close_status;	/* WebSocket close code when closing */
-	bool		 close_started;	/* lws is running the close handshake */
+	struct gw_queue	 q;		/* leaves when writable */
+	bool		 want_write;	/* asked the transport already */
+	enum gw_close	 close_why;	/* when GW_CLOSING */
 	uint64_t	 drops;		/* state frames dropped for it */
 
 	struct gw_client *hnext;	/* conn hash chain */
 	struct gw_client *prev, *next;	/* all clients */
-};
-
-enum { GW_RX_OK, GW_RX_TOOBIG, GW_RX_TEXT };
-
-/* Per-connection lws user area. */
-struct gw_pss {
-	struct gw_client *c;
 };
 
 /* Labelled counters, indexed by message kind (0: other). */
@@ -149,7 +179,8 @@ struct gw_metrics {
 	struct gs_counter	*bytes_in, *bytes_out;
 	struct gs_counter	*badframe, *toobig, *protoerr, *toomany;
 	struct gs_counter	*state_drops, *slow_closes;
-	struct gs_counter	*join_timeouts, *rejects, *sim_closes;
+	struct gs_counter	*hello_timeouts, *join_timeouts;
+	struct gs_counter	*rejects, *sim_closes;
 	struct gs_counter	*kicks;
 	struct gs_counter	*rl_batches, *rl_records, *rl_bytes;
 	struct gs_counter	*rl_drops, *rl_retries, *rl_full;
@@ -170,6 +201,7 @@ struct gw_conf {
 	size_t		 frame_max;	/* client -> server message cap */
 	unsigned	 queue_frames;
 	size_t		 queue_bytes;
+	int		 sndbuf;	/* SO_SNDBUF per client; 0: kernel's */
 	double		 join_timeout;	/* seconds */
 	double		 sim_timeout;	/* seconds of silence: sim is dead */
 };
@@ -204,7 +236,7 @@ struct gw {
 	size_t			 rtabsz;	/* power of two */
 	unsigned		 nrooms;
 
-	/* Scratch for one outgoing WebSocket message, LWS_PRE + data. */
+	/* Scratch for one lane's batch when lanes are sent apart. */
 	uint8_t			*tx;
 	size_t			 txcap;
 	/* Scratch for frames the gateway writes itself. */
@@ -223,15 +255,31 @@ struct gw {
 	struct gs_ratelimit	 rl_sim;	/* sim-caused lines */
 };
 
-/* client.c */
-int	gw_ws_cb(void *arg, struct lws *wsi, enum lws_callback_reasons reason,
-	    void *user, void *in, size_t len);
+/* client.c: called by transports */
+/* A new connection from peer (an address, for logs).  NULL (logged)
+ * when out of memory: the transport closes the connection. */
+struct gw_client *gw_client_new(struct gw *gw, const struct gw_transport *t,
+	    void *conn, const char *peer);
+/* Whether new connections are welcome (not draining). */
+bool	gw_accepting(const struct gw *gw);
+/* One whole message from the client (a WebSocket message: one or more
+ * protocol messages back to back). */
+void	gw_client_recv(struct gw_client *c, const uint8_t *buf, size_t len);
+/* A message the transport refused itself (too big, not binary):
+ * answered with an error like a bad protocol message. */
+void	gw_client_bad(struct gw_client *c, uint32_t code, const char *text);
+/* The transport may send now.  Returns -1 when a send failed. */
+int	gw_client_writable(struct gw_client *c);
+/* The connection is gone: the client is freed. */
+void	gw_client_closed(struct gw_client *c);
+
+/* client.c: called by the rest of the gateway */
 struct gw_client *gw_client_find(struct gw *gw, uint64_t conn);
-/* Queue one whole protocol message (copied).  State frames may be
- * dropped to make room; a reliable one that does not fit closes the
- * client with SLOW. */
+/* Queue one whole protocol message (copied) on a lane.  State frames
+ * may be dropped to make room; a reliable one that does not fit closes
+ * the client with SLOW. */
 void	gw_client_send(struct gw_client *c, const void *msg, size_t len,
-	    bool reliable);
+	    enum gw_lane lane);
 /* Queue an error message (code != 0) and close after it.  When code is
  * 0 close without one.  No-op on a client already closing. */
 void	gw_client_close(struct gw_client *c, uint32_t code, const char *text);
@@ -241,6 +289,22 @@ void	gw_client_welcome(struct gw_client *c, const struct gs_relay_rec *r);
 const char *gw_state_name(enum gw_state s);
 void	gw_clients_init(struct gw *gw);
 void	gw_clients_free(struct gw *gw);
+
+/* ws.c: the WebSocket transport, lib/http.c's ws_cb. */
+int	gw_ws_cb(void *arg, struct lws *wsi, enum lws_callback_reasons reason,
+	    void *user, void *in, size_t len);
+/* Its per-connection area (gs_http_conf.ws_user_size): lws zeroes it
+ * before ESTABLISHED and frees it after CLOSED. */
+struct gw_pss {
+	struct gw_client *c;
+	struct lws	*wsi;
+	uint8_t		*rx;		/* one message, frame_max bytes */
+	size_t		 rxlen;
+	int		 rxskip;	/* discarding this message: why */
+	bool		 close_pending;	/* close at the end of this write */
+	bool		 close_started;	/* lws runs the close handshake */
+	enum gw_close	 close_why;
+};
 
 /* route.c */
 void	gw_sims_open(struct gw *gw, char **urls, unsigned n);

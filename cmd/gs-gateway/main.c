@@ -4,7 +4,6 @@
  * man/gs-gateway.8 for the user's view.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,56 +11,21 @@
 #include <string.h>
 
 #include "gateway.h"
+#include "opt.h"
 #include "util.h"
 
 #define PROG	"gs-gateway"
 
 /* Exactly the SYNOPSIS of man/gs-gateway.8. */
 static const char synopsis[] =
-    "usage: gs-gateway [-DhV] [-b bytes] [-c url] [-f bytes] "
-    "[-H [addr:]port]\n"
-    "                  [-j time] [-l level] [-n fd] [-q frames] [-t time] "
-    "-i url\n"
-    "                  -s url ...\n";
-
-static const struct option longopts[] = {
-	{ "queue-bytes",	required_argument,	NULL, 'b' },
-	{ "ctl",		required_argument,	NULL, 'c' },
-	{ "dev",		no_argument,		NULL, 'D' },
-	{ "frame-max",		required_argument,	NULL, 'f' },
-	{ "http",		required_argument,	NULL, 'H' },
-	{ "help",		no_argument,		NULL, 'h' },
-	{ "inbox",		required_argument,	NULL, 'i' },
-	{ "join-timeout",	required_argument,	NULL, 'j' },
-	{ "log-level",		required_argument,	NULL, 'l' },
-	{ "notify-fd",		required_argument,	NULL, 'n' },
-	{ "queue-frames",	required_argument,	NULL, 'q' },
-	{ "sim",		required_argument,	NULL, 's' },
-	{ "sim-timeout",	required_argument,	NULL, 't' },
-	{ "version",		no_argument,		NULL, 'V' },
-	{ NULL,			0,			NULL, 0 },
-};
-
-/* Flags that GS_* variables may preset; command-line flags win. */
-static const struct {
-	int		 opt;
-	const char	*name;
-} envs[] = {
-	{ 'b', "GS_GATEWAY_QUEUE_BYTES" },
-	{ 'c', "GS_GATEWAY_CTL" },
-	{ 'D', "GS_GATEWAY_DEV" },
-	{ 'f', "GS_GATEWAY_FRAME_MAX" },
-	{ 'H', "GS_GATEWAY_HTTP" },
-	{ 'i', "GS_GATEWAY_INBOX" },
-	{ 'j', "GS_GATEWAY_JOIN_TIMEOUT" },
-	{ 'l', "GS_LOG_LEVEL" },
-	{ 'q', "GS_GATEWAY_QUEUE_FRAMES" },
-	{ 's', "GS_GATEWAY_SIMS" },
-	{ 't', "GS_GATEWAY_SIM_TIMEOUT" },
-};
+    "usage: gs-gateway [-DhV] [-B bytes] [-b bytes] [-c url] [-f bytes]\n"
+    "                  [-H [addr:]port] [-j time] [-l level] [-n fd] "
+    "[-q frames]\n"
+    "                  [-t time] -i url -s url ...\n";
 
 #define GW_SIMS_MAX	256
 
+/* Settings from flags and GS_GATEWAY_* variables (opt.h). */
 struct gw_args {
 	struct gw_conf	 conf;
 	int		 notify_fd;
@@ -69,144 +33,58 @@ struct gw_args {
 	char		 http_addr[128];
 	char		*sims[GW_SIMS_MAX];
 	unsigned	 nsims;
-	bool		 sims_from_flags;
-	char		*env_sims;	/* strdup of GS_GATEWAY_SIMS */
 };
 
-static void __attribute__((noreturn))
-usage(void)
+/* -H "[addr:]port" (gs_http_parse_addr). */
+static int
+gw_opt_http(void *base, const char *v, char *why, size_t whylen)
 {
-	(void)fputs(synopsis, stderr);
-	exit(GS_EXIT_USAGE);
+	struct gw_args	*a = base;
+
+	return gs_http_parse_addr(v, a->http_addr, sizeof(a->http_addr),
+	    &a->conf.http_iface, &a->conf.http_port) == GS_OK ? 0 : -1;
 }
 
-static void __attribute__((noreturn))
-usagex(const char *what, const char *v, const char *want)
-{
-	gs_usage_bad(what, v, want, usage);
-}
+#define AT(m)	GS_OPT_AT(struct gw_args, m)
 
-/* -H "[addr:]port" (see gs_http_parse_addr); exits 100 on a bad value. */
-static void
-gw_http_addr(struct gw_args *a, const char *what, const char *s)
-{
-	if (gs_http_parse_addr(s, a->http_addr, sizeof(a->http_addr),
-	    &a->conf.http_iface, &a->conf.http_port) != GS_OK)
-		usagex(what, s, "[addr:]port with port 0..65535");
-}
+static const struct gs_opt gw_opts[] = {
+	{ 'B', "sndbuf", "GS_GATEWAY_SNDBUF", GS_OPT_INT, AT(conf.sndbuf),
+	  .min = 0, .max = 64 * 1024 * 1024 },
+	{ 'b', "queue-bytes", "GS_GATEWAY_QUEUE_BYTES", GS_OPT_INT,
+	  AT(conf.queue_bytes), .min = GS_MSG_MAX,
+	  .max = 64 * 1024 * 1024 },
+	{ 'c', "ctl", "GS_GATEWAY_CTL", GS_OPT_STR, AT(conf.ctl_url),
+	  .max = GS_URL_MAX },
+	{ 'D', "dev", "GS_GATEWAY_DEV", GS_OPT_BOOL, AT(conf.dev) },
+	{ 'f', "frame-max", "GS_GATEWAY_FRAME_MAX", GS_OPT_INT,
+	  AT(conf.frame_max), .min = 64, .max = GS_RELAY_FRAME_MAX },
+	{ 'H', "http", "GS_GATEWAY_HTTP", GS_OPT_FN, AT(http_addr),
+	  .fn = gw_opt_http, .want = "[addr:]port with port 0..65535" },
+	{ 'i', "inbox", "GS_GATEWAY_INBOX", GS_OPT_STR, AT(conf.inbox_url),
+	  .max = GS_URL_MAX, .flags = GS_OPT_REQUIRED },
+	{ 'j', "join-timeout", "GS_GATEWAY_JOIN_TIMEOUT", GS_OPT_MS,
+	  AT(conf.join_timeout), .min = 100, .max = 600000,
+	  .flags = GS_OPT_SECONDS },
+	{ 'l', "log-level", "GS_LOG_LEVEL", GS_OPT_LEVEL, AT(log_level) },
+	{ 'n', "notify-fd", NULL, GS_OPT_INT, AT(notify_fd),
+	  .min = 0, .max = INT_MAX },
+	{ 'q', "queue-frames", "GS_GATEWAY_QUEUE_FRAMES", GS_OPT_INT,
+	  AT(conf.queue_frames), .min = 1, .max = 65536 },
+	{ 's', "sim", "GS_GATEWAY_SIMS", GS_OPT_LIST, AT(sims),
+	  .count_off = offsetof(struct gw_args, nsims), .max = GS_URL_MAX,
+	  .flags = GS_OPT_REQUIRED },
+	{ 't', "sim-timeout", "GS_GATEWAY_SIM_TIMEOUT", GS_OPT_MS,
+	  AT(conf.sim_timeout), .min = 100, .max = 600000,
+	  .flags = GS_OPT_SECONDS },
+	{ 0 }
+};
 
-static void
-gw_add_sim(struct gw_args *a, const char *what, char *url)
-{
-	if (a->nsims >= GW_SIMS_MAX)
-		usagex(what, url, "at most 256 sims");
-	if (strlen(url) >= GS_URL_MAX)
-		usagex(what, url, "a url shorter than 256 bytes");
-	a->sims[a->nsims++] = url;
-}
-
-/* GS_GATEWAY_SIMS: URLs separated by white space or commas. */
-static void
-gw_env_sims(struct gw_args *a, const char *what, const char *v)
-{
-	char	*p, *url;
-
-	free(a->env_sims);
-	a->nsims = 0;
-	if ((a->env_sims = strdup(v)) == NULL)
-		gs_fatal(GS_EXIT_SYSTEM, "strdup");
-	for (p = a->env_sims; *p != '\0';) {
-		p += strspn(p, " \t\n,");
-		if (*p == '\0')
-			break;
-		url = p;
-		p += strcspn(p, " \t\n,");
-		if (*p != '\0')
-			*p++ = '\0';
-		gw_add_sim(a, what, url);
-	}
-}
-
-static void
-gw_arg_set(struct gw_args *a, int opt, const char *what, char *v,
-    bool from_env)
-{
-	int	lvl;
-
-	switch (opt) {
-	case 'b':
-		a->conf.queue_bytes = (size_t)gs_arg_int(what, v, 1024,
-		    64 * 1024 * 1024, usage);
-		break;
-	case 'c':
-		a->conf.ctl_url = v;
-		break;
-	case 'D':
-		if (!from_env || strcmp(v, "1") == 0 ||
-		    strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)
-			a->conf.dev = true;
-		else if (strcmp(v, "0") == 0 || strcmp(v, "no") == 0 ||
-		    strcmp(v, "false") == 0)
-			a->conf.dev = false;
-		else
-			usagex(what, v, "1 or 0");
-		break;
-	case 'f':
-		a->conf.frame_max = (size_t)gs_arg_int(what, v, 64,
-		    GS_RELAY_FRAME_MAX, usage);
-		break;
-	case 'H':
-		gw_http_addr(a, what, v);
-		break;
-	case 'i':
-		if (strlen(v) >= GS_URL_MAX)
-			usagex(what, v, "a url shorter than 256 bytes");
-		a->conf.inbox_url = v;
-		break;
-	case 'j':
-		a->conf.join_timeout = (double)gs_arg_ms(what, v, 1000, 100,
-		    600000, usage) / 1000.;
-		break;
-	case 't':
-		a->conf.sim_timeout = (double)gs_arg_ms(what, v, 1000, 100,
-		    600000, usage) / 1000.;
-		break;
-	case 'l':
-		if ((lvl = gs_log_level_parse(v)) < 0)
-			usagex(what, v, "error, warn, info or debug");
-		a->log_level = lvl;
-		break;
-	case 'n':
-		a->notify_fd = (int)gs_arg_int(what, v, 0, INT_MAX, usage);
-		break;
-	case 'q':
-		a->conf.queue_frames = (unsigned)gs_arg_int(what, v, 1, 65536,
-		    usage);
-		break;
-	case 's':
-		if (from_env)
-			gw_env_sims(a, what, v);
-		else {
-			if (!a->sims_from_flags) {	/* flags replace env */
-				a->nsims = 0;
-				a->sims_from_flags = true;
-			}
-			gw_add_sim(a, what, v);
-		}
-		break;
-	default:
-		usage();
-	}
-}
+static const struct gs_opt_prog gw_prog = { PROG, synopsis, gw_opts,
+	false };
 
 static void
 gw_args_parse(struct gw_args *a, int argc, char **argv)
 {
-	char		 what[4] = "-?";
-	const char	*v;
-	size_t		 i;
-	int		 ch;
-
 	memset(a, 0, sizeof(*a));
 	a->notify_fd = -1;
 	a->log_level = GS_LOG_INFO;
@@ -217,42 +95,7 @@ gw_args_parse(struct gw_args *a, int argc, char **argv)
 	a->conf.queue_bytes = 256 * 1024;
 	a->conf.join_timeout = 5.;
 	a->conf.sim_timeout = 3.;
-
-	for (i = 0; i < GS_NELEM(envs); i++)
-		if ((v = gs_env(envs[i].name, NULL)) != NULL)
-			/* getenv's string lives as long as the process */
-			gw_arg_set(a, envs[i].opt, envs[i].name, (char *)v,
-			    true);
-	while ((ch = getopt_long(argc, argv, "b:c:Df:H:hi:j:l:n:q:s:t:V",
-	    longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'h':
-			(void)fputs(synopsis, stdout);
-			exit(GS_EXIT_OK);
-		case 'V':
-			(void)printf("%s %s\n", PROG, GS_VERSION);
-			exit(GS_EXIT_OK);
-		case '?':
-			usage();
-		default:
-			what[1] = (char)ch;
-			gw_arg_set(a, ch, what, optarg, false);
-		}
-	}
-	if (optind != argc) {
-		(void)fprintf(stderr, "%s: unexpected argument '%s'\n", PROG,
-		    argv[optind]);
-		usage();
-	}
-	if (a->conf.inbox_url == NULL) {
-		(void)fprintf(stderr, "%s: -i url is required\n", PROG);
-		usage();
-	}
-	if (a->nsims == 0) {
-		(void)fprintf(stderr, "%s: at least one -s url is required\n",
-		    PROG);
-		usage();
-	}
+	(void)gs_opt_parse(&gw_prog, a, argc, argv);
 }
 
 /* ------------------------------------------------------------ loop */
@@ -324,6 +167,8 @@ stop_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	struct gw_client	*c, *nx;
 
 	if (gw->draining) {
+		gs_log_info("finishing now signal=%d again=1 clients=%u",
+		    w->signum, gw->nclients);
 		ev_idle_start(loop, &gw->finish);
 		return;
 	}
@@ -344,7 +189,7 @@ static void
 hup_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	/* Logs go to stderr: nothing to reopen. */
-	gs_log_debug("SIGHUP ignored");
+	gs_log_debug("signal ignored signal=HUP logs=stderr");
 }
 
 int
@@ -358,7 +203,7 @@ main(int argc, char **argv)
 	gw_args_parse(&a, argc, argv);
 	gs_log_init(PROG, a.log_level);
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
-		gs_fatal(GS_EXIT_SYSTEM, "signal SIGPIPE");
+		gs_fatal(GS_EXIT_SYSTEM, "cannot ignore SIGPIPE call=signal");
 
 	memset(&gw, 0, sizeof(gw));
 	if ((gw.loop = ev_default_loop(EVFLAG_AUTO)) == NULL)
@@ -367,8 +212,7 @@ main(int argc, char **argv)
 	gw.instance = gs_random_u64();
 	gw.start_us = gs_now_us();
 	gs_wr_init(&gw.scratch, 256, 4096);
-	if ((gw.metrics = gs_metrics_new()) == NULL)
-		gs_fatalx(GS_EXIT_SYSTEM, "metrics: out of memory");
+	gw.metrics = gs_metrics_new();		/* fatal when out of memory */
 	gw_metrics_init(&gw);
 	gw_clients_init(&gw);
 
@@ -395,7 +239,7 @@ main(int argc, char **argv)
 	hc.ws_user_size = sizeof(struct gw_pss);
 	hc.ws_rx_buffer = GS_MAX(gw.conf.frame_max, (size_t)1024);
 	if ((gw.http = gs_http_start(gw.loop, &hc)) == NULL)
-		gs_fatalx(GS_EXIT_SYSTEM, "cannot serve http on %s:%d",
+		gs_fatalx(GS_EXIT_SYSTEM, "cannot serve http iface=%s port=%d",
 		    hc.iface != NULL ? hc.iface : "*", hc.port);
 
 	ev_timer_init(&gw.heartbeat, heartbeat_timeout_cb, 1., 1.);
@@ -431,7 +275,6 @@ main(int argc, char **argv)
 	gw_clients_free(&gw);
 	gs_wr_free(&gw.scratch);
 	gs_metrics_free(gw.metrics);
-	free(a.env_sims);
 	ev_loop_destroy(gw.loop);
 	return GS_EXIT_OK;
 }

@@ -22,38 +22,6 @@ gw_msg_kind_index(int kind)
 	}
 }
 
-/* Metric names are borrowed for the registry's life: literals. */
-static const char *const gw_in_names[GW_KINDS] = {
-	[0] = "gs_gateway_messages_in_total{kind=\"other\"}",
-	[GS_MSG_HELLO] = "gs_gateway_messages_in_total{kind=\"hello\"}",
-	[GS_MSG_INPUT] = "gs_gateway_messages_in_total{kind=\"input\"}",
-	[GS_MSG_PING] = "gs_gateway_messages_in_total{kind=\"ping\"}",
-	[GS_MSG_BYE] = "gs_gateway_messages_in_total{kind=\"bye\"}",
-};
-static const char *const gw_out_names[GW_KINDS] = {
-	[0] = "gs_gateway_messages_out_total{kind=\"other\"}",
-	[GS_MSG_WELCOME] = "gs_gateway_messages_out_total{kind=\"welcome\"}",
-	[GS_MSG_SNAPSHOT] =
-	    "gs_gateway_messages_out_total{kind=\"snapshot\"}",
-	[GS_MSG_PONG] = "gs_gateway_messages_out_total{kind=\"pong\"}",
-	[GS_MSG_EVENT] = "gs_gateway_messages_out_total{kind=\"event\"}",
-	[GS_MSG_ERROR] = "gs_gateway_messages_out_total{kind=\"error\"}",
-};
-
-#define GW_DROP_NAME(k, r) \
-	"gs_gateway_messages_dropped_total{kind=\"" k "\",reason=\"" r "\"}"
-#define GW_DROP_NAMES(k) \
-	{ GW_DROP_NAME(k, "full"), GW_DROP_NAME(k, "closed"), \
-	  GW_DROP_NAME(k, "gone") }
-static const char *const gw_drop_names[GW_KINDS][GW_NDROPS] = {
-	[0] = GW_DROP_NAMES("other"),
-	[GS_MSG_WELCOME] = GW_DROP_NAMES("welcome"),
-	[GS_MSG_SNAPSHOT] = GW_DROP_NAMES("snapshot"),
-	[GS_MSG_PONG] = GW_DROP_NAMES("pong"),
-	[GS_MSG_EVENT] = GW_DROP_NAMES("event"),
-	[GS_MSG_ERROR] = GW_DROP_NAMES("error"),
-};
-
 unsigned
 gw_msg_kind_of(const void *msg, size_t len)
 {
@@ -72,52 +40,134 @@ gw_count_drop(struct gw *gw, unsigned kind, int reason)
 	gs_counter_inc(gw->m.msgs_dropped[kind][reason]);
 }
 
-static double
-gw_gauge_unsigned(void *p)
-{
-	return (double)*(const unsigned *)p;
-}
+/* Metric names and help texts are borrowed for the registry's life. */
+#define GW_C(f, name, help) \
+	GS_METRIC_ROW(GS_METRIC_COUNTER, struct gw, m.f, name, help)
+#define GW_U(f, name, help) \
+	GS_METRIC_ROW(GS_METRIC_UNSIGNED, struct gw, f, name, help)
+#define GW_STATE(s, label) GW_U(nstate[s], \
+	"gs_gateway_clients{state=\"" label "\"}", "Clients by state")
+#define GW_IN(k, label) GW_C(msgs_in[k], \
+	"gs_gateway_messages_in_total{kind=\"" label "\"}", \
+	"Protocol messages received from clients, by kind")
+#define GW_OUT(k, label) GW_C(msgs_out[k], \
+	"gs_gateway_messages_out_total{kind=\"" label "\"}", \
+	"Protocol messages sent to clients, by kind")
+#define GW_DROP(k, r, label, reason) GW_C(msgs_dropped[k][r], \
+	"gs_gateway_messages_dropped_total{kind=\"" label "\",reason=\"" \
+	reason "\"}", \
+	"Messages for clients never written to them, by kind and reason")
+#define GW_DROPS(k, label) \
+	GW_DROP(k, GW_DROP_FULL, label, "full"), \
+	GW_DROP(k, GW_DROP_CLOSED, label, "closed"), \
+	GW_DROP(k, GW_DROP_GONE, label, "gone")
+#define GW_BAD(f, reason) GW_C(f, \
+	"gs_gateway_bad_messages_total{reason=\"" reason "\"}", \
+	"Bad client messages answered with an error, by reason")
+
+static const double gw_join_b[] = { .001, .0025, .005, .01, .025, .05, .1,
+	.25, .5, 1, 2.5, 5, 10 };
+
+static const struct gs_metric_def gw_metric_defs[] = {
+	GW_C(conns, "gs_gateway_connections_total",
+	    "WebSocket connections accepted"),
+	GW_U(nclients, "gs_gateway_connections",
+	    "WebSocket connections open"),
+	GW_STATE(GW_HELLO, "hello"),
+	GW_STATE(GW_JOINING, "joining"),
+	GW_STATE(GW_PLAYING, "playing"),
+	GW_STATE(GW_CLOSING, "closing"),
+	GW_U(nrooms, "gs_gateway_rooms", "Rooms with clients on this gateway"),
+	GW_IN(0, "other"),
+	GW_IN(GS_MSG_HELLO, "hello"),
+	GW_IN(GS_MSG_INPUT, "input"),
+	GW_IN(GS_MSG_PING, "ping"),
+	GW_IN(GS_MSG_BYE, "bye"),
+	GW_OUT(0, "other"),
+	GW_OUT(GS_MSG_WELCOME, "welcome"),
+	GW_OUT(GS_MSG_SNAPSHOT, "snapshot"),
+	GW_OUT(GS_MSG_PONG, "pong"),
+	GW_OUT(GS_MSG_EVENT, "event"),
+	GW_OUT(GS_MSG_ERROR, "error"),
+	GW_DROPS(0, "other"),
+	GW_DROPS(GS_MSG_WELCOME, "welcome"),
+	GW_DROPS(GS_MSG_SNAPSHOT, "snapshot"),
+	GW_DROPS(GS_MSG_PONG, "pong"),
+	GW_DROPS(GS_MSG_EVENT, "event"),
+	GW_DROPS(GS_MSG_ERROR, "error"),
+	GW_C(ws_in, "gs_gateway_ws_messages_in_total",
+	    "WebSocket messages received"),
+	GW_C(ws_out, "gs_gateway_ws_messages_out_total",
+	    "WebSocket messages sent (each a batch of protocol messages)"),
+	GW_C(bytes_in, "gs_gateway_bytes_in_total",
+	    "WebSocket payload bytes received"),
+	GW_C(bytes_out, "gs_gateway_bytes_out_total",
+	    "WebSocket payload bytes sent"),
+	GW_BAD(badframe, "badframe"),
+	GW_BAD(toobig, "toobig"),
+	GW_BAD(protoerr, "protocol"),
+	GW_C(toomany, "gs_gateway_toomany_closes_total",
+	    "Clients closed for too many bad messages"),
+	GW_C(state_drops, "gs_gateway_state_drops_total",
+	    "State frames (snapshots, pongs) dropped from full client queues"),
+	GW_C(slow_closes, "gs_gateway_slow_closes_total",
+	    "Clients closed because a reliable frame did not fit the queue"),
+	GW_C(hello_timeouts, "gs_gateway_hello_timeouts_total",
+	    "Connections closed for sending no hello in time"),
+	GW_C(join_timeouts, "gs_gateway_join_timeouts_total",
+	    "Hellos the sim did not answer in time"),
+	GW_C(rejects, "gs_gateway_rejects_total", "Joins the sim rejected"),
+	GW_C(sim_closes, "gs_gateway_sim_closes_total",
+	    "Clients whose stay the sim ended"),
+	GW_C(kicks, "gs_gateway_kicks_total",
+	    "Clients kicked through the control socket"),
+	/* These six mirror the outboxes' statistics (gw_relay_sync_metrics). */
+	GW_C(rl_batches, "gs_gateway_relay_batches_sent_total",
+	    "Relay batches (NNG messages) sent to sims, heartbeats included"),
+	GW_C(rl_records, "gs_gateway_relay_records_sent_total",
+	    "Relay records sent to sims"),
+	GW_C(rl_bytes, "gs_gateway_relay_bytes_sent_total",
+	    "Relay bytes sent to sims"),
+	GW_C(rl_drops, "gs_gateway_relay_dropped_records_total",
+	    "State records (inputs) dropped because NNG could not take them"),
+	GW_C(rl_retries, "gs_gateway_relay_retries_total",
+	    "Relay sends that found NNG full and were retried"),
+	GW_C(rl_full, "gs_gateway_relay_full_total",
+	    "Relay records refused because a sim's batch was at its cap"),
+	GW_C(in_batches, "gs_gateway_relay_batches_received_total",
+	    "Relay batches received from sims"),
+	GW_C(in_records, "gs_gateway_relay_records_received_total",
+	    "Relay records received from sims"),
+	GW_C(in_bad, "gs_gateway_relay_bad_total",
+	    "Malformed relay batches or records from sims"),
+	GW_C(in_unknown_conn, "gs_gateway_relay_unknown_conn_total",
+	    "Relay records for connections already gone"),
+	GW_C(in_stale, "gs_gateway_relay_stale_total",
+	    "Relay records that do not fit the client's state"),
+	GW_C(sim_restarts, "gs_gateway_sim_restarts_total",
+	    "Sims seen with a new instance id"),
+	GW_C(sim_silent, "gs_gateway_sim_silent_total",
+	    "Times a sim was taken for dead: no batch for the sim timeout"),
+	GW_C(in_misaddressed, "gs_gateway_relay_misaddressed_total",
+	    "Sim batches addressed to an earlier run of this gateway, "
+	    "skipped"),
+	GW_C(in_unknown_sim, "gs_gateway_relay_unknown_sim_total",
+	    "Batches from a sim that matches no -s address, skipped"),
+	GW_C(leaves_orphan, "gs_gateway_relay_orphan_leaves_total",
+	    "LEAVEs sent for JOINED records whose client had gone"),
+	GS_METRIC_HIST_ROW(struct gw, m.join_seconds, "gs_gateway_join_seconds",
+	    "Time from hello to welcome", gw_join_b),
+};
 
 void
 gw_metrics_init(struct gw *gw)
 {
-	struct gs_metrics	*m = gw->metrics;
 	struct gw_metrics	*g = &gw->m;
-	static const double	 join_b[] = { .001, .0025, .005, .01, .025,
-	    .05, .1, .25, .5, 1, 2.5, 5, 10 };
 	int			 k, r;
 
-	g->conns = gs_metrics_counter(m, "gs_gateway_connections_total",
-	    "WebSocket connections accepted");
-	gs_metrics_gauge_fn(m, "gs_gateway_connections",
-	    "WebSocket connections open", gw_gauge_unsigned, &gw->nclients);
-	gs_metrics_gauge_fn(m, "gs_gateway_clients{state=\"hello\"}",
-	    "Clients by state", gw_gauge_unsigned, &gw->nstate[GW_HELLO]);
-	gs_metrics_gauge_fn(m, "gs_gateway_clients{state=\"joining\"}",
-	    "Clients by state", gw_gauge_unsigned, &gw->nstate[GW_JOINING]);
-	gs_metrics_gauge_fn(m, "gs_gateway_clients{state=\"playing\"}",
-	    "Clients by state", gw_gauge_unsigned, &gw->nstate[GW_PLAYING]);
-	gs_metrics_gauge_fn(m, "gs_gateway_clients{state=\"closing\"}",
-	    "Clients by state", gw_gauge_unsigned, &gw->nstate[GW_CLOSING]);
-	gs_metrics_gauge_fn(m, "gs_gateway_rooms",
-	    "Rooms with clients on this gateway", gw_gauge_unsigned,
-	    &gw->nrooms);
-	for (k = 0; k < GW_KINDS; k++) {
-		if (gw_in_names[k] != NULL)
-			g->msgs_in[k] = gs_metrics_counter(m, gw_in_names[k],
-			    "Protocol messages received from clients, by kind");
-		if (gw_out_names[k] != NULL)
-			g->msgs_out[k] = gs_metrics_counter(m,
-			    gw_out_names[k],
-			    "Protocol messages sent to clients, by kind");
-	}
-	for (k = 0; k < GW_KINDS; k++)
-		for (r = 0; r < GW_NDROPS; r++)
-			if (gw_drop_names[k][r] != NULL)
-				g->msgs_dropped[k][r] = gs_metrics_counter(m,
-				    gw_drop_names[k][r],
-				    "Messages for clients never written to "
-				    "them, by kind and reason");
+	gs_metrics_table(gw->metrics, gw_metric_defs,
+	    GS_NELEM(gw_metric_defs), gw);
+	gs_metrics_on_write(gw->metrics, gw_relay_sync_metrics, gw);
 	/* Kinds that cannot occur in a direction count as "other". */
 	for (k = 0; k < GW_KINDS; k++) {
 		if (g->msgs_in[k] == NULL)
@@ -128,85 +178,6 @@ gw_metrics_init(struct gw *gw)
 			if (g->msgs_dropped[k][r] == NULL)
 				g->msgs_dropped[k][r] = g->msgs_dropped[0][r];
 	}
-	g->ws_in = gs_metrics_counter(m, "gs_gateway_ws_messages_in_total",
-	    "WebSocket messages received");
-	g->ws_out = gs_metrics_counter(m, "gs_gateway_ws_messages_out_total",
-	    "WebSocket messages sent (each a batch of protocol messages)");
-	g->bytes_in = gs_metrics_counter(m, "gs_gateway_bytes_in_total",
-	    "WebSocket payload bytes received");
-	g->bytes_out = gs_metrics_counter(m, "gs_gateway_bytes_out_total",
-	    "WebSocket payload bytes sent");
-	g->badframe = gs_metrics_counter(m,
-	    "gs_gateway_bad_messages_total{reason=\"badframe\"}",
-	    "Bad client messages answered with an error, by reason");
-	g->toobig = gs_metrics_counter(m,
-	    "gs_gateway_bad_messages_total{reason=\"toobig\"}",
-	    "Bad client messages answered with an error, by reason");
-	g->protoerr = gs_metrics_counter(m,
-	    "gs_gateway_bad_messages_total{reason=\"protocol\"}",
-	    "Bad client messages answered with an error, by reason");
-	g->toomany = gs_metrics_counter(m, "gs_gateway_toomany_closes_total",
-	    "Clients closed for too many bad messages");
-	g->state_drops = gs_metrics_counter(m,
-	    "gs_gateway_state_drops_total",
-	    "State frames (snapshots, pongs) dropped from full client queues");
-	g->slow_closes = gs_metrics_counter(m, "gs_gateway_slow_closes_total",
-	    "Clients closed because a reliable frame did not fit the queue");
-	g->join_timeouts = gs_metrics_counter(m,
-	    "gs_gateway_join_timeouts_total",
-	    "Hellos the sim did not answer in time");
-	g->rejects = gs_metrics_counter(m, "gs_gateway_rejects_total",
-	    "Joins the sim rejected");
-	g->sim_closes = gs_metrics_counter(m, "gs_gateway_sim_closes_total",
-	    "Clients whose stay the sim ended");
-	g->kicks = gs_metrics_counter(m, "gs_gateway_kicks_total",
-	    "Clients kicked through the control socket");
-	g->rl_batches = gs_metrics_counter(m,
-	    "gs_gateway_relay_batches_sent_total",
-	    "Relay batches (NNG messages) sent to sims, heartbeats included");
-	g->rl_records = gs_metrics_counter(m,
-	    "gs_gateway_relay_records_sent_total",
-	    "Relay records sent to sims");
-	g->rl_bytes = gs_metrics_counter(m, "gs_gateway_relay_bytes_sent_total",
-	    "Relay bytes sent to sims");
-	g->rl_drops = gs_metrics_counter(m,
-	    "gs_gateway_relay_dropped_records_total",
-	    "State records (inputs) dropped because NNG could not take them");
-	g->rl_retries = gs_metrics_counter(m, "gs_gateway_relay_retries_total",
-	    "Relay sends that found NNG full and were retried");
-	g->rl_full = gs_metrics_counter(m, "gs_gateway_relay_full_total",
-	    "Relay records refused because a sim's batch was at its cap");
-	/* The relay counters above mirror the outboxes' statistics. */
-	gs_metrics_on_write(m, gw_relay_sync_metrics, gw);
-	g->in_batches = gs_metrics_counter(m,
-	    "gs_gateway_relay_batches_received_total",
-	    "Relay batches received from sims");
-	g->in_records = gs_metrics_counter(m,
-	    "gs_gateway_relay_records_received_total",
-	    "Relay records received from sims");
-	g->in_bad = gs_metrics_counter(m, "gs_gateway_relay_bad_total",
-	    "Malformed relay batches or records from sims");
-	g->in_unknown_conn = gs_metrics_counter(m,
-	    "gs_gateway_relay_unknown_conn_total",
-	    "Relay records for connections already gone");
-	g->in_stale = gs_metrics_counter(m, "gs_gateway_relay_stale_total",
-	    "Relay records that do not fit the client's state");
-	g->sim_restarts = gs_metrics_counter(m, "gs_gateway_sim_restarts_total",
-	    "Sims seen with a new instance id");
-	g->sim_silent = gs_metrics_counter(m, "gs_gateway_sim_silent_total",
-	    "Times a sim was taken for dead: no batch for the sim timeout");
-	g->in_misaddressed = gs_metrics_counter(m,
-	    "gs_gateway_relay_misaddressed_total",
-	    "Sim batches addressed to an earlier run of this gateway, "
-	    "skipped");
-	g->in_unknown_sim = gs_metrics_counter(m,
-	    "gs_gateway_relay_unknown_sim_total",
-	    "Batches from a sim that matches no -s address, skipped");
-	g->leaves_orphan = gs_metrics_counter(m,
-	    "gs_gateway_relay_orphan_leaves_total",
-	    "LEAVEs sent for JOINED records whose client had gone");
-	g->join_seconds = gs_metrics_hist(m, "gs_gateway_join_seconds",
-	    "Time from hello to welcome", join_b, GS_NELEM(join_b));
 }
 
 /* ---------------------------------------------------------- control */
@@ -252,7 +223,7 @@ gw_ctl_clients(void *arg, struct gs_rd *args, struct gs_wr *body,
 	for (c = gw->clients; c != NULL && n > 0; c = c->next, n--) {
 		gs_wr_map(body, 9);
 		gs_wr_str(body, "conn");
-		gs_wr_uint(body, c->conn);
+		gs_ctl_put_id(body, c->conn);
 		gs_wr_str(body, "name");
 		gs_wr_str(body, c->name);
 		gs_wr_str(body, "room");
@@ -262,9 +233,9 @@ gw_ctl_clients(void *arg, struct gs_rd *args, struct gs_wr *body,
 		gs_wr_str(body, "peer");
 		gs_wr_str(body, c->peer);
 		gs_wr_str(body, "queued");
-		gs_wr_uint(body, c->qn);
+		gs_wr_uint(body, gw_queue_msgs(&c->q));
 		gs_wr_str(body, "queued_bytes");
-		gs_wr_uint(body, c->qbytes);
+		gs_wr_uint(body, gw_queue_bytes(&c->q));
 		gs_wr_str(body, "drops");
 		gs_wr_uint(body, c->drops);
 		gs_wr_str(body, "age_s");
@@ -322,7 +293,7 @@ gw_ctl_sims(void *arg, struct gs_rd *args, struct gs_wr *body,
 		gs_wr_str(body, "rooms");
 		gs_wr_uint(body, s->nrooms);
 		gs_wr_str(body, "instance");
-		gs_wr_uint(body, s->instance);
+		gs_ctl_put_instance(body, s->instance);
 		gs_wr_str(body, "restarts");
 		gs_wr_uint(body, s->restarts);
 		gs_wr_str(body, "down");
@@ -378,12 +349,12 @@ gw_ctl_kick(void *arg, struct gs_rd *args, struct gs_wr *body,
 		return GS_CTL_ENOTFOUND;
 	}
 	gs_counter_inc(gw->m.kicks);
-	gs_log_info("client conn=%llu peer=%s name=%s: kicked",
+	gs_log_info("client kicked conn=%llu peer=%s name=%s",
 	    (unsigned long long)c->conn, c->peer, c->name);
 	gw_client_close(c, GS_PERR_KICKED, text);
 	gs_wr_map(body, 1);
 	gs_wr_str(body, "kicked");
-	gs_wr_uint(body, conn);
+	gs_ctl_put_id(body, conn);
 	return GS_CTL_OK;
 }
 

@@ -13,22 +13,10 @@
 #include "gateway.h"
 #include "util.h"
 
-static uint64_t
-gw_fnv1a(const char *s)
-{
-	uint64_t	h = 0xcbf29ce484222325ULL;
-
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 struct gw_sim *
 gw_route(struct gw *gw, const char *room)
 {
-	return &gw->sims[gw_fnv1a(room) % gw->nsims];
+	return &gw->sims[gs_hash_fnv1a(room) % gw->nsims];
 }
 
 /* ------------------------------------------------------------ rooms */
@@ -44,7 +32,7 @@ gw_rtab_grow(struct gw *gw)
 	for (i = 0; i < gw->rtabsz; i++) {
 		for (r = gw->rtab[i]; r != NULL; r = nx) {
 			nx = r->next;
-			j = gw_fnv1a(r->name) & (nsz - 1);
+			j = gs_hash_fnv1a(r->name) & (nsz - 1);
 			r->next = nt[j];
 			nt[j] = r;
 		}
@@ -60,7 +48,7 @@ gw_room_ref(struct gw *gw, const char *name)
 	struct gw_room	*r;
 	size_t		 i;
 
-	i = gw_fnv1a(name) & (gw->rtabsz - 1);
+	i = gs_hash_fnv1a(name) & (gw->rtabsz - 1);
 	for (r = gw->rtab[i]; r != NULL; r = r->next) {
 		if (strcmp(r->name, name) == 0) {
 			r->nclients++;
@@ -93,7 +81,7 @@ gw_room_unref(struct gw *gw, struct gw_room *rm)
 
 	if (--rm->nclients > 0)
 		return;
-	for (pp = &gw->rtab[gw_fnv1a(rm->name) & (gw->rtabsz - 1)];
+	for (pp = &gw->rtab[gs_hash_fnv1a(rm->name) & (gw->rtabsz - 1)];
 	    *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == rm) {
 			*pp = rm->next;
@@ -188,7 +176,7 @@ gw_relay_begin(struct gw *gw, struct gw_sim *s, const char *what)
 	if ((wr = gs_outbox_begin(&s->ob)) == NULL) {
 		gs_counter_inc(gw->m.rl_full);
 		if (gs_ratelimit_ok(&gw->rl_sim, 10))
-			gs_log_warnx("sim url=%s: batch full, %s dropped",
+			gs_log_warnx("sim batch full url=%s dropped=%s",
 			    s->url, what);
 	}
 	return wr;
@@ -330,8 +318,8 @@ gw_sims_check(struct gw *gw)
 	 * (stopped, swapped out), and the sims' batches may be waiting
 	 * unread in the inbox.  Judge at the next call, after them. */
 	if (last != 0 && now - last > GW_STALL_US) {
-		gs_log_info("sim check skipped: this loop stalled for "
-		    "%.1f s", (double)(now - last) / 1e6);
+		gs_log_info("sim check skipped, this loop stalled "
+		    "stalled_s=%.1f", (double)(now - last) / 1e6);
 		/* libev would fire the late repeating timer again at
 		 * once: the next check comes a whole period later. */
 		ev_timer_again(gw->loop, &gw->heartbeat);
@@ -345,14 +333,14 @@ gw_sims_check(struct gw *gw)
 		if (!s->down) {
 			s->down = true;
 			gs_counter_inc(gw->m.sim_silent);
-			gs_log_warnx("sim url=%s: silent for %.1f s, taken "
-			    "for dead clients=%u", s->url,
+			gs_log_warnx("sim silent, taken for dead url=%s "
+			    "silent_s=%.1f clients=%u", s->url,
 			    (double)(now - s->last_rx_us) / 1e6, s->nclients);
 		}
 		if (s->nclients > 0 &&
 		    (n = gw_sim_lost(gw, s, "stopped answering",
 		    now - tmo)) > 0)
-			gs_log_info("sim url=%s: closed clients=%u", s->url, n);
+			gs_log_info("sim clients closed url=%s clients=%u", s->url, n);
 	}
 }
 
@@ -382,7 +370,7 @@ gw_sim_seen(struct gw *gw, struct gw_sim *s, const struct gs_relay_hdr *h)
 	s->last_rx_us = gs_now_us();
 	if (s->down) {
 		s->down = false;
-		gs_log_info("sim url=%s: answering again instance=%016llx",
+		gs_log_info("sim answering again url=%s instance=%016llx",
 		    s->url, (unsigned long long)h->instance);
 	}
 	if (old == h->instance)
@@ -391,11 +379,11 @@ gw_sim_seen(struct gw *gw, struct gw_sim *s, const struct gs_relay_hdr *h)
 	if (old == 0) {
 		/* First contact: address our batches to it from now on;
 		 * what NNG holds (JOINs sent before) is for it too. */
-		gs_log_info("sim url=%s: instance=%016llx", s->url,
+		gs_log_info("sim first contact url=%s instance=%016llx", s->url,
 		    (unsigned long long)h->instance);
 		if (gw_sim_header(gw, s, wr) != GS_OK ||
 		    gs_outbox_set_header(&s->ob, wr->buf, wr->len) != GS_OK)
-			gs_log_warnx("sim url=%s: cannot readdress batches",
+			gs_log_warnx("sim cannot readdress batches url=%s",
 			    s->url);
 		return;
 	}
@@ -403,13 +391,13 @@ gw_sim_seen(struct gw *gw, struct gw_sim *s, const struct gs_relay_hdr *h)
 	 * what NNG still holds for the old one. */
 	if (gw_sim_header(gw, s, wr) != GS_OK ||
 	    gs_outbox_redial(&s->ob, wr->buf, wr->len) != GS_OK)
-		gs_log_error("sim url=%s: cannot redial; its rooms are "
-		    "unavailable", s->url);
+		gs_log_error("sim cannot redial, its rooms are "
+		    "unavailable url=%s", s->url);
 	s->restarts++;
 	gs_counter_inc(gw->m.sim_restarts);
 	n = gw_sim_lost(gw, s, "restarted", UINT64_MAX);
-	gs_log_warnx("sim url=%s: restarted old=%016llx new=%016llx, "
-	    "closed clients=%u", s->url, (unsigned long long)old,
+	gs_log_warnx("sim restarted url=%s old=%016llx new=%016llx "
+	    "clients_closed=%u", s->url, (unsigned long long)old,
 	    (unsigned long long)h->instance, n);
 }
 
@@ -465,7 +453,8 @@ gw_record(struct gw *gw, struct gw_sim *s, const struct gs_relay_rec *r)
 			    GW_DROP_GONE);
 			return;
 		}
-		gw_client_send(c, r->msg, r->msglen, r->reliable);
+		gw_client_send(c, r->msg, r->msglen, r->reliable ?
+		    GW_LANE_RELIABLE : GW_LANE_STATE);
 		break;
 	default:	/* a gateway's kind, or one from a later version */
 		gs_counter_inc(gw->m.in_bad);

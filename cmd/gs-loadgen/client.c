@@ -141,7 +141,7 @@ lg_client_init(struct lg *lg, struct lg_client *c, int idx)
 	c->lg = lg;
 	c->idx = idx;
 	c->loss = -1;
-	c->rng = lg_rand(&lg->rng);
+	c->rng = gs_rand_next(&lg->rng);
 	snprintf(c->name, sizeof(c->name), "lg%d", idx);
 	if (lg->conf.room != NULL)
 		(void)gs_strlcpy(c->room, lg->conf.room, sizeof(c->room));
@@ -182,7 +182,7 @@ lg_client_backoff(struct lg_client *c)
 	if (b > LG_BACKOFF_MAX_US)
 		b = LG_BACKOFF_MAX_US;
 	c->nretry++;
-	return b / 2 + (uint64_t)(lg_rand01(&c->rng) * (double)(b / 2));
+	return b / 2 + (uint64_t)(gs_rand01(&c->rng) * (double)(b / 2));
 }
 
 static void
@@ -208,12 +208,14 @@ lg_client_loss(struct lg_client *c, uint64_t now)
 	c->loss = (int64_t)lg->nlosses++;
 }
 
-/* Fatal errors that another hello cannot cure. */
+/* Errors after which the same hello would fail again (gs-protocol(7),
+ * "Reconnecting"): the client ends instead of retrying it. */
 static bool
 lg_perr_final(uint32_t code)
 {
 	return code == GS_PERR_VERSION || code == GS_PERR_NOAUTH ||
-	    code == GS_PERR_BADNAME;
+	    code == GS_PERR_BADNAME || code == GS_PERR_ROOMFULL ||
+	    code == GS_PERR_TOOMANY;
 }
 
 /* The end of a session: its time and its motion verdict. */
@@ -623,7 +625,7 @@ lg_client_welcome(struct lg_client *c, const struct gs_welcome *w)
 	/* Each client sends at its own phase of the tick, as real clients
 	 * do; in step with each other they would all meet the sim's tick
 	 * at the same point and skew the end-to-end latency. */
-	c->next_input = now + (uint64_t)(lg_rand01(&c->rng) *
+	c->next_input = now + (uint64_t)(gs_rand01(&c->rng) *
 	    (double)c->input_period);
 	/* Pings spread over the second by index, not all at once. */
 	c->next_ping = now + (uint64_t)((c->idx * 7919) % 1000) * 1000;

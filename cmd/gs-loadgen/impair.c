@@ -34,22 +34,6 @@ static const struct {
 	[LG_K_RATE] =		{ "rate",	LG_KIND_RATE },
 };
 
-uint64_t
-lg_rand(uint64_t *s)
-{
-	uint64_t	z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-double
-lg_rand01(uint64_t *s)
-{
-	return (double)(lg_rand(s) >> 11) * 0x1.0p-53;
-}
-
 const char *
 lg_key_name(int key)
 {
@@ -70,27 +54,12 @@ lg_errf(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* A duration: number with us, ms or s; a bare number is ms.  In µs. */
+/* A duration (gs_parse_us; a bare number is ms), up to an hour.  In
+ * µs. */
 static int
 lg_parse_dur(const char *s, double *out)
 {
-	char	*end;
-	double	 v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (end == s || errno == ERANGE || !isfinite(v) || v < 0)
-		return -1;
-	if (*end == '\0' || strcmp(end, "ms") == 0)
-		v *= 1000;
-	else if (strcmp(end, "s") == 0)
-		v *= 1000000;
-	else if (strcmp(end, "us") != 0)
-		return -1;
-	if (v > 3600e6)		/* an hour is plenty */
-		return -1;
-	*out = v;
-	return 0;
+	return gs_parse_us(s, 1000, 0, 3600e6, out) == GS_OK ? 0 : -1;
 }
 
 /* A rate: number with bit, kbit, mbit, gbit or byte, kbyte, mbyte,
@@ -306,7 +275,7 @@ lg_impair_draw(const struct lg_impair_spec spec[LG_NDIR], uint64_t *rng,
 
 	memset(out, 0, sizeof(*out) * LG_NDIR);
 	for (k = 0; k < LG_NKEYS; k++) {
-		u = lg_rand01(rng);
+		u = gs_rand01(rng);
 		for (d = 0; d < LG_NDIR; d++) {
 			if (!spec[d].set[k])
 				continue;
@@ -396,15 +365,15 @@ lg_iq_lost(struct lg_iq *q)
 	const double	*v = q->imp->v;
 	bool		 lost = false;
 
-	if (v[LG_K_LOSS] > 0 && lg_rand01(q->rng) < v[LG_K_LOSS])
+	if (v[LG_K_LOSS] > 0 && gs_rand01(q->rng) < v[LG_K_LOSS])
 		lost = true;
 	if (q->imp->ge) {
 		if (q->ge_bad) {
-			if (lg_rand01(q->rng) < v[LG_K_GE_R])
+			if (gs_rand01(q->rng) < v[LG_K_GE_R])
 				q->ge_bad = false;
-		} else if (lg_rand01(q->rng) < v[LG_K_GE_P])
+		} else if (gs_rand01(q->rng) < v[LG_K_GE_P])
 			q->ge_bad = true;
-		if (lg_rand01(q->rng) <
+		if (gs_rand01(q->rng) <
 		    (q->ge_bad ? v[LG_K_GE_H1] : v[LG_K_GE_K1]))
 			lost = true;
 	}
@@ -419,7 +388,7 @@ lg_iq_delay(struct lg_iq *q)
 	double		 d = v[LG_K_DELAY];
 
 	if (v[LG_K_JITTER] > 0)
-		d += (2 * lg_rand01(q->rng) - 1) * v[LG_K_JITTER];
+		d += (2 * gs_rand01(q->rng) - 1) * v[LG_K_JITTER];
 	return d > 0 ? (uint64_t)d : 0;
 }
 
@@ -450,10 +419,10 @@ lg_iq_push(struct lg_iq *q, uint64_t now, const void *buf, size_t len)
 	}
 	t += lg_iq_delay(q);
 	lost = lg_iq_lost(q);
-	if (v[LG_K_REORDER] > 0 && lg_rand01(q->rng) < v[LG_K_REORDER]) {
+	if (v[LG_K_REORDER] > 0 && gs_rand01(q->rng) < v[LG_K_REORDER]) {
 		/* Held back by one or two message intervals: it arrives
 		 * behind its successors (datagram) or holds them (TCP). */
-		t += (uint64_t)((double)gap * (1 + lg_rand01(q->rng)));
+		t += (uint64_t)((double)gap * (1 + gs_rand01(q->rng)));
 		q->st->reordered++;
 	}
 	if (q->mode == LG_IQ_RELIABLE_ORDERED) {
@@ -479,7 +448,7 @@ lg_iq_push(struct lg_iq *q, uint64_t now, const void *buf, size_t len)
 			}
 		}
 		/* The receiver's TCP discards a duplicate segment. */
-		if (v[LG_K_DUP] > 0 && lg_rand01(q->rng) < v[LG_K_DUP])
+		if (v[LG_K_DUP] > 0 && gs_rand01(q->rng) < v[LG_K_DUP])
 			q->st->dup++;
 		/* In order: nothing overtakes an earlier message. */
 		if (t < q->last_t) {
@@ -495,7 +464,7 @@ lg_iq_push(struct lg_iq *q, uint64_t now, const void *buf, size_t len)
 	}
 	if (lg_iq_insert(q, t, buf, len) != 0)
 		return -1;
-	if (v[LG_K_DUP] > 0 && lg_rand01(q->rng) < v[LG_K_DUP]) {
+	if (v[LG_K_DUP] > 0 && gs_rand01(q->rng) < v[LG_K_DUP]) {
 		q->st->dup++;
 		return lg_iq_insert(q, now + lg_iq_delay(q), buf, len);
 	}

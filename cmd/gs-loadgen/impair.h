@@ -101,10 +101,6 @@ struct lg_iq {
 	bool			 ge_bad;	/* Gilbert-Elliott state */
 };
 
-/* Random numbers: splitmix64 over a caller's state. */
-uint64_t	lg_rand(uint64_t *s);
-double		lg_rand01(uint64_t *s);	/* [0, 1) */
-
 const char	*lg_key_name(int key);
 
 /*

@@ -19,7 +19,6 @@
  * impairment they pass through the client's queues (impair.h).
  */
 #ifndef LG_LOADGEN_H
-#define LG_TIMER_SLOTS	4	/* timer expiries per input tick */
 #define LG_LOADGEN_H
 
 #include <stdbool.h>
@@ -48,6 +47,7 @@
 #define LG_LATE_US	5000000		/* unrecovered losses this close to
 					   the end are left out of the rate */
 #define LG_RWND		(256 * 1024)	/* TCP model: receive window */
+#define LG_TIMER_SLOTS	4		/* timer expiries per input tick */
 
 enum lg_state {
 	LG_IDLE = 0,		/* not started yet (ramp) */
@@ -275,6 +275,8 @@ void	lg_gone(struct lg *lg);
 void	lg_tick_rate(struct lg *lg, uint32_t hz);
 
 /* report.c */
+/* By enum lg_scenario, NULL-terminated: the -s names. */
+extern const char *const lg_scenario_names[];
 void	lg_lat_add(struct lg_lat *l, uint64_t us);
 void	lg_hist_add(uint64_t *hist, uint64_t us);
 /* Percentile p in [0, 1] of a histogram, in ms; -1 when empty. */

@@ -4,7 +4,6 @@
  * end of the run, the report.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,30 +17,19 @@
 
 #include "loadgen.h"
 #include "log.h"
+#include "opt.h"
 #include "util.h"
 
 #define LG_GRACE_MS	2000	/* closing: wait this long for closes */
 #define LG_FDS_EXTRA	64	/* descriptors beside the clients' */
 
-static void	usage(void);
-
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: gs-loadgen [-hjmqVv] [-c churn] "
-	    "[-d duration] [-I impairment]\n"
-	    "\t[-K fraction] [-k interval] [-n clients] [-p players] "
-	    "[-R room]\n"
-	    "\t[-r rate] [-S slo] [-s scenario] [-u url]\n");
-}
-
 /*
- * Split ws://host[:port][/path] into conf.  IPv6 literals go in
+ * Split ws://host[:port][/path] into cf.  IPv6 literals go in
  * brackets.  wss:// is refused: the context is built without TLS.
- * Returns 0, or -1 with a message printed.
+ * Returns 0, or -1 with why[whylen] saying why.
  */
 static int
-lg_parse_url(struct lg_conf *cf, const char *url)
+lg_parse_url(struct lg_conf *cf, const char *url, char *why, size_t whylen)
 {
 	const char	*p, *hs, *he, *ps;
 	long long	 port = 80;
@@ -51,8 +39,7 @@ lg_parse_url(struct lg_conf *cf, const char *url)
 	if (gs_strlcpy(cf->url, url, sizeof(cf->url)) != GS_OK)
 		goto bad;
 	if (strncmp(url, "wss://", 6) == 0) {
-		fprintf(stderr, "gs-loadgen: %s: wss:// is not supported "
-		    "yet\n", url);
+		snprintf(why, whylen, "%s: wss:// is not supported yet", url);
 		return -1;
 	}
 	if (strncmp(url, "ws://", 5) != 0)
@@ -93,9 +80,123 @@ lg_parse_url(struct lg_conf *cf, const char *url)
 	    cf->port);
 	return 0;
 bad:
-	fprintf(stderr, "gs-loadgen: %s: bad URL (want ws://host[:port]"
-	    "[/path])\n", url);
-	return -1;
+	return -1;	/* the row's want: ws://host[:port][/path] */
+}
+
+/* Exactly the SYNOPSIS of man/gs-loadgen.1. */
+static const char synopsis[] =
+    "usage: gs-loadgen [-hjmqVv] [-c churn] [-d duration] [-I impairment]\n"
+    "\t[-K fraction] [-k interval] [-n clients] [-p players] [-R room]\n"
+    "\t[-r rate] [-S slo] [-s scenario] [-u url]\n";
+
+/* -u, GS_URL: see lg_parse_url. */
+static int
+lg_opt_url(void *base, const char *v, char *why, size_t whylen)
+{
+	return lg_parse_url(base, v, why, whylen);
+}
+
+/* -I: one impairment more. */
+static int
+lg_opt_impair(void *base, const char *v, char *why, size_t whylen)
+{
+	struct lg_conf	*cf = base;
+
+	if (cf->nimpair == LG_IMPAIR_MAX) {
+		snprintf(why, whylen, "more than %d impairments",
+		    LG_IMPAIR_MAX);
+		return -1;
+	}
+	if (lg_impair_parse(v, cf->impair, why, whylen) != 0)
+		return -1;
+	cf->impair_arg[cf->nimpair++] = v;
+	return 0;
+}
+
+static int
+lg_opt_slo(void *base, const char *v, char *why, size_t whylen)
+{
+	return lg_slo_parse(&((struct lg_conf *)base)->slo, v, why, whylen);
+}
+
+static int
+lg_opt_room(void *base, const char *v, char *why, size_t whylen)
+{
+	if (!gs_name_valid(v, GS_ROOM_MAX))
+		return -1;
+	((struct lg_conf *)base)->room = v;
+	return 0;
+}
+
+#define AT(m)		GS_OPT_AT(struct lg_conf, m)
+#define LG_STR1(x)	#x
+#define LG_STR(x)	LG_STR1(x)
+
+static const struct gs_opt lg_opts[] = {
+	{ 'c', "churn", NULL, GS_OPT_REAL, AT(churn), .min = 0,
+	  .max = 100000, .flags = GS_OPT_ABOVE_MIN,
+	  .want = "leaves per second, a number above 0, up to 100000" },
+	{ 'd', "duration", NULL, GS_OPT_MS, AT(duration_ms), .min = 1,
+	  .max = 7LL * 24 * 3600 * 1000 },
+	{ 'I', "impair", NULL, GS_OPT_FN, AT(impair), .fn = lg_opt_impair },
+	{ 'j', "json", NULL, GS_OPT_BOOL, AT(json) },
+	{ 'K', "storm-fraction", NULL, GS_OPT_RATIO, AT(storm_frac),
+	  .flags = GS_OPT_ABOVE_MIN },
+	{ 'k', "storm", NULL, GS_OPT_MS, AT(storm_ms), .min = 100,
+	  .max = 24LL * 3600 * 1000 },
+	{ 'm', "motion", NULL, GS_OPT_BOOL, AT(motion) },
+	{ 'n', "clients", NULL, GS_OPT_INT, AT(nclients), .min = 1,
+	  .max = 100000 },
+	{ 'p', "players", NULL, GS_OPT_INT, AT(per_room), .min = 1,
+	  .max = 100000 },
+	{ 'q', "quiet", NULL, GS_OPT_BOOL, AT(quiet) },
+	{ 'R', "room", NULL, GS_OPT_FN, AT(room), .fn = lg_opt_room,
+	  .want = "1.." LG_STR(GS_ROOM_MAX) " of [A-Za-z0-9_.-]" },
+	{ 'r', "rate", NULL, GS_OPT_INT, AT(rate), .min = 0, .max = 1000000 },
+	{ 'S', "slo", NULL, GS_OPT_FN, AT(slo), .fn = lg_opt_slo },
+	{ 's', "scenario", NULL, GS_OPT_ENUM, AT(scenario),
+	  .names = lg_scenario_names },
+	{ 'u', "url", "GS_URL", GS_OPT_FN, AT(url), .fn = lg_opt_url,
+	  .want = "ws://host[:port][/path]" },
+	{ 'v', "verbose", NULL, GS_OPT_COUNT, AT(verbose) },
+	{ 0 }
+};
+
+static const struct gs_opt_prog lg_prog = { "gs-loadgen", synopsis,
+	lg_opts, false };
+
+/*
+ * Flags and GS_URL into cf.  Settings that belong to one scenario are 0
+ * until given, so that giving one for another scenario is caught; they
+ * get their defaults here.
+ */
+static void
+lg_conf_parse(struct lg_conf *cf, int argc, char **argv)
+{
+	char	why[256];
+
+	cf->nclients = 10;
+	cf->rate = 100;
+	cf->per_room = 8;
+	cf->duration_ms = 10000;
+	cf->welcome_ms = 10000;
+	if (lg_parse_url(cf, "ws://127.0.0.1:8080/", why, sizeof(why)) != 0)
+		gs_fatalx(GS_EXIT_RUNTIME, "bad default url why=\"%s\"", why);
+	(void)gs_opt_parse(&lg_prog, cf, argc, argv);
+	if (cf->scenario == LG_SC_MATCHMAKE)
+		gs_opt_fail(&lg_prog, "-s matchmake: gs-match does not exist "
+		    "yet: no tickets to ask for");
+	if (cf->churn != 0 && cf->scenario != LG_SC_CHURN)
+		gs_opt_fail(&lg_prog, "-c: only with -s churn");
+	if ((cf->storm_ms != 0 || cf->storm_frac != 0) &&
+	    cf->scenario != LG_SC_RECONNECT)
+		gs_opt_fail(&lg_prog, "-k and -K: only with -s reconnect");
+	if (cf->churn == 0)
+		cf->churn = 1;
+	if (cf->storm_ms == 0)
+		cf->storm_ms = 5000;
+	if (cf->storm_frac == 0)
+		cf->storm_frac = 1;
 }
 
 /* Soft RLIMIT_NOFILE up to the hard one: 500 clients need 500 fds. */
@@ -105,14 +206,14 @@ lg_raise_nofile(int need)
 	struct rlimit	rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
-		gs_fatal(GS_EXIT_SYSTEM, "msg=getrlimit");
+		gs_fatal(GS_EXIT_SYSTEM, "cannot read fd limit call=getrlimit");
 	if (rl.rlim_cur != rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
-			gs_fatal(GS_EXIT_SYSTEM, "msg=setrlimit");
+			gs_fatal(GS_EXIT_SYSTEM, "cannot raise fd limit call=setrlimit");
 	}
 	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)need)
-		gs_fatalx(GS_EXIT_SYSTEM, "msg=\"RLIMIT_NOFILE too low\" "
+		gs_fatalx(GS_EXIT_SYSTEM, "fd limit too low "
 		    "limit=%llu need=%d", (unsigned long long)rl.rlim_cur,
 		    need);
 }
@@ -126,9 +227,9 @@ lg_lws_log_cb(int level, const char *line)
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		n--;
 	if (level & LLL_ERR)
-		gs_log_warnx("lws=\"%.*s\"", (int)n, line);
+		gs_log_warnx("libwebsockets line=\"%.*s\"", (int)n, line);
 	else
-		gs_log_debug("lws=\"%.*s\"", (int)n, line);
+		gs_log_debug("libwebsockets line=\"%.*s\"", (int)n, line);
 }
 
 static void
@@ -163,7 +264,7 @@ lg_churn(struct lg *lg, uint64_t now)
 	if (lg->churn_acc > n)
 		lg->churn_acc = n;	/* owed leaves do not pile up */
 	while (lg->churn_acc >= 1) {
-		k = (int)(lg_rand01(&lg->rng) * n);
+		k = (int)(gs_rand01(&lg->rng) * n);
 		for (i = 0; i < n; i++) {
 			c = &lg->clients[(k + i) % n];
 			if (c->state == LG_WELCOMED && !c->leaving)
@@ -191,12 +292,12 @@ lg_storm(struct lg *lg, uint64_t now)
 		up += lg->clients[i].state == LG_WELCOMED;
 	need = (int)lround(lg->conf.storm_frac * up);
 	lg->storms++;
-	gs_log_info("msg=storm up=%d drop=%d", up, need);
+	gs_log_info("storm up=%d drop=%d", up, need);
 	for (i = 0; i < lg->conf.nclients && need > 0; i++) {
 		c = &lg->clients[i];
 		if (c->state != LG_WELCOMED)
 			continue;
-		if (lg_rand01(&lg->rng) * up < need) {
+		if (gs_rand01(&lg->rng) * up < need) {
 			lg_client_drop(c, now);
 			need--;
 		}
@@ -315,42 +416,13 @@ lg_progress_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		lg_progress(lg, stderr);
 }
 
-/* -s: the scenario by name.  matchmake needs gs-match. */
-static enum lg_scenario
-lg_parse_scenario(const char *s)
-{
-	if (strcmp(s, "play") == 0)
-		return LG_SC_PLAY;
-	if (strcmp(s, "churn") == 0)
-		return LG_SC_CHURN;
-	if (strcmp(s, "reconnect") == 0)
-		return LG_SC_RECONNECT;
-	if (strcmp(s, "matchmake") == 0) {
-		fprintf(stderr, "gs-loadgen: -s matchmake: gs-match does not "
-		    "exist yet: no tickets to ask for\n");
-		exit(GS_EXIT_USAGE);
-	}
-	fprintf(stderr, "gs-loadgen: -s: unknown scenario '%s' (want play, "
-	    "churn, reconnect or matchmake)\n", s);
-	usage();
-	exit(GS_EXIT_USAGE);
-}
-
-static void
-lg_usage_fail(const char *flag, const char *msg)
-{
-	fprintf(stderr, "gs-loadgen: %s: %s\n", flag, msg);
-	usage();
-	exit(GS_EXIT_USAGE);
-}
-
 /* First signal: end the run now, report as usual.  Second: stop. */
 static void
 lg_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct lg	*lg = w->data;
 
-	gs_log_info("msg=signal sig=%d", w->signum);
+	gs_log_info("signal received signal=%d", w->signum);
 	if (lg->phase == LG_RUN)
 		lg_finish(lg);
 	else
@@ -360,156 +432,20 @@ lg_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 int
 main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		{ "churn",	required_argument,	NULL, 'c' },
-		{ "clients",	required_argument,	NULL, 'n' },
-		{ "duration",	required_argument,	NULL, 'd' },
-		{ "help",	no_argument,		NULL, 'h' },
-		{ "impair",	required_argument,	NULL, 'I' },
-		{ "json",	no_argument,		NULL, 'j' },
-		{ "motion",	no_argument,		NULL, 'm' },
-		{ "players",	required_argument,	NULL, 'p' },
-		{ "quiet",	no_argument,		NULL, 'q' },
-		{ "rate",	required_argument,	NULL, 'r' },
-		{ "room",	required_argument,	NULL, 'R' },
-		{ "scenario",	required_argument,	NULL, 's' },
-		{ "slo",	required_argument,	NULL, 'S' },
-		{ "storm",	required_argument,	NULL, 'k' },
-		{ "storm-fraction", required_argument,	NULL, 'K' },
-		{ "url",	required_argument,	NULL, 'u' },
-		{ "verbose",	no_argument,		NULL, 'v' },
-		{ "version",	no_argument,		NULL, 'V' },
-		{ NULL,		0,			NULL, 0 }
-	};
 	static struct lg		 lg;
 	struct lg_conf			*cf = &lg.conf;
 	struct lws_context_creation_info info;
 	void				*loops[1];
-	const char			*url;
-	char				 err[512], *end;
-	int				 ch, i, rc;
-	bool				 churn_set = false, storm_set = false;
+	int				 i, rc;
 
 	gs_log_init("gs-loadgen", GS_LOG_WARN);
-	cf->nclients = 10;
-	cf->rate = 100;
-	cf->per_room = 8;
-	cf->duration_ms = 10000;
-	cf->welcome_ms = 10000;
-	cf->churn = 1;
-	cf->storm_ms = 5000;
-	cf->storm_frac = 1;
-	url = gs_env("GS_URL", "ws://127.0.0.1:8080/");
-	while ((ch = getopt_long(argc, argv, "c:d:hI:jK:k:mn:p:qR:r:S:s:u:Vv",
-	    longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			errno = 0;
-			cf->churn = strtod(optarg, &end);
-			if (end == optarg || *end != '\0' || errno != 0 ||
-			    !(cf->churn > 0 && cf->churn <= 100000))
-				lg_usage_fail("-c", "want leaves per second, "
-				    "a number in (0, 100000]");
-			churn_set = true;
-			break;
-		case 'I':
-			if (cf->nimpair == LG_IMPAIR_MAX)
-				lg_usage_fail("-I", "too many");
-			if (lg_impair_parse(optarg, cf->impair, err,
-			    sizeof(err)) != 0)
-				lg_usage_fail("-I", err);
-			cf->impair_arg[cf->nimpair++] = optarg;
-			break;
-		case 'K':
-			if (gs_parse_ratio(optarg, &cf->storm_frac) != GS_OK ||
-			    cf->storm_frac <= 0)
-				lg_usage_fail("-K", "want a share of the "
-				    "connections like 50% or 0.5, above 0");
-			storm_set = true;
-			break;
-		case 'k':
-			cf->storm_ms = gs_arg_ms("-k", optarg, 1000, 100,
-			    24LL * 3600 * 1000, usage);
-			storm_set = true;
-			break;
-		case 'q':
-			cf->quiet = 1;
-			break;
-		case 'S':
-			if (lg_slo_parse(&cf->slo, optarg, err,
-			    sizeof(err)) != 0)
-				lg_usage_fail("-S", err);
-			break;
-		case 's':
-			cf->scenario = lg_parse_scenario(optarg);
-			break;
-		case 'd':
-			cf->duration_ms = gs_arg_ms("-d", optarg, 1000, 1,
-			    7LL * 24 * 3600 * 1000, usage);
-			break;
-		case 'h':
-			usage();
-			return GS_EXIT_OK;
-		case 'j':
-			cf->json = 1;
-			break;
-		case 'm':
-			cf->motion = 1;
-			break;
-		case 'n':
-			cf->nclients = (int)gs_arg_int("-n", optarg, 1, 100000,
-			    usage);
-			break;
-		case 'p':
-			cf->per_room = (int)gs_arg_int("-p", optarg, 1, 100000,
-			    usage);
-			break;
-		case 'R':
-			if (!gs_name_valid(optarg, GS_ROOM_MAX)) {
-				fprintf(stderr, "gs-loadgen: -R: bad room "
-				    "name '%s' (want 1..%d of [A-Za-z0-9_.-])"
-				    "\n", optarg, GS_ROOM_MAX);
-				usage();
-				return GS_EXIT_USAGE;
-			}
-			cf->room = optarg;
-			break;
-		case 'r':
-			cf->rate = (int)gs_arg_int("-r", optarg, 0, 1000000,
-			    usage);
-			break;
-		case 'u':
-			url = optarg;
-			break;
-		case 'V':
-			printf("gs-loadgen %s\n", GS_VERSION);
-			return GS_EXIT_OK;
-		case 'v':
-			cf->verbose++;
-			break;
-		default:
-			usage();
-			return GS_EXIT_USAGE;
-		}
-	}
-	if (optind != argc) {
-		usage();
-		return GS_EXIT_USAGE;
-	}
-	if (churn_set && cf->scenario != LG_SC_CHURN)
-		lg_usage_fail("-c", "only with -s churn");
-	if (storm_set && cf->scenario != LG_SC_RECONNECT)
-		lg_usage_fail("-k and -K", "only with -s reconnect");
-	if (lg_parse_url(cf, url) != 0) {
-		usage();
-		return GS_EXIT_USAGE;
-	}
+	lg_conf_parse(cf, argc, argv);
 	gs_log_init("gs-loadgen", cf->verbose > 1 ? GS_LOG_DEBUG :
 	    cf->verbose > 0 ? GS_LOG_INFO : GS_LOG_WARN);
 	lws_set_log_level(cf->verbose > 1 ? LLL_ERR | LLL_WARN : LLL_ERR,
 	    lg_lws_log_cb);
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
-		gs_fatal(GS_EXIT_SYSTEM, "msg=signal");
+		gs_fatal(GS_EXIT_SYSTEM, "cannot ignore SIGPIPE call=signal");
 	lg_raise_nofile(cf->nclients + LG_FDS_EXTRA);
 
 	lg.rng = gs_random_u64();
@@ -519,13 +455,13 @@ main(int argc, char *argv[])
 	lg.rec.max = LG_LOSS_MAX;
 	if ((lg.clients = calloc((size_t)cf->nclients,
 	    sizeof(*lg.clients))) == NULL)
-		gs_fatal(GS_EXIT_SYSTEM, "msg=calloc clients=%d",
+		gs_fatal(GS_EXIT_SYSTEM, "out of memory call=calloc clients=%d",
 		    cf->nclients);
 	for (i = 0; i < cf->nclients; i++)
 		lg_client_init(&lg, &lg.clients[i], i);
 
 	if ((lg.loop = ev_default_loop(EVFLAG_AUTO)) == NULL)
-		gs_fatalx(GS_EXIT_SYSTEM, "msg=ev_default_loop");
+		gs_fatalx(GS_EXIT_SYSTEM, "ev_default_loop failed");
 	loops[0] = lg.loop;
 	memset(&info, 0, sizeof(info));
 	info.port = CONTEXT_PORT_NO_LISTEN;
@@ -539,8 +475,8 @@ main(int argc, char *argv[])
 	info.timeout_secs = (unsigned)((cf->welcome_ms + 999) / 1000);
 	info.connect_timeout_secs = info.timeout_secs;
 	if ((lg.ctx = lws_create_context(&info)) == NULL)
-		gs_fatalx(GS_EXIT_SYSTEM, "msg=lws_create_context (is "
-		    "libwebsockets-evlib-ev installed?)");
+		gs_fatalx(GS_EXIT_SYSTEM, "lws_create_context failed "
+		    "hint=\"is libwebsockets-evlib-ev installed?\"");
 
 	ev_timer_init(&lg.tick, lg_tick_cb, 0., 0.);
 	lg.tick.data = &lg;
@@ -565,9 +501,9 @@ main(int argc, char *argv[])
 	/* Until a welcome names the room's rate: 30 Hz, the default. */
 	lg_timer_set(&lg, 30. * LG_TIMER_SLOTS);
 	lg_tick_cb(lg.loop, &lg.tick, 0);
-	gs_log_info("msg=start url=%s clients=%d rate=%d duration_ms=%lld "
-	    "scenario=%d impairments=%d", cf->url, cf->nclients, cf->rate,
-	    cf->duration_ms, (int)cf->scenario, cf->nimpair);
+	gs_log_info("start url=%s clients=%d rate=%d duration_ms=%lld "
+	    "scenario=%s impairments=%d", cf->url, cf->nclients, cf->rate,
+	    cf->duration_ms, lg_scenario_names[cf->scenario], cf->nimpair);
 
 	ev_run(lg.loop, 0);
 	if (lg.phase != LG_DONE)
@@ -583,7 +519,7 @@ main(int argc, char *argv[])
 		rc = 0;
 	}
 	if (fflush(stdout) == EOF || rc != 0) {
-		gs_log_warn("msg=\"cannot write the report\"");
+		gs_log_warn("cannot write the report");
 		rc = GS_EXIT_SYSTEM;
 	} else
 		rc = lg.sum.verdict;

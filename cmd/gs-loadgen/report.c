@@ -7,18 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "loadgen.h"
-#include "mp.h"
 #include "util.h"
 
 #define LG_MOVE_COS	0.8660254037844387	/* cos(30 degrees) */
 #define LG_FAIL_LINES	10	/* failed clients listed without -v */
-#define LG_JSON_MAX	(64u * 1024 * 1024)
 #define LG_BAR		40	/* width of a histogram bar */
 
-static const char *const lg_scenario_names[] = {
+const char *const lg_scenario_names[] = {
 	[LG_SC_PLAY] = "play", [LG_SC_CHURN] = "churn",
 	[LG_SC_RECONNECT] = "reconnect", [LG_SC_MATCHMAKE] = "matchmake",
+	NULL
 };
 
 /* ------------------------------------------------------- histograms */
@@ -594,265 +594,263 @@ lg_report_text(struct lg *lg, FILE *f)
 
 /* ------------------------------------------------------------- JSON */
 
-static void
-lg_wr_kv_uint(struct gs_wr *wr, const char *k, uint64_t v)
+/* v rounded to 1/scale (the report's precision). */
+static json_t *
+lg_json_f(double v, double scale)
 {
-	gs_wr_str(wr, k);
-	gs_wr_uint(wr, v);
+	return gs_json_real(round(v * scale) / scale);
 }
 
-static void
-lg_wr_kv_f(struct gs_wr *wr, const char *k, double v, double scale)
+/* A value, or null when negative (nothing measured). */
+static json_t *
+lg_json_fn(double v, double scale)
 {
-	gs_wr_str(wr, k);
-	gs_wr_f64(wr, round(v * scale) / scale);
+	return v < 0 ? json_null() : lg_json_f(v, scale);
 }
 
-/* A value or nil when negative (nothing measured). */
-static void
-lg_wr_kv_fn(struct gs_wr *wr, const char *k, double v, double scale)
+static json_t *
+lg_json_lat(struct lg_lat *l)
 {
-	if (v < 0) {
-		gs_wr_str(wr, k);
-		gs_wr_nil(wr);
-	} else
-		lg_wr_kv_f(wr, k, v, scale);
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}",
+	    "samples", gs_json_uint(l->count),
+	    "dropped", gs_json_uint(l->dropped),
+	    "p50", lg_json_fn(lg_lat_pct(l, 0.50), 1000),
+	    "p95", lg_json_fn(lg_lat_pct(l, 0.95), 1000),
+	    "p99", lg_json_fn(lg_lat_pct(l, 0.99), 1000),
+	    "max", lg_json_fn(l->count > 0 ? l->vmax / 1000. : -1, 1000));
 }
 
-static void
-lg_wr_lat(struct gs_wr *wr, const char *k, struct lg_lat *l)
+/* One direction's impairment: each key given, as [lo, hi]. */
+static json_t *
+lg_json_spec(const struct lg_impair_spec *sp)
 {
-	gs_wr_str(wr, k);
-	gs_wr_map(wr, 6);
-	lg_wr_kv_uint(wr, "samples", l->count);
-	lg_wr_kv_uint(wr, "dropped", l->dropped);
-	lg_wr_kv_fn(wr, "p50", lg_lat_pct(l, 0.50), 1000);
-	lg_wr_kv_fn(wr, "p95", lg_lat_pct(l, 0.95), 1000);
-	lg_wr_kv_fn(wr, "p99", lg_lat_pct(l, 0.99), 1000);
-	lg_wr_kv_fn(wr, "max", l->count > 0 ? l->vmax / 1000. : -1, 1000);
+	json_t	*o;
+	char	 key[32];
+	double	 scale;
+	int	 k, bad = 0;
+
+	if ((o = json_object()) == NULL)
+		return NULL;
+	for (k = 0; k < LG_NKEYS; k++) {
+		if (!sp->set[k])
+			continue;
+		scale = 1;
+		if (k == LG_K_DELAY || k == LG_K_JITTER) {
+			snprintf(key, sizeof(key), "%s_ms", lg_key_name(k));
+			scale = 1e-3;
+		} else if (k == LG_K_RATE)
+			snprintf(key, sizeof(key), "rate_bps");
+		else
+			snprintf(key, sizeof(key), "%s", lg_key_name(k));
+		bad |= gs_json_set(o, key, json_pack("[o, o]",
+		    gs_json_real(sp->v[k].lo * scale),
+		    gs_json_real(sp->v[k].hi * scale)));
+	}
+	return gs_json_built(o, bad);
 }
 
-static void
-lg_wr_impair(struct gs_wr *wr, const struct lg *lg)
+static json_t *
+lg_json_effects(const struct lg_iq_stats *st)
 {
-	static const char *const dirs[] = { "up", "down" };
-	const struct lg_impair_spec	*sp;
-	const struct lg_iq_stats	*st;
-	char				 key[32];
-	double				 scale;
-	uint32_t			 nset;
-	int				 d, k, i;
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	    "msgs", gs_json_uint(st->msgs),
+	    "bytes", gs_json_uint(st->bytes),
+	    "lost", gs_json_uint(st->lost),
+	    "retransmissions", gs_json_uint(st->retx),
+	    "held_behind", gs_json_uint(st->hol),
+	    "reordered", gs_json_uint(st->reordered),
+	    "dup", gs_json_uint(st->dup),
+	    "overflow", gs_json_uint(st->overflow));
+}
 
-	gs_wr_str(wr, "impairment");
-	gs_wr_map(wr, 6);
-	gs_wr_str(wr, "transport");
-	gs_wr_str(wr, "websocket");
-	gs_wr_str(wr, "model");
-	gs_wr_str(wr, "reliable_ordered");
-	gs_wr_str(wr, "spec");
-	gs_wr_array(wr, (uint32_t)lg->conf.nimpair);
+static json_t *
+lg_json_impair(const struct lg *lg)
+{
+	json_t	*spec;
+	int	 i, bad = 0;
+
+	if ((spec = json_array()) == NULL)
+		return NULL;
 	for (i = 0; i < lg->conf.nimpair; i++)
-		gs_wr_str(wr, lg->conf.impair_arg[i]);
-	for (d = 0; d < LG_NDIR; d++) {
-		sp = &lg->conf.impair[d];
-		for (nset = 0, k = 0; k < LG_NKEYS; k++)
-			nset += sp->set[k];
-		gs_wr_str(wr, dirs[d]);
-		gs_wr_map(wr, nset);
-		for (k = 0; k < LG_NKEYS; k++) {
-			if (!sp->set[k])
-				continue;
-			scale = 1;
-			if (k == LG_K_DELAY || k == LG_K_JITTER) {
-				snprintf(key, sizeof(key), "%s_ms",
-				    lg_key_name(k));
-				scale = 1e-3;
-			} else if (k == LG_K_RATE)
-				snprintf(key, sizeof(key), "rate_bps");
-			else
-				snprintf(key, sizeof(key), "%s",
-				    lg_key_name(k));
-			gs_wr_str(wr, key);
-			gs_wr_array(wr, 2);
-			gs_wr_f64(wr, sp->v[k].lo * scale);
-			gs_wr_f64(wr, sp->v[k].hi * scale);
-		}
-	}
-	gs_wr_str(wr, "effects");
-	gs_wr_map(wr, LG_NDIR);
-	for (d = 0; d < LG_NDIR; d++) {
-		st = &lg->iqst[d];
-		gs_wr_str(wr, dirs[d]);
-		gs_wr_map(wr, 8);
-		lg_wr_kv_uint(wr, "msgs", st->msgs);
-		lg_wr_kv_uint(wr, "bytes", st->bytes);
-		lg_wr_kv_uint(wr, "lost", st->lost);
-		lg_wr_kv_uint(wr, "retransmissions", st->retx);
-		lg_wr_kv_uint(wr, "held_behind", st->hol);
-		lg_wr_kv_uint(wr, "reordered", st->reordered);
-		lg_wr_kv_uint(wr, "dup", st->dup);
-		lg_wr_kv_uint(wr, "overflow", st->overflow);
-	}
+		bad |= json_array_append_new(spec,
+		    gs_json_str(lg->conf.impair_arg[i]));
+	if ((spec = gs_json_built(spec, bad)) == NULL)
+		return NULL;
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:{s:o, s:o}}",
+	    "transport", "websocket",
+	    "model", "reliable_ordered",
+	    "spec", spec,
+	    "up", lg_json_spec(&lg->conf.impair[LG_UP]),
+	    "down", lg_json_spec(&lg->conf.impair[LG_DOWN]),
+	    "effects",
+	    "up", lg_json_effects(&lg->iqst[LG_UP]),
+	    "down", lg_json_effects(&lg->iqst[LG_DOWN]));
 }
 
-static void
-lg_wr_client(struct gs_wr *wr, const struct lg *lg, const struct lg_client *c)
+static json_t *
+lg_json_pair(bool have, int32_t x, int32_t y)
 {
-	gs_wr_map(wr, 17);
-	gs_wr_str(wr, "name");
-	gs_wr_str(wr, c->name);
-	gs_wr_str(wr, "room");
-	gs_wr_str(wr, c->room);
-	lg_wr_kv_uint(wr, "player", c->welcome.player);
-	gs_wr_str(wr, "welcomed");
-	gs_wr_bool(wr, c->welcomed);
-	lg_wr_kv_uint(wr, "sessions", c->sessions);
-	lg_wr_kv_uint(wr, "losses", c->losses);
-	lg_wr_kv_uint(wr, "recovered", c->recovered);
-	lg_wr_kv_uint(wr, "snapshots", c->snapshots);
-	lg_wr_kv_uint(wr, "pongs", c->pongs);
-	lg_wr_kv_uint(wr, "bytes_in", c->bytes_in);
-	gs_wr_str(wr, "stick");
-	gs_wr_array(wr, 2);
-	gs_wr_int(wr, c->mx);
-	gs_wr_int(wr, c->my);
-	gs_wr_str(wr, "from");
-	if (c->have_pos) {
-		gs_wr_array(wr, 2);
-		gs_wr_int(wr, c->x0);
-		gs_wr_int(wr, c->y0);
-	} else
-		gs_wr_nil(wr);
-	gs_wr_str(wr, "to");
-	if (c->have_pos) {
-		gs_wr_array(wr, 2);
-		gs_wr_int(wr, c->x1);
-		gs_wr_int(wr, c->y1);
-	} else
-		gs_wr_nil(wr);
-	gs_wr_str(wr, "moved_as_asked");
-	gs_wr_bool(wr, lg_client_moved(c));
-	lg_wr_kv_uint(wr, "last_ack", c->last_ack);
-	lg_wr_kv_f(wr, "delay_ms", (c->imp[LG_UP].v[LG_K_DELAY] +
-	    c->imp[LG_DOWN].v[LG_K_DELAY]) / 1000, 1000);
-	gs_wr_str(wr, "fail");
-	if (c->fail[0] != '\0' || c->snapshots == 0)
-		gs_wr_str(wr, lg_client_why(lg, c));
-	else
-		gs_wr_nil(wr);
+	return have ? json_pack("[i, i]", (int)x, (int)y) : json_null();
 }
 
+static json_t *
+lg_json_client(const struct lg *lg, const struct lg_client *c)
+{
+	json_t	*o;
+	int	 bad = 0;
+
+	if ((o = json_object()) == NULL)
+		return NULL;
+	bad |= gs_json_set(o, "name", gs_json_str(c->name));
+	bad |= gs_json_set(o, "room", gs_json_str(c->room));
+	bad |= gs_json_set(o, "player", gs_json_uint(c->welcome.player));
+	bad |= gs_json_set(o, "welcomed", json_boolean(c->welcomed));
+	bad |= gs_json_set(o, "sessions", gs_json_uint(c->sessions));
+	bad |= gs_json_set(o, "losses", gs_json_uint(c->losses));
+	bad |= gs_json_set(o, "recovered", gs_json_uint(c->recovered));
+	bad |= gs_json_set(o, "snapshots", gs_json_uint(c->snapshots));
+	bad |= gs_json_set(o, "pongs", gs_json_uint(c->pongs));
+	bad |= gs_json_set(o, "bytes_in", gs_json_uint(c->bytes_in));
+	bad |= gs_json_set(o, "stick", lg_json_pair(true, c->mx, c->my));
+	bad |= gs_json_set(o, "from", lg_json_pair(c->have_pos, c->x0,
+	    c->y0));
+	bad |= gs_json_set(o, "to", lg_json_pair(c->have_pos, c->x1, c->y1));
+	bad |= gs_json_set(o, "moved_as_asked",
+	    json_boolean(lg_client_moved(c)));
+	bad |= gs_json_set(o, "last_ack", gs_json_uint(c->last_ack));
+	bad |= gs_json_set(o, "delay_ms", lg_json_f(
+	    (c->imp[LG_UP].v[LG_K_DELAY] + c->imp[LG_DOWN].v[LG_K_DELAY]) /
+	    1000, 1000));
+	bad |= gs_json_set(o, "fail", c->fail[0] != '\0' ||
+	    c->snapshots == 0 ? gs_json_str(lg_client_why(lg, c)) :
+	    json_null());
+	return gs_json_built(o, bad);
+}
+
+static json_t *
+lg_json_errors(const struct lg *lg)
+{
+	json_t	*o;
+	int	 i, bad = 0;
+
+	if ((o = json_object()) == NULL)
+		return NULL;
+	for (i = 0; i < LG_PERR_MAX; i++)
+		if (lg->perrs[i] != 0)
+			bad |= gs_json_set(o, i == 0 ? "other" :
+			    gs_perr_name(i), gs_json_uint(lg->perrs[i]));
+	return gs_json_built(o, bad);
+}
+
+static json_t *
+lg_json_slo(const struct lg *lg)
+{
+	const struct lg_sum		*s = &lg->sum;
+	const struct lg_slo_clause	*cl;
+	json_t				*a;
+	int				 i, bad = 0;
+
+	if ((a = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < lg->conf.slo.n; i++) {
+		cl = &lg->conf.slo.c[i];
+		bad |= json_array_append_new(a, json_pack(
+		    "{s:o, s:s, s:o, s:b}",
+		    "expr", gs_json_str(cl->expr),
+		    "metric", lg_metric_name(cl->metric),
+		    "value", lg_json_fn(s->m.have[cl->metric] ?
+		    s->m.v[cl->metric] : -1, 1e6),
+		    "ok", (int)s->slo_ok[i]));
+	}
+	return gs_json_built(a, bad);
+}
+
+static json_t *
+lg_json_clients(const struct lg *lg)
+{
+	json_t	*a;
+	int	 i, bad = 0;
+
+	if ((a = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < lg->conf.nclients; i++)
+		bad |= json_array_append_new(a,
+		    lg_json_client(lg, &lg->clients[i]));
+	return gs_json_built(a, bad);
+}
+
+/* One JSON object, its members documented in gs-loadgen(1). */
 int
 lg_report_json(struct lg *lg, FILE *f)
 {
-	struct lg_sum		*s = &lg->sum;
-	const struct lg_slo_clause *cl;
-	struct gs_wr		 wr;
-	struct gs_rd		 rd;
-	uint32_t		 nerr = 0;
-	int			 i, n = lg->conf.nclients, err;
+	struct lg_sum	*s = &lg->sum;
+	json_t		*o;
+	int		 bad = 0, err;
 
-	for (i = 0; i < LG_PERR_MAX; i++)
-		nerr += lg->perrs[i] != 0;
-
-	gs_wr_init(&wr, 4096, LG_JSON_MAX);
-	gs_wr_map(&wr, 29);
-	gs_wr_str(&wr, "url");
-	gs_wr_str(&wr, lg->conf.url);
-	lg_wr_kv_f(&wr, "duration_s", s->secs, 1000);
-	gs_wr_str(&wr, "scenario");
-	gs_wr_str(&wr, lg_scenario_names[lg->conf.scenario]);
-	lg_wr_kv_uint(&wr, "clients", (uint64_t)n);
-	lg_wr_kv_uint(&wr, "connected", (uint64_t)s->connected);
-	lg_wr_kv_uint(&wr, "welcomed", (uint64_t)s->welcomed);
-	lg_wr_kv_uint(&wr, "got_snapshots", (uint64_t)s->snapped);
-	lg_wr_kv_uint(&wr, "moved_as_asked", (uint64_t)s->moved);
-	lg_wr_lat(&wr, "rtt_ms", &lg->rtt);
-	lg_wr_lat(&wr, "e2e_ms", &lg->e2e);
-
-	gs_wr_str(&wr, "drop");
-	gs_wr_map(&wr, 3);
-	lg_wr_kv_uint(&wr, "expected", lg->snap_expected);
-	lg_wr_kv_uint(&wr, "missed", lg->snap_missed);
-	lg_wr_kv_f(&wr, "rate", s->drop, 1e6);
-
-	gs_wr_str(&wr, "reconnect");
-	gs_wr_map(&wr, 8);
-	lg_wr_kv_uint(&wr, "losses", s->losses);
-	lg_wr_kv_uint(&wr, "recovered", s->recovered);
-	lg_wr_kv_f(&wr, "rate", s->reconnect, 1e6);
-	lg_wr_kv_uint(&wr, "attempts", lg->attempts);
-	lg_wr_kv_uint(&wr, "late_losses", s->late);
-	lg_wr_kv_uint(&wr, "losses_all", s->losses_all);
-	lg_wr_kv_uint(&wr, "recovered_all", s->recovered_all);
-	gs_wr_str(&wr, "time_ms");
-	gs_wr_map(&wr, 3);
-	lg_wr_kv_fn(&wr, "p50", s->have_rec ? s->rec_p50 : -1, 1000);
-	lg_wr_kv_fn(&wr, "p95", s->have_rec ? s->rec_p95 : -1, 1000);
-	lg_wr_kv_fn(&wr, "max", s->have_rec ? s->rec_max : -1, 1000);
-
-	lg_wr_kv_f(&wr, "snapshots_per_s", s->snaps_s, 100);
-	lg_wr_kv_f(&wr, "bytes_in_per_s", s->bin_s, 1);
-	lg_wr_kv_f(&wr, "bytes_out_per_s", s->bout_s, 1);
-	lg_wr_kv_f(&wr, "msgs_in_per_s", s->msgs_in_s, 10);
-	lg_wr_kv_f(&wr, "msgs_out_per_s", s->msgs_out_s, 10);
-	gs_wr_str(&wr, "errors");
-	gs_wr_map(&wr, nerr);
-	for (i = 0; i < LG_PERR_MAX; i++)
-		if (lg->perrs[i] != 0)
-			lg_wr_kv_uint(&wr, i == 0 ? "other" : gs_perr_name(i),
-			    lg->perrs[i]);
-	lg_wr_kv_uint(&wr, "errors_total", s->errors);
-	lg_wr_kv_uint(&wr, "connect_failures", lg->connfail);
-	lg_wr_kv_uint(&wr, "welcome_timeouts", lg->timeouts);
-	lg_wr_kv_uint(&wr, "bad_messages", lg->badmsgs);
-
-	gs_wr_str(&wr, "churn");
-	gs_wr_map(&wr, 3);
-	lg_wr_kv_f(&wr, "rate", lg->conf.scenario == LG_SC_CHURN ?
-	    lg->conf.churn : 0, 1000);
-	lg_wr_kv_uint(&wr, "leaves", lg->churn_leaves);
-	lg_wr_kv_uint(&wr, "rejoins", lg->churn_rejoins);
-	gs_wr_str(&wr, "storms");
-	gs_wr_map(&wr, 4);
-	lg_wr_kv_f(&wr, "interval_s", lg->conf.storm_ms / 1000., 1000);
-	lg_wr_kv_f(&wr, "fraction", lg->conf.storm_frac, 1e6);
-	lg_wr_kv_uint(&wr, "count", lg->storms);
-	lg_wr_kv_uint(&wr, "dropped", lg->storm_drops);
-
-	lg_wr_impair(&wr, lg);
-
-	gs_wr_str(&wr, "slo");
-	gs_wr_array(&wr, (uint32_t)lg->conf.slo.n);
-	for (i = 0; i < lg->conf.slo.n; i++) {
-		cl = &lg->conf.slo.c[i];
-		gs_wr_map(&wr, 4);
-		gs_wr_str(&wr, "expr");
-		gs_wr_str(&wr, cl->expr);
-		gs_wr_str(&wr, "metric");
-		gs_wr_str(&wr, lg_metric_name(cl->metric));
-		lg_wr_kv_fn(&wr, "value", s->m.have[cl->metric] ?
-		    s->m.v[cl->metric] : -1, 1e6);
-		gs_wr_str(&wr, "ok");
-		gs_wr_bool(&wr, s->slo_ok[i]);
-	}
-	gs_wr_str(&wr, "motion_checked");
-	gs_wr_bool(&wr, lg->conf.motion != 0);
-	gs_wr_str(&wr, "ok");
-	gs_wr_bool(&wr, s->verdict == GS_EXIT_OK);
-	gs_wr_str(&wr, "per_client");
-	gs_wr_array(&wr, (uint32_t)n);
-	for (i = 0; i < n; i++)
-		lg_wr_client(&wr, lg, &lg->clients[i]);
-	if (wr.err != GS_OK) {
-		err = wr.err;
-		gs_wr_free(&wr);
-		return err;
-	}
-	gs_rd_init(&rd, wr.buf, wr.len);
-	err = gs_mp_to_json(&rd, f, 2);
-	fputc('\n', f);
-	gs_wr_free(&wr);
+	if ((o = json_object()) == NULL)
+		return GS_ENOMEM;
+	bad |= gs_json_set(o, "url", gs_json_str(lg->conf.url));
+	bad |= gs_json_set(o, "duration_s", lg_json_f(s->secs, 1000));
+	bad |= gs_json_set(o, "scenario",
+	    json_string(lg_scenario_names[lg->conf.scenario]));
+	bad |= gs_json_set(o, "clients", gs_json_uint(
+	    (uint64_t)lg->conf.nclients));
+	bad |= gs_json_set(o, "connected", gs_json_uint(
+	    (uint64_t)s->connected));
+	bad |= gs_json_set(o, "welcomed", gs_json_uint((uint64_t)s->welcomed));
+	bad |= gs_json_set(o, "got_snapshots", gs_json_uint(
+	    (uint64_t)s->snapped));
+	bad |= gs_json_set(o, "moved_as_asked", gs_json_uint(
+	    (uint64_t)s->moved));
+	bad |= gs_json_set(o, "rtt_ms", lg_json_lat(&lg->rtt));
+	bad |= gs_json_set(o, "e2e_ms", lg_json_lat(&lg->e2e));
+	bad |= gs_json_set(o, "drop", json_pack("{s:o, s:o, s:o}",
+	    "expected", gs_json_uint(lg->snap_expected),
+	    "missed", gs_json_uint(lg->snap_missed),
+	    "rate", lg_json_f(s->drop, 1e6)));
+	bad |= gs_json_set(o, "reconnect", json_pack(
+	    "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:{s:o, s:o, s:o}}",
+	    "losses", gs_json_uint(s->losses),
+	    "recovered", gs_json_uint(s->recovered),
+	    "rate", lg_json_f(s->reconnect, 1e6),
+	    "attempts", gs_json_uint(lg->attempts),
+	    "late_losses", gs_json_uint(s->late),
+	    "losses_all", gs_json_uint(s->losses_all),
+	    "recovered_all", gs_json_uint(s->recovered_all),
+	    "time_ms",
+	    "p50", lg_json_fn(s->have_rec ? s->rec_p50 : -1, 1000),
+	    "p95", lg_json_fn(s->have_rec ? s->rec_p95 : -1, 1000),
+	    "max", lg_json_fn(s->have_rec ? s->rec_max : -1, 1000)));
+	bad |= gs_json_set(o, "snapshots_per_s", lg_json_f(s->snaps_s, 100));
+	bad |= gs_json_set(o, "bytes_in_per_s", lg_json_f(s->bin_s, 1));
+	bad |= gs_json_set(o, "bytes_out_per_s", lg_json_f(s->bout_s, 1));
+	bad |= gs_json_set(o, "msgs_in_per_s", lg_json_f(s->msgs_in_s, 10));
+	bad |= gs_json_set(o, "msgs_out_per_s", lg_json_f(s->msgs_out_s, 10));
+	bad |= gs_json_set(o, "errors", lg_json_errors(lg));
+	bad |= gs_json_set(o, "errors_total", gs_json_uint(s->errors));
+	bad |= gs_json_set(o, "connect_failures", gs_json_uint(lg->connfail));
+	bad |= gs_json_set(o, "welcome_timeouts", gs_json_uint(lg->timeouts));
+	bad |= gs_json_set(o, "bad_messages", gs_json_uint(lg->badmsgs));
+	bad |= gs_json_set(o, "churn", json_pack("{s:o, s:o, s:o}",
+	    "rate", lg_json_f(lg->conf.scenario == LG_SC_CHURN ?
+	    lg->conf.churn : 0, 1000),
+	    "leaves", gs_json_uint(lg->churn_leaves),
+	    "rejoins", gs_json_uint(lg->churn_rejoins)));
+	bad |= gs_json_set(o, "storms", json_pack("{s:o, s:o, s:o, s:o}",
+	    "interval_s", lg_json_f(lg->conf.storm_ms / 1000., 1000),
+	    "fraction", lg_json_f(lg->conf.storm_frac, 1e6),
+	    "count", gs_json_uint(lg->storms),
+	    "dropped", gs_json_uint(lg->storm_drops)));
+	bad |= gs_json_set(o, "impairment", lg_json_impair(lg));
+	bad |= gs_json_set(o, "slo", lg_json_slo(lg));
+	bad |= gs_json_set(o, "motion_checked",
+	    json_boolean(lg->conf.motion != 0));
+	bad |= gs_json_set(o, "ok", json_boolean(s->verdict == GS_EXIT_OK));
+	bad |= gs_json_set(o, "per_client", lg_json_clients(lg));
+	/* Every value was rounded to at most 6 decimals: 15 significant
+	 * digits print it as rounded. */
+	err = bad ? GS_ENOMEM : gs_json_write(o, f, 2, 15);
+	json_decref(o);
 	return err;
 }
 

@@ -49,22 +49,11 @@ struct arena {
 	struct arena_player	 player[];	/* nslots */
 };
 
-static uint64_t
-arena_rand(struct arena *a)
-{
-	uint64_t	z;
-
-	z = (a->rng += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 /* Uniform in [lo, hi). */
 static double
 arena_uniform(struct arena *a, double lo, double hi)
 {
-	return lo + (hi - lo) * (double)(arena_rand(a) >> 11) * 0x1p-53;
+	return lo + (hi - lo) * gs_rand01(&a->rng);
 }
 
 static void
@@ -74,7 +63,7 @@ arena_place_pickup(struct arena *a, struct arena_pickup *p)
 
 	p->x = arena_uniform(a, ARENA_REACH, ARENA_SIZE - ARENA_REACH);
 	p->y = arena_uniform(a, ARENA_REACH, ARENA_SIZE - ARENA_REACH);
-	p->points = points[arena_rand(a) % GS_NELEM(points)];
+	p->points = points[gs_rand_next(&a->rng) % GS_NELEM(points)];
 }
 
 static void *
@@ -82,18 +71,14 @@ arena_create(const struct sim_game_conf *conf,
     const struct sim_game_host *host)
 {
 	struct arena	*a;
-	const char	*s;
-	uint64_t	 h = 0xcbf29ce484222325ULL;	/* FNV-1a */
 	size_t		 i;
 
 	a = calloc(1, sizeof(*a) + conf->max_players *
 	    sizeof(struct arena_player));
 	if (a == NULL)
 		return NULL;
-	for (s = conf->room; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
 	a->host = *host;
-	a->rng = conf->seed ^ h;
+	a->rng = conf->seed ^ gs_hash_fnv1a(conf->room);
 	a->dt = 1.0 / conf->tick_rate;
 	a->nslots = conf->max_players;
 	for (i = 0; i < ARENA_PICKUPS; i++)

@@ -31,6 +31,14 @@ kv_uint(struct gs_wr *wr, const char *k, uint64_t v)
 	gs_wr_uint(wr, v);
 }
 
+/* A 64-bit identifier: a string (gs_ctl_put_id). */
+static void
+kv_id(struct gs_wr *wr, const char *k, uint64_t v)
+{
+	gs_wr_str(wr, k);
+	gs_ctl_put_id(wr, v);
+}
+
 static void
 kv_int(struct gs_wr *wr, const char *k, int64_t v)
 {
@@ -142,15 +150,15 @@ ctl_room(void *arg, struct gs_rd *args, struct gs_wr *body,
 			continue;
 		e = find_entity(sim->entbuf, n, pl->id);
 		gs_wr_map(body, 10);
-		kv_uint(body, "id", pl->id);
+		kv_id(body, "id", pl->id);
 		kv_str(body, "name", pl->name);
 		kv_int(body, "x", e != NULL ? e->x : 0);
 		kv_int(body, "y", e != NULL ? e->y : 0);
 		kv_int(body, "score", e != NULL ? e->value : 0);
-		kv_uint(body, "last_input", pl->last_seq);
-		kv_uint(body, "queued_inputs", pl->nq);
+		kv_uint(body, "last_input", pl->in.last_seq);
+		kv_uint(body, "queued_inputs", pl->in.n);
 		kv_str(body, "gateway", pl->peer->url);
-		kv_uint(body, "conn", pl->conn);
+		kv_id(body, "conn", pl->conn);
 		kv_f64(body, "age_s", age_s(pl->joined_us));
 	}
 	return GS_CTL_OK;
@@ -176,7 +184,7 @@ ctl_snapshot(void *arg, struct gs_rd *args, struct gs_wr *body,
 	gs_wr_array(body, (uint32_t)n);
 	for (i = 0; i < n; i++) {
 		gs_wr_map(body, 5);
-		kv_uint(body, "id", sim->entbuf[i].id);
+		kv_id(body, "id", sim->entbuf[i].id);
 		kv_uint(body, "type", sim->entbuf[i].type);
 		kv_int(body, "x", sim->entbuf[i].x);
 		kv_int(body, "y", sim->entbuf[i].y);
@@ -196,17 +204,15 @@ unsigned
 sim_ctl_status(void *arg, struct gs_wr *body)
 {
 	struct sim	*sim = arg;
-	char		 inst[17];
 
-	(void)snprintf(inst, sizeof(inst), "%016llx",
-	    (unsigned long long)sim->instance);
 	kv_uint(body, "rooms", sim->nrooms);
 	kv_uint(body, "players", sim->nplayers);
 	kv_uint(body, "gateways", sim->npeers);
 	kv_uint(body, "tick_rate", sim->conf.tick_rate);
 	kv_uint(body, "snapshot_rate", sim->conf.snapshot_rate);
 	kv_str(body, "game", sim->game->name);
-	kv_str(body, "instance", inst);
+	gs_wr_str(body, "instance");
+	gs_ctl_put_instance(body, sim->instance);
 	kv_str(body, "inbox", sim->conf.inbox_url);
 	kv_uint(body, "stopping", (uint64_t)sim->stopping);
 	return 9;
@@ -214,127 +220,95 @@ sim_ctl_status(void *arg, struct gs_wr *body)
 
 /* ---------------------------------------------------------- metrics */
 
-static double
-gauge_rooms(void *arg)
-{
-	return ((struct sim *)arg)->nrooms;
-}
+#define SIM_C(f, name, help) \
+	GS_METRIC_ROW(GS_METRIC_COUNTER, struct sim, st.f, name, help)
+#define SIM_U(f, name, help) \
+	GS_METRIC_ROW(GS_METRIC_UNSIGNED, struct sim, f, name, help)
+#define SIM_HIST(f, name, help, b) \
+	GS_METRIC_HIST_ROW(struct sim, st.f, name, help, b)
+#define SIM_DROP(f, reason) SIM_C(f, \
+	"gs_sim_inputs_dropped_total{reason=\"" reason "\"}", \
+	"Inputs dropped.")
 
-static double
-gauge_players(void *arg)
-{
-	return ((struct sim *)arg)->nplayers;
-}
+static const double sim_tick_b[] = { 0.00005, 0.0001, 0.00025, 0.0005,
+	0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1 };
+static const double sim_drift_b[] = { 0.0005, 0.001, 0.002, 0.005, 0.01,
+	0.02, 0.05, 0.1, 0.25 };
 
-static double
-gauge_gateways(void *arg)
-{
-	return ((struct sim *)arg)->npeers;
-}
+static const struct gs_metric_def sim_metric_defs[] = {
+	SIM_U(nrooms, "gs_sim_rooms", "Rooms alive."),
+	SIM_U(nplayers, "gs_sim_players", "Players in rooms."),
+	SIM_U(npeers, "gs_sim_gateways",
+	    "Gateways heard from within the gateway timeout."),
+	SIM_C(ticks, "gs_sim_ticks_total", "Room ticks run."),
+	SIM_HIST(tick_seconds, "gs_sim_tick_duration_seconds",
+	    "Time to run one room tick (inputs and game).", sim_tick_b),
+	SIM_HIST(drift_seconds, "gs_sim_tick_drift_seconds",
+	    "How late each tick started against its schedule.", sim_drift_b),
+	SIM_HIST(snapshot_seconds, "gs_sim_snapshot_duration_seconds",
+	    "Time to encode and queue one room's snapshots.", sim_tick_b),
+	SIM_C(overruns, "gs_sim_tick_overruns_total",
+	    "Wake-ups that owed more ticks than the catch-up limit."),
+	SIM_C(ticks_dropped, "gs_sim_ticks_dropped_total",
+	    "Ticks skipped by overruns (time dropped)."),
+	SIM_C(inputs_in, "gs_sim_inputs_received_total",
+	    "INPUT records received."),
+	SIM_C(inputs_applied, "gs_sim_inputs_applied_total",
+	    "Inputs handed to the game."),
+	SIM_DROP(inputs_queue_full, "queue_full"),
+	SIM_DROP(inputs_old, "old"),
+	SIM_DROP(inputs_behind, "behind"),
+	SIM_DROP(inputs_unknown, "no_player"),
+	SIM_C(inputs_invalid, "gs_sim_inputs_invalid_total",
+	    "Inputs with out-of-range fields (clamped, or dropped for seq 0)."),
+	SIM_C(snapshots, "gs_sim_snapshots_sent_total",
+	    "Snapshots queued to gateways."),
+	SIM_C(snapshot_bytes, "gs_sim_snapshot_bytes_total",
+	    "Bytes of snapshots queued."),
+	SIM_C(snapshots_dropped, "gs_sim_snapshots_dropped_total",
+	    "Snapshots not sent (too big, or outbox full)."),
+	SIM_C(events, "gs_sim_events_sent_total",
+	    "Event frames queued to gateways."),
+	SIM_C(batches_in, "gs_sim_relay_batches_in_total",
+	    "Batches from gateways."),
+	SIM_C(records_in, "gs_sim_relay_records_in_total",
+	    "Records from gateways."),
+	SIM_C(records_out, "gs_sim_relay_records_out_total",
+	    "Records queued to gateways."),
+	SIM_C(records_dropped, "gs_sim_relay_records_dropped_total",
+	    "Records not queued: outbox over its cap."),
+	/* These three mirror the outboxes' statistics (sim_sync_metrics). */
+	SIM_C(batches_out, "gs_sim_relay_batches_out_total",
+	    "Batches (NNG messages) handed to NNG for gateways, heartbeats "
+	    "included."),
+	SIM_C(records_sent, "gs_sim_relay_records_sent_total",
+	    "Records in the batches handed to NNG."),
+	SIM_C(records_unsent, "gs_sim_relay_records_unsent_total",
+	    "Records queued but never handed to NNG: a batch of snapshots "
+	    "NNG could not take, or records discarded for a gateway that "
+	    "restarted or went away."),
+	SIM_C(stale, "gs_sim_relay_stale_total",
+	    "Batches addressed to an earlier run of this sim, skipped."),
+	SIM_C(bad, "gs_sim_relay_bad_total",
+	    "Malformed or unexpected batches and records from gateways."),
+	SIM_C(joins, "gs_sim_joins_total", "Players who joined a room."),
+	SIM_C(rejects, "gs_sim_rejects_total", "JOINs refused."),
+	SIM_C(leaves, "gs_sim_leaves_total", "Players who left with LEAVE."),
+	SIM_C(players_lost, "gs_sim_players_lost_total",
+	    "Players dropped because their gateway restarted or went "
+	    "silent."),
+	SIM_C(gateways_lost, "gs_sim_gateways_lost_total",
+	    "Gateways dropped after the gateway timeout."),
+	SIM_C(rooms_created, "gs_sim_rooms_created_total", "Rooms created."),
+	SIM_C(rooms_ended, "gs_sim_rooms_ended_total",
+	    "Rooms ended after the empty-room grace period."),
+};
 
 void
 sim_metrics_init(struct sim *sim)
 {
-	static const double	tick_b[] = { 0.00005, 0.0001, 0.00025, 0.0005,
-	    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1 };
-	static const double	drift_b[] = { 0.0005, 0.001, 0.002, 0.005,
-	    0.01, 0.02, 0.05, 0.1, 0.25 };
-	struct gs_metrics	*m;
-	struct sim_stats	*st = &sim->st;
-
-	if ((m = sim->metrics = gs_metrics_new()) == NULL)
-		gs_fatalx(GS_EXIT_SYSTEM, "metrics: out of memory");
-	gs_metrics_gauge_fn(m, "gs_sim_rooms", "Rooms alive.",
-	    gauge_rooms, sim);
-	gs_metrics_gauge_fn(m, "gs_sim_players", "Players in rooms.",
-	    gauge_players, sim);
-	gs_metrics_gauge_fn(m, "gs_sim_gateways", "Gateways heard from "
-	    "within the gateway timeout.", gauge_gateways, sim);
-	st->ticks = gs_metrics_counter(m, "gs_sim_ticks_total",
-	    "Room ticks run.");
-	st->tick_seconds = gs_metrics_hist(m, "gs_sim_tick_duration_seconds",
-	    "Time to run one room tick (inputs and game).", tick_b,
-	    GS_NELEM(tick_b));
-	st->drift_seconds = gs_metrics_hist(m, "gs_sim_tick_drift_seconds",
-	    "How late each tick started against its schedule.", drift_b,
-	    GS_NELEM(drift_b));
-	st->snapshot_seconds = gs_metrics_hist(m,
-	    "gs_sim_snapshot_duration_seconds",
-	    "Time to encode and queue one room's snapshots.", tick_b,
-	    GS_NELEM(tick_b));
-	st->overruns = gs_metrics_counter(m, "gs_sim_tick_overruns_total",
-	    "Wake-ups that owed more ticks than the catch-up limit.");
-	st->ticks_dropped = gs_metrics_counter(m,
-	    "gs_sim_ticks_dropped_total",
-	    "Ticks skipped by overruns (time dropped).");
-	st->inputs_in = gs_metrics_counter(m, "gs_sim_inputs_received_total",
-	    "INPUT records received.");
-	st->inputs_applied = gs_metrics_counter(m,
-	    "gs_sim_inputs_applied_total", "Inputs handed to the game.");
-	st->inputs_queue_full = gs_metrics_counter(m,
-	    "gs_sim_inputs_dropped_total{reason=\"queue_full\"}",
-	    "Inputs dropped.");
-	st->inputs_old = gs_metrics_counter(m,
-	    "gs_sim_inputs_dropped_total{reason=\"old\"}", "Inputs dropped.");
-	st->inputs_behind = gs_metrics_counter(m,
-	    "gs_sim_inputs_dropped_total{reason=\"behind\"}",
-	    "Inputs dropped.");
-	st->inputs_unknown = gs_metrics_counter(m,
-	    "gs_sim_inputs_dropped_total{reason=\"no_player\"}",
-	    "Inputs dropped.");
-	st->inputs_invalid = gs_metrics_counter(m,
-	    "gs_sim_inputs_invalid_total",
-	    "Inputs with out-of-range fields (clamped, or dropped for seq 0).");
-	st->snapshots = gs_metrics_counter(m, "gs_sim_snapshots_sent_total",
-	    "Snapshots queued to gateways.");
-	st->snapshot_bytes = gs_metrics_counter(m,
-	    "gs_sim_snapshot_bytes_total", "Bytes of snapshots queued.");
-	st->snapshots_dropped = gs_metrics_counter(m,
-	    "gs_sim_snapshots_dropped_total",
-	    "Snapshots not sent (too big, or outbox full).");
-	st->events = gs_metrics_counter(m, "gs_sim_events_sent_total",
-	    "Event frames queued to gateways.");
-	st->batches_in = gs_metrics_counter(m,
-	    "gs_sim_relay_batches_in_total", "Batches from gateways.");
-	st->records_in = gs_metrics_counter(m,
-	    "gs_sim_relay_records_in_total", "Records from gateways.");
-	st->records_out = gs_metrics_counter(m,
-	    "gs_sim_relay_records_out_total", "Records queued to gateways.");
-	st->records_dropped = gs_metrics_counter(m,
-	    "gs_sim_relay_records_dropped_total",
-	    "Records not queued: outbox over its cap.");
-	st->batches_out = gs_metrics_counter(m,
-	    "gs_sim_relay_batches_out_total",
-	    "Batches (NNG messages) handed to NNG for gateways, heartbeats "
-	    "included.");
-	st->records_sent = gs_metrics_counter(m,
-	    "gs_sim_relay_records_sent_total",
-	    "Records in the batches handed to NNG.");
-	st->records_unsent = gs_metrics_counter(m,
-	    "gs_sim_relay_records_unsent_total",
-	    "Records queued but never handed to NNG: a batch of snapshots "
-	    "NNG could not take, or records discarded for a gateway that "
-	    "restarted or went away.");
-	/* The relay counters above mirror the outboxes' statistics. */
-	gs_metrics_on_write(m, sim_sync_metrics, sim);
-	st->stale = gs_metrics_counter(m, "gs_sim_relay_stale_total",
-	    "Batches addressed to an earlier run of this sim, skipped.");
-	st->bad = gs_metrics_counter(m, "gs_sim_relay_bad_total",
-	    "Malformed or unexpected batches and records from gateways.");
-	st->joins = gs_metrics_counter(m, "gs_sim_joins_total",
-	    "Players who joined a room.");
-	st->rejects = gs_metrics_counter(m, "gs_sim_rejects_total",
-	    "JOINs refused.");
-	st->leaves = gs_metrics_counter(m, "gs_sim_leaves_total",
-	    "Players who left with LEAVE.");
-	st->players_lost = gs_metrics_counter(m, "gs_sim_players_lost_total",
-	    "Players dropped because their gateway restarted or went "
-	    "silent.");
-	st->gateways_lost = gs_metrics_counter(m,
-	    "gs_sim_gateways_lost_total",
-	    "Gateways dropped after the gateway timeout.");
-	st->rooms_created = gs_metrics_counter(m,
-	    "gs_sim_rooms_created_total", "Rooms created.");
-	st->rooms_ended = gs_metrics_counter(m, "gs_sim_rooms_ended_total",
-	    "Rooms ended after the empty-room grace period.");
+	sim->metrics = gs_metrics_new();	/* fatal when out of memory */
+	gs_metrics_table(sim->metrics, sim_metric_defs,
+	    GS_NELEM(sim_metric_defs), sim);
+	gs_metrics_on_write(sim->metrics, sim_sync_metrics, sim);
 }

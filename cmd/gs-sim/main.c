@@ -4,7 +4,6 @@
  * snapshots and events back to each player's gateway.  See gs-sim(8).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 #include <string.h>
 
 #include "sim.h"
+#include "opt.h"
 #include "util.h"
 
 #define PROG	"gs-sim"
@@ -23,146 +23,73 @@ static const char synopsis[] =
 "              [-P players] [-q inputs] [-R rooms] [-S seed] [-s rate]\n"
 "              [-t rate] -i url\n";
 
-static void __attribute__((noreturn))
-usage(void)
-{
-	(void)fputs(synopsis, stderr);
-	exit(GS_EXIT_USAGE);
-}
-
-static void __attribute__((noreturn))
-usagex(const char *what, const char *v, const char *want)
-{
-	gs_usage_bad(what, v, want, usage);
-}
-
-static const struct option longopts[] = {
-	{ "catchup",		required_argument,	NULL, 'C' },
-	{ "ctl",		required_argument,	NULL, 'c' },
-	{ "gateway-timeout",	required_argument,	NULL, 'G' },
-	{ "grace",		required_argument,	NULL, 'g' },
-	{ "http",		required_argument,	NULL, 'H' },
-	{ "help",		no_argument,		NULL, 'h' },
-	{ "inbox",		required_argument,	NULL, 'i' },
-	{ "log-level",		required_argument,	NULL, 'l' },
-	{ "max-players",	required_argument,	NULL, 'N' },
-	{ "notify-fd",		required_argument,	NULL, 'n' },
-	{ "room-players",	required_argument,	NULL, 'P' },
-	{ "input-queue",	required_argument,	NULL, 'q' },
-	{ "max-rooms",		required_argument,	NULL, 'R' },
-	{ "seed",		required_argument,	NULL, 'S' },
-	{ "snapshot-rate",	required_argument,	NULL, 's' },
-	{ "tick-rate",		required_argument,	NULL, 't' },
-	{ "version",		no_argument,		NULL, 'V' },
-	{ NULL,			0,			NULL, 0 }
+/* Settings from flags and GS_SIM_* variables (opt.h). */
+struct sim_args {
+	struct sim_conf	 conf;
+	char		 haddr[256];	/* -H: the address part */
+	const char	*iface;		/* -H: NULL, every address */
+	int		 port;
 };
 
-/* Sets one setting from a flag or an environment variable (what names
- * it in messages).  Bad values exit 100. */
-static void
-conf_set(struct sim_conf *c, int opt, const char *what, const char *v,
-    int *snap_set, int *seed_set)
+/* -H "[addr:]port" (gs_http_parse_addr). */
+static int
+sim_opt_http(void *base, const char *v, char *why, size_t whylen)
 {
-	long long	n;
-	int		lvl;
+	struct sim_args	*a = base;
 
-	switch (opt) {
-	case 'C':
-		c->catchup = (unsigned)gs_arg_int(what, v, 1, 1000, usage);
-		break;
-	case 'c':
-		c->ctl_url = v;
-		break;
-	case 'G':
-		c->gw_timeout_ms = gs_arg_ms(what, v, 1000, 100, 3600000,
-		    usage);
-		break;
-	case 'g':
-		c->grace_ms = gs_arg_ms(what, v, 1000, 0, 86400000, usage);
-		break;
-	case 'H':
-		c->http = v;
-		break;
-	case 'i':
-		if (strlen(v) >= GS_URL_MAX)
-			usagex(what, v, "an NNG url of under 256 bytes");
-		c->inbox_url = v;
-		break;
-	case 'l':
-		if ((lvl = gs_log_level_parse(v)) < 0)
-			usagex(what, v, "error, warn, info or debug");
-		c->log_level = lvl;
-		break;
-	case 'N':
-		c->max_players = (unsigned)gs_arg_int(what, v, 1, 1000000,
-		    usage);
-		break;
-	case 'n':
-		c->notify_fd = (int)gs_arg_int(what, v, 0, INT_MAX, usage);
-		break;
-	case 'P':
-		c->room_players = (unsigned)gs_arg_int(what, v, 1, 1024,
-		    usage);
-		break;
-	case 'q':
-		c->inputq = (unsigned)gs_arg_int(what, v, 1, SIM_INPUTQ_MAX,
-		    usage);
-		break;
-	case 'R':
-		c->max_rooms = (unsigned)gs_arg_int(what, v, 1, 100000,
-		    usage);
-		break;
-	case 'S':
-		if (gs_parse_ll(v, 0, LLONG_MAX, &n) != GS_OK)
-			usagex(what, v, "0..9223372036854775807");
-		c->seed = (uint64_t)n;
-		*seed_set = 1;
-		break;
-	case 's':
-		c->snapshot_rate = (unsigned)gs_arg_int(what, v, 1, 128,
-		    usage);
-		*snap_set = 1;
-		break;
-	case 't':
-		c->tick_rate = (unsigned)gs_arg_int(what, v, 1, 128, usage);
-		break;
-	default:
-		usage();
-	}
+	a->conf.http = v;
+	return gs_http_parse_addr(v, a->haddr, sizeof(a->haddr), &a->iface,
+	    &a->port) == GS_OK ? 0 : -1;
 }
 
-static const struct {
-	int		 opt;
-	const char	*name;
-} envs[] = {
-	{ 'C', "GS_SIM_CATCHUP" },
-	{ 'c', "GS_SIM_CTL" },
-	{ 'G', "GS_SIM_GATEWAY_TIMEOUT" },
-	{ 'g', "GS_SIM_GRACE" },
-	{ 'H', "GS_SIM_HTTP" },
-	{ 'i', "GS_SIM_INBOX" },
-	{ 'l', "GS_LOG_LEVEL" },
-	{ 'N', "GS_SIM_MAX_PLAYERS" },
-	{ 'P', "GS_SIM_ROOM_PLAYERS" },
-	{ 'q', "GS_SIM_INPUT_QUEUE" },
-	{ 'R', "GS_SIM_MAX_ROOMS" },
-	{ 'S', "GS_SIM_SEED" },
-	{ 's', "GS_SIM_SNAPSHOT_RATE" },
-	{ 't', "GS_SIM_TICK_RATE" },
+#define AT(m)	GS_OPT_AT(struct sim_args, conf.m)
+
+static const struct gs_opt sim_opts[] = {
+	{ 'C', "catchup", "GS_SIM_CATCHUP", GS_OPT_INT, AT(catchup),
+	  .min = 1, .max = 1000 },
+	{ 'c', "ctl", "GS_SIM_CTL", GS_OPT_STR, AT(ctl_url),
+	  .max = GS_URL_MAX },
+	{ 'G', "gateway-timeout", "GS_SIM_GATEWAY_TIMEOUT", GS_OPT_MS,
+	  AT(gw_timeout_ms), .min = 100, .max = 3600000 },
+	{ 'g', "grace", "GS_SIM_GRACE", GS_OPT_MS, AT(grace_ms),
+	  .min = 0, .max = 86400000 },
+	{ 'H', "http", "GS_SIM_HTTP", GS_OPT_FN, AT(http), .fn = sim_opt_http,
+	  .want = "[addr:]port with port 0..65535" },
+	{ 'i', "inbox", "GS_SIM_INBOX", GS_OPT_STR, AT(inbox_url),
+	  .max = GS_URL_MAX, .flags = GS_OPT_REQUIRED },
+	{ 'l', "log-level", "GS_LOG_LEVEL", GS_OPT_LEVEL, AT(log_level) },
+	{ 'N', "max-players", "GS_SIM_MAX_PLAYERS", GS_OPT_INT,
+	  AT(max_players), .min = 1, .max = 1000000 },
+	{ 'n', "notify-fd", NULL, GS_OPT_INT, AT(notify_fd),
+	  .min = 0, .max = INT_MAX },
+	{ 'P', "room-players", "GS_SIM_ROOM_PLAYERS", GS_OPT_INT,
+	  AT(room_players), .min = 1, .max = 1024 },
+	{ 'q', "input-queue", "GS_SIM_INPUT_QUEUE", GS_OPT_INT, AT(inputq),
+	  .min = 1, .max = SIM_INPUTQ_MAX },
+	{ 'R', "max-rooms", "GS_SIM_MAX_ROOMS", GS_OPT_INT, AT(max_rooms),
+	  .min = 1, .max = 100000 },
+	{ 'S', "seed", "GS_SIM_SEED", GS_OPT_INT, AT(seed),
+	  .min = 0, .max = LLONG_MAX },
+	{ 's', "snapshot-rate", "GS_SIM_SNAPSHOT_RATE", GS_OPT_INT,
+	  AT(snapshot_rate), .min = 1, .max = 128 },
+	{ 't', "tick-rate", "GS_SIM_TICK_RATE", GS_OPT_INT, AT(tick_rate),
+	  .min = 1, .max = 128 },
+	{ 0 }
 };
 
-static void
-conf_parse(struct sim_conf *c, int argc, char **argv)
-{
-	char		 what[4] = "-?";
-	const char	*v;
-	size_t		 i;
-	int		 ch, snap_set = 0, seed_set = 0;
+static const struct gs_opt_prog sim_prog = { PROG, synopsis, sim_opts,
+	false };
 
-	memset(c, 0, sizeof(*c));
+static void
+sim_args_parse(struct sim_args *a, int argc, char **argv)
+{
+	struct sim_conf	*c = &a->conf;
+
+	memset(a, 0, sizeof(*a));
 	c->notify_fd = -1;
 	c->log_level = GS_LOG_INFO;
 	c->tick_rate = 30;
+	c->snapshot_rate = 0;		/* not given: the tick rate */
 	c->room_players = 64;
 	c->max_rooms = 1000;
 	c->max_players = 10000;
@@ -170,53 +97,15 @@ conf_parse(struct sim_conf *c, int argc, char **argv)
 	c->catchup = 4;
 	c->grace_ms = 10000;
 	c->gw_timeout_ms = 10000;
-
-	for (i = 0; i < GS_NELEM(envs); i++)
-		if ((v = gs_env(envs[i].name, NULL)) != NULL)
-			conf_set(c, envs[i].opt, envs[i].name, v, &snap_set,
-			    &seed_set);
-	while ((ch = getopt_long(argc, argv,
-	    "C:c:G:g:H:hi:l:N:n:P:q:R:S:s:t:V", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'h':
-			(void)fputs(synopsis, stdout);
-			exit(GS_EXIT_OK);
-		case 'V':
-			(void)printf("%s %s\n", PROG, GS_VERSION);
-			exit(GS_EXIT_OK);
-		case '?':
-			usage();
-		default:
-			what[1] = (char)ch;
-			conf_set(c, ch, what, optarg, &snap_set, &seed_set);
-		}
-	}
-	if (optind != argc) {
-		(void)fprintf(stderr, "%s: unexpected argument '%s'\n", PROG,
-		    argv[optind]);
-		usage();
-	}
-	if (c->inbox_url == NULL) {
-		(void)fprintf(stderr, "%s: -i url is required\n", PROG);
-		usage();
-	}
-	if (!snap_set)
+	c->seed = UINT64_MAX;		/* not given: random (-S is 63 bits) */
+	(void)gs_opt_parse(&sim_prog, a, argc, argv);
+	if (c->snapshot_rate == 0)
 		c->snapshot_rate = c->tick_rate;
-	if (c->snapshot_rate > c->tick_rate) {
-		(void)fprintf(stderr, "%s: snapshot rate %u is above the tick "
-		    "rate %u\n", PROG, c->snapshot_rate, c->tick_rate);
-		usage();
-	}
-	if (!seed_set)
+	if (c->snapshot_rate > c->tick_rate)
+		gs_opt_fail(&sim_prog, "snapshot rate %u is above the tick "
+		    "rate %u", c->snapshot_rate, c->tick_rate);
+	if (c->seed == UINT64_MAX)
 		c->seed = gs_random_u64() >> 1;
-}
-
-/* -H: exits 100 on a bad value. */
-static void
-http_addr(const char *s, char *addr, size_t cap, struct gs_http_conf *hc)
-{
-	if (gs_http_parse_addr(s, addr, cap, &hc->iface, &hc->port) != GS_OK)
-		usagex("-H", s, "[addr:]port with port 0..65535");
 }
 
 static void
@@ -275,15 +164,16 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	struct sim	*sim = w->data;
 
 	if (w->signum == SIGHUP) {
-		gs_log_info("signal=HUP ignored: logs go to stderr");
+		gs_log_info("signal ignored signal=HUP logs=stderr");
 		return;
 	}
 	if (sim->stopping) {
-		gs_log_info("signal=%d again: exiting now", w->signum);
+		gs_log_info("exiting now signal=%d again=1", w->signum);
 		ev_break(loop, EVBREAK_ALL);
 		return;
 	}
-	gs_log_info("signal=%s", w->signum == SIGTERM ? "TERM" : "INT");
+	gs_log_info("signal received signal=%s",
+	    w->signum == SIGTERM ? "TERM" : "INT");
 	sim_stop(sim);
 }
 
@@ -328,17 +218,18 @@ int
 main(int argc, char **argv)
 {
 	static struct sim	 sim;	/* large: conn hashes live in peers */
+	static struct sim_args	 a;	/* haddr: for the life of http */
 	struct gs_http_conf	 hc;
-	char			 haddr[256];
 
-	gs_log_init(PROG, GS_LOG_INFO);	/* names us in flag errors */
-	conf_parse(&sim.conf, argc, argv);
+	gs_log_init(PROG, GS_LOG_INFO);
+	sim_args_parse(&a, argc, argv);
+	sim.conf = a.conf;
 	gs_log_init(PROG, sim.conf.log_level);
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
-		gs_fatal(GS_EXIT_SYSTEM, "signal SIGPIPE");
+		gs_fatal(GS_EXIT_SYSTEM, "cannot ignore SIGPIPE call=signal");
 	memset(&hc, 0, sizeof(hc));
-	if (sim.conf.http != NULL)
-		http_addr(sim.conf.http, haddr, sizeof(haddr), &hc);
+	hc.iface = a.iface;
+	hc.port = a.port;
 
 	if ((sim.loop = ev_default_loop(EVFLAG_AUTO)) == NULL)
 		gs_fatalx(GS_EXIT_SYSTEM, "ev_default_loop failed");
@@ -349,9 +240,9 @@ main(int argc, char **argv)
 	    sim.conf.max_players);
 	if ((sim.entbuf = calloc(GS_ENTITIES_MAX, sizeof(*sim.entbuf))) ==
 	    NULL)
-		gs_fatal(GS_EXIT_SYSTEM, "calloc entities");
-	gs_wr_init(&sim.ents, 4096, GS_RELAY_FRAME_MAX);
-	gs_wr_init(&sim.msg, 4096, GS_RELAY_FRAME_MAX);
+		gs_fatal(GS_EXIT_SYSTEM, "out of memory call=calloc what=entities");
+	gs_wr_init(&sim.ents, 4096, GS_MSG_MAX);
+	gs_wr_init(&sim.msg, 4096, GS_MSG_MAX);
 	gs_wr_init(&sim.hdr, 512, 1024);
 	sim_metrics_init(&sim);
 

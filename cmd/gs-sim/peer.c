@@ -219,8 +219,8 @@ peer_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	 * (stopped, swapped out), and the gateway's batches may be
 	 * waiting unread in the inbox.  Judge after they had a chance. */
 	if (!peer->deferred && silent_us > tmo_us + SIM_STALL_US) {
-		gs_log_info("gateway check deferred url=%s: this loop stalled "
-		    "silent_ms=%llu", peer->url,
+		gs_log_info("gateway check deferred, this loop stalled "
+		    "url=%s silent_ms=%llu", peer->url,
 		    (unsigned long long)(silent_us / 1000));
 		peer->deferred = 1;	/* a batch clears it */
 		ev_timer_stop(loop, &peer->idle);

@@ -2,14 +2,11 @@
  * Rooms and their players: joining and leaving, input queues, the
  * fixed-rate tick, snapshots and events.
  *
- * Time: each room has a repeating ev_timer at the tick period and an
- * accumulator of time owed, kept in µs * tick_rate so that one tick is
- * exactly 1e6 units at any rate.  A wake-up runs the ticks owed, at
- * most conf.catchup of them; time beyond that is dropped and counted
- * as an overrun, so a stalled loop does not make a room race to catch
- * up for seconds.  Snapshots have their own accumulator (snapshot_rate
- * per tick against tick_rate), and one wake-up sends at most one: the
- * state after its last tick.
+ * Time: each room has a repeating ev_timer at the tick period; at each
+ * expiry its tick clock (tickclock.h) says how many ticks are owed,
+ * whether a snapshot follows, and how many ticks a stall dropped.
+ * Each player's inputs wait in its input queue (inputq.h) and are
+ * applied one per tick.
  *
  * A room exists from the first JOIN naming it until it has been empty
  * for the grace period.
@@ -19,12 +16,6 @@
 
 #include "sim.h"
 #include "util.h"
-
-#define TICK_UNITS	1000000LL	/* one tick in accumulator units */
-/* A timer may fire a hair before the accumulator has a whole tick
- * (the timer runs on libev's clock, the accumulator on ours); up to
- * this much early counts as on time, and the debt is carried. */
-#define TICK_SLACK	(TICK_UNITS / 8)
 
 static void	room_tick_cb(struct ev_loop *, ev_timer *, int);
 static void	room_grace_cb(struct ev_loop *, ev_timer *, int);
@@ -139,7 +130,9 @@ room_create(struct sim *sim, const char *name)
 	/* Start the clock from now, not from the loop's cached time, so
 	 * the first timer expiry finds a whole tick owed. */
 	ev_now_update(sim->loop);
-	room->created_us = room->last_us = gs_now_us();
+	room->created_us = gs_now_us();
+	sim_tickclock_init(&room->clock, sim->conf.tick_rate,
+	    sim->conf.snapshot_rate, sim->conf.catchup, room->created_us);
 	period = 1.0 / sim->conf.tick_rate;
 	ev_timer_init(&room->tick_w, room_tick_cb, period, period);
 	room->tick_w.data = room;
@@ -242,6 +235,7 @@ sim_join(struct sim_peer *peer, uint64_t conn, const char *rname,
 	pl->id = ++sim->next_id;
 	pl->slot = slot;
 	pl->joined_us = gs_now_us();
+	sim_inputq_init(&pl->in, sim->conf.inputq);
 	(void)gs_strlcpy(pl->name, name, sizeof(pl->name));
 	if ((code = sim->game->join(room->world, slot, pl->id, name)) != 0) {
 		sim_pool_put(&sim->players, pl);
@@ -297,91 +291,42 @@ sim_player_remove(struct sim_player *pl)
 	sim_pool_put(&sim->players, pl);
 }
 
-/*
- * Queue an input.  The queue is kept in ascending seq order without
- * duplicates; inputs at or below the last applied seq are stale
- * (clients resend each input a few times to beat loss).  A full queue
- * drops its oldest entry, or the newcomer when that is the oldest.
- */
+/* Queue an input (inputq.h has the rules) and count what became of it. */
 void
 sim_player_input(struct sim_player *pl, const struct gs_input *in)
 {
 	struct sim	*sim = pl->room->sim;
-	struct gs_input	 v = *in;
-	unsigned	 i, cap = sim->conf.inputq;
+	unsigned	 did;
 
 	gs_counter_inc(sim->st.inputs_in);
-	if (v.seq == 0) {		/* 0 means "none" in acks */
+	did = sim_inputq_push(&pl->in, in);
+	if (did & (SIM_INPUTQ_INVALID | SIM_INPUTQ_CLAMPED))
 		gs_counter_inc(sim->st.inputs_invalid);
-		return;
-	}
-	/* The axes are int8_t, so -128 is the one value out of range. */
-	if (v.mx < -GS_AXIS_MAX || v.my < -GS_AXIS_MAX) {
-		gs_counter_inc(sim->st.inputs_invalid);
-		v.mx = (int8_t)GS_MAX(-GS_AXIS_MAX, v.mx);
-		v.my = (int8_t)GS_MAX(-GS_AXIS_MAX, v.my);
-	}
-	if (v.seq <= pl->last_seq) {
+	if (did & SIM_INPUTQ_STALE)
 		gs_counter_inc(sim->st.inputs_old);
-		return;
-	}
-	for (i = 0; i < pl->nq && pl->q[i].seq < v.seq; i++)
-		;
-	if (i < pl->nq && pl->q[i].seq == v.seq) {
-		gs_counter_inc(sim->st.inputs_old);
-		return;
-	}
-	if (pl->nq >= cap) {
+	if (did & SIM_INPUTQ_FULL)
 		gs_counter_inc(sim->st.inputs_queue_full);
-		if (i == 0)
-			return;
-		memmove(&pl->q[0], &pl->q[1], (pl->nq - 1) * sizeof(pl->q[0]));
-		pl->nq--;
-		i--;
-	}
-	memmove(&pl->q[i + 1], &pl->q[i], (pl->nq - i) * sizeof(pl->q[0]));
-	pl->q[i] = v;
-	pl->nq++;
 }
 
 /* One tick: each player's next input, then the game. */
-/* Acknowledge the n oldest queued inputs without applying them. */
-static void
-room_inputs_skip(struct sim_room *room, struct sim_player *pl, unsigned n)
-{
-	if (n == 0 || n > pl->nq)
-		return;
-	pl->last_seq = pl->q[n - 1].seq;
-	pl->nq -= n;
-	memmove(&pl->q[0], &pl->q[n], pl->nq * sizeof(pl->q[0]));
-	gs_counter_add(room->sim->st.inputs_behind, n);
-}
-
 static void
 room_step(struct sim_room *room)
 {
 	struct sim		*sim = room->sim;
 	struct sim_player	*pl;
-	unsigned		 i;
+	struct gs_input		 in;
+	unsigned		 i, skipped;
+	bool			 have;
 
 	for (i = 0; i < sim->conf.room_players; i++) {
 		if ((pl = room->slot[i]) == NULL)
 			continue;
-		if (pl->nq > SIM_INPUT_BURST)
-			room_inputs_skip(room, pl, pl->nq - SIM_INPUT_BURST);
-		if (pl->nq_ticks == 0 || pl->nq < pl->nq_min)
-			pl->nq_min = pl->nq;
-		if (++pl->nq_ticks == SIM_INPUT_WINDOW) {
-			if (pl->nq_min >= 2)	/* a standing queue */
-				room_inputs_skip(room, pl, pl->nq_min - 1);
-			pl->nq_ticks = 0;
-		}
-		if (pl->nq == 0)
+		have = sim_inputq_next(&pl->in, &in, &skipped);
+		if (skipped > 0)
+			gs_counter_add(sim->st.inputs_behind, skipped);
+		if (!have)
 			continue;	/* the game keeps the last input */
-		sim->game->input(room->world, pl->slot, &pl->q[0]);
-		pl->last_seq = pl->q[0].seq;
-		pl->nq--;
-		memmove(&pl->q[0], &pl->q[1], pl->nq * sizeof(pl->q[0]));
+		sim->game->input(room->world, pl->slot, &in);
 		gs_counter_inc(sim->st.inputs_applied);
 	}
 	room->tick++;
@@ -415,7 +360,7 @@ room_snapshot(struct sim_room *room)
 		if ((pl = room->slot[i]) == NULL)
 			continue;
 		h.tick = room->tick;
-		h.ack = pl->last_seq;
+		h.ack = pl->in.last_seq;
 		h.full = true;
 		h.nent = (uint32_t)n;
 		gs_wr_reset(&sim->msg);
@@ -435,45 +380,30 @@ room_snapshot(struct sim_room *room)
 static void
 room_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct sim_room	*room = w->data;
-	struct sim	*sim = room->sim;
-	const int64_t	 rate = sim->conf.tick_rate;
-	uint64_t	 now, t0;
-	int64_t		 acc, behind, dropped;
-	unsigned	 n = 0;
-	int		 snap = 0;
+	struct sim_room		*room = w->data;
+	struct sim		*sim = room->sim;
+	struct sim_tick_due	 due;
+	uint64_t		 t0;
+	unsigned		 k;
 
-	now = gs_now_us();
-	acc = room->acc + (int64_t)(now - room->last_us) * rate;
-	room->last_us = now;
-	while (acc + TICK_SLACK >= TICK_UNITS && n < sim->conf.catchup) {
+	sim_tickclock_advance(&room->clock, gs_now_us(), &due);
+	for (k = 0; k < due.ticks; k++) {
 		/* How late this tick starts against its schedule. */
-		behind = acc - TICK_UNITS;
 		gs_hist_observe(sim->st.drift_seconds,
-		    behind > 0 ? (double)behind / (double)rate / 1e6 : 0);
+		    sim_tickclock_drift_s(&room->clock, &due, k));
 		t0 = gs_now_us();
 		room_step(room);
 		gs_hist_observe(sim->st.tick_seconds,
 		    (double)(gs_now_us() - t0) / 1e6);
-		acc -= TICK_UNITS;
-		n++;
-		room->snap_acc += sim->conf.snapshot_rate;
-		if (room->snap_acc >= sim->conf.tick_rate) {
-			room->snap_acc -= sim->conf.tick_rate;
-			snap = 1;
-		}
 	}
-	if (acc >= TICK_UNITS) {
-		dropped = acc / TICK_UNITS;
-		acc -= dropped * TICK_UNITS;
+	if (due.dropped > 0) {
 		room->overruns++;
 		gs_counter_inc(sim->st.overruns);
-		gs_counter_add(sim->st.ticks_dropped, (uint64_t)dropped);
-		gs_log_debug("overrun room=%s ticks_dropped=%lld", room->name,
-		    (long long)dropped);
+		gs_counter_add(sim->st.ticks_dropped, due.dropped);
+		gs_log_debug("overrun room=%s ticks_dropped=%llu", room->name,
+		    (unsigned long long)due.dropped);
 	}
-	room->acc = acc;	/* slightly negative after an early tick */
-	if (snap) {
+	if (due.snapshot) {
 		t0 = gs_now_us();
 		room_snapshot(room);
 		gs_hist_observe(sim->st.snapshot_seconds,

@@ -4,6 +4,8 @@
  *   main.c     flags, set-up, signals, shutdown
  *   peer.c     the inbox, gateway peers and their outboxes, records
  *   room.c     rooms, players, the tick, inputs, snapshots, events
+ *   inputq.c   a player's input queue (pure: no clock, no metrics)
+ *   tickclock.c  a room's tick accumulator (pure: time passed in)
  *   control.c  control-socket commands, status, metric gauges
  *   arena.c    the reference game behind game.h
  *
@@ -30,25 +32,13 @@
 #include "relay.h"
 
 #include "game.h"
+#include "inputq.h"
 #include "pool.h"
+#include "tickclock.h"
 
 #define SIM_PEERS_MAX		64	/* gateways talking to one sim */
 #define SIM_CONN_BUCKETS	1024	/* per-peer conn hash */
 #define SIM_CLOSED_RING		32	/* per-peer: conns told CLOSE lately */
-#define SIM_INPUTQ_MAX		64	/* cap on the -q flag */
-/*
- * A standing input queue is latency: when a player's queue has held at
- * least 2 inputs at the start of every tick of a window (the client's
- * network delivered a burst once, and the queue never drained since),
- * the oldest are acknowledged unapplied until 1 waits.  A single burst
- * that drains by itself costs nothing; this is CoDel's "minimum over an
- * interval" applied to inputs.  A deeper queue is cut to
- * SIM_INPUT_BURST at once: a TCP retransmission delivers several
- * inputs together, and each left queued would be a tick of latency.
- */
-#define SIM_INPUT_WINDOW	8	/* ticks */
-/* More than this many at a tick start is a burst, cut at once. */
-#define SIM_INPUT_BURST		2
 #define SIM_INBOX_BUDGET	64	/* messages per inbox wake-up */
 #define SIM_INBOX_RECVBUF	1024	/* NNG_OPT_RECVBUF, messages */
 #define SIM_OUTBOX_SENDBUF	256	/* NNG_OPT_SENDBUF, messages */
@@ -152,12 +142,8 @@ struct sim_player {
 	uint64_t		 id;		/* unique in this sim */
 	unsigned		 slot;		/* index in room->slot[] */
 	char			 name[GS_NAME_MAX + 1];
-	uint32_t		 last_seq;	/* last input applied; 0 none */
 	uint64_t		 joined_us;
-	unsigned		 nq;
-	unsigned		 nq_min;	/* smallest nq at a tick start */
-	unsigned		 nq_ticks;	/* ticks in the current window */
-	struct gs_input		 q[SIM_INPUTQ_MAX];	/* seq ascending */
+	struct sim_inputq	 in;		/* inputs not yet applied */
 };
 
 struct sim_room {
@@ -166,9 +152,7 @@ struct sim_room {
 	char			 name[GS_ROOM_MAX + 1];
 	void			*world;		/* the game's */
 	uint64_t		 tick;		/* ticks done */
-	int64_t			 acc;		/* time owed, in µs * tick_rate */
-	uint64_t		 last_us;	/* accumulator's clock */
-	unsigned		 snap_acc;	/* snapshot accumulator */
+	struct sim_tickclock	 clock;
 	unsigned		 nplayers;
 	unsigned		 nent;		/* entities at the last tick */
 	uint64_t		 created_us;

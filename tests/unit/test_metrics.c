@@ -330,6 +330,66 @@ test_on_write(void)
 	gs_metrics_free(m);
 }
 
+/* A table declares in order and fills each handle in the base struct. */
+struct tstats {
+	struct gs_counter	*hits;
+	struct gs_gauge		*load;
+	struct gs_hist		*lat;
+	struct gs_counter	*err[2];
+	unsigned		 rooms;
+};
+
+static const double tb[] = { 0.1, 1 };
+
+static const struct gs_metric_def tdefs[] = {
+	GS_METRIC_ROW(GS_METRIC_UNSIGNED, struct tstats, rooms,
+	    "gs_test_rooms", "Rooms"),
+	GS_METRIC_ROW(GS_METRIC_COUNTER, struct tstats, hits,
+	    "gs_test_hits_total", "Hits"),
+	GS_METRIC_ROW(GS_METRIC_COUNTER, struct tstats, err[1],
+	    "gs_test_errors_total{kind=\"b\"}", "Errors"),
+	GS_METRIC_ROW(GS_METRIC_COUNTER, struct tstats, err[0],
+	    "gs_test_errors_total{kind=\"a\"}", "Errors"),
+	GS_METRIC_ROW(GS_METRIC_GAUGE, struct tstats, load, "gs_test_load",
+	    ""),
+	GS_METRIC_HIST_ROW(struct tstats, lat, "gs_test_seconds", "Latency",
+	    tb),
+};
+
+static void
+test_table(void)
+{
+	struct gs_metrics	*m = gs_metrics_new();
+	struct tstats		 st = { 0 };
+
+	gs_metrics_table(m, tdefs, GS_NELEM(tdefs), &st);
+	T_ASSERT(st.hits != NULL && st.load != NULL && st.lat != NULL &&
+	    st.err[0] != NULL && st.err[1] != NULL && st.err[0] != st.err[1]);
+	st.rooms = 3;			/* read when written out */
+	gs_counter_add(st.hits, 2);
+	gs_counter_inc(st.err[0]);
+	gs_gauge_set(st.load, 0.5);
+	gs_hist_observe(st.lat, 0.5);
+	T_CHECK(text_is(m,
+	    "# HELP gs_test_rooms Rooms\n# TYPE gs_test_rooms gauge\n"
+	    "gs_test_rooms 3\n"
+	    "# HELP gs_test_hits_total Hits\n"
+	    "# TYPE gs_test_hits_total counter\ngs_test_hits_total 2\n"
+	    "# HELP gs_test_errors_total Errors\n"
+	    "# TYPE gs_test_errors_total counter\n"
+	    "gs_test_errors_total{kind=\"b\"} 0\n"
+	    "gs_test_errors_total{kind=\"a\"} 1\n"
+	    "# TYPE gs_test_load gauge\ngs_test_load 0.5\n"
+	    "# HELP gs_test_seconds Latency\n"
+	    "# TYPE gs_test_seconds histogram\n"
+	    "gs_test_seconds_bucket{le=\"0.1\"} 0\n"
+	    "gs_test_seconds_bucket{le=\"1\"} 1\n"
+	    "gs_test_seconds_bucket{le=\"+Inf\"} 1\n"
+	    "gs_test_seconds_sum 0.5\ngs_test_seconds_count 1\n"));
+	gs_metrics_free(m);
+}
+
 T_MAIN(T(test_empty), T(test_counter), T(test_gauge), T(test_gauge_fn),
     T(test_labels), T(test_hist), T(test_write_error),
-    T(test_bad_names_fatal), T(test_good_names), T(test_on_write))
+    T(test_bad_names_fatal), T(test_good_names), T(test_on_write),
+    T(test_table))

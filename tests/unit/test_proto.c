@@ -339,6 +339,110 @@ test_relay_bad_record_midbatch(void)
 	T_EQ_INT(rd.err, GS_ETRUNC);
 }
 
+/* The largest entity and snapshot header, field by field at their
+ * longest encodings, are exactly the sizes proto.h plans with. */
+static const struct gs_entity	ent_worst = { UINT64_MAX, UINT32_MAX,
+				    INT32_MIN, INT32_MIN, INT64_MIN };
+
+static void
+test_wire_max(void)
+{
+	struct gs_wr		wr;
+	struct gs_snaphdr	h = { UINT64_MAX, UINT32_MAX, false,
+				    GS_ENTITIES_MAX };
+	struct gs_entity	e = ent_worst;
+	uint8_t			buf[64];
+
+	gs_wr_init_fixed(&wr, buf, sizeof(buf));
+	gs_entity_put(&wr, &e);
+	T_EQ_INT(wr.err, GS_OK);
+	T_EQ_INT(wr.len, GS_ENTITY_WIRE_MAX);
+	e.x = e.y = INT32_MAX;
+	e.value = INT64_MAX;
+	gs_wr_reset(&wr);
+	gs_entity_put(&wr, &e);
+	T_CHECK(wr.len <= GS_ENTITY_WIRE_MAX);
+
+	gs_wr_reset(&wr);
+	gs_snaphdr_put(&wr, &h);
+	T_EQ_INT(wr.err, GS_OK);
+	T_EQ_INT(wr.len, GS_SNAPHDR_WIRE_MAX);
+}
+
+/* GS_ENTITIES_MAX entities at their largest fit one GS_MSG_MAX message
+ * and decode; a count over the cap is refused; and the relay carries
+ * any client message. */
+static void
+test_snapshot_max(void)
+{
+	struct gs_wr		wr;
+	struct gs_rd		rd;
+	struct gs_snaphdr	h = { UINT64_MAX, UINT32_MAX, true,
+				    GS_ENTITIES_MAX }, h2;
+	struct gs_entity	e;
+	uint32_t		nf, i;
+	size_t			len;
+
+	gs_wr_init(&wr, 0, GS_MSG_MAX);
+	gs_snaphdr_put(&wr, &h);
+	for (i = 0; i < GS_ENTITIES_MAX; i++)
+		gs_entity_put(&wr, &ent_worst);
+	T_ASSERT(wr.err == GS_OK);
+	T_CHECK(wr.len <= GS_MSG_MAX);
+	T_CHECK(wr.len + GS_ENTITY_WIRE_MAX > GS_MSG_MAX);
+	len = wr.len;
+	gs_entity_put(&wr, &ent_worst);		/* one more: over */
+	T_EQ_INT(wr.err, GS_ETOOBIG);
+
+	gs_rd_init(&rd, wr.buf, len);
+	T_EQ_INT(gs_msg_begin(&rd, &nf), GS_MSG_SNAPSHOT);
+	T_EQ_INT(gs_snaphdr_get(&rd, nf, &h2), GS_OK);
+	T_EQ_INT(h2.nent, GS_ENTITIES_MAX);
+	for (i = 0; i < h2.nent && rd.err == GS_OK; i++)
+		(void)gs_entity_get(&rd, &e);
+	T_EQ_INT(gs_snapshot_end(&rd, nf), GS_OK);
+	T_EQ_INT(gs_rd_end(&rd), GS_OK);
+	T_CHECK(e.id == UINT64_MAX && e.type == UINT32_MAX &&
+	    e.x == INT32_MIN && e.value == INT64_MIN);
+	gs_wr_free(&wr);
+
+	gs_wr_init(&wr, 0, 64);
+	h.nent = GS_ENTITIES_MAX + 1;
+	gs_snaphdr_put(&wr, &h);
+	T_ASSERT(wr.err == GS_OK);
+	gs_rd_init(&rd, wr.buf, wr.len);
+	T_EQ_INT(gs_msg_begin(&rd, &nf), GS_MSG_SNAPSHOT);
+	T_CHECK(gs_snaphdr_get(&rd, nf, &h2) != GS_OK);
+	gs_wr_free(&wr);
+
+	T_CHECK(GS_RELAY_FRAME_MAX >= GS_MSG_MAX);
+}
+
+/* Sequence numbers are unsigned 32-bit: 2^32 - 1 is the last, 2^32 a
+ * bad field (gs-protocol(7) "Sequence numbers"). */
+static void
+test_seq_range(void)
+{
+	/* [3, [[0xffffffff, 0, 0, 0]]] and the same with 2^32 */
+	static const uint8_t last[] = { 0x92, 0x03, 0x91, 0x94, 0xce, 0xff,
+	    0xff, 0xff, 0xff, 0x00, 0x00, 0x00 };
+	static const uint8_t over[] = { 0x92, 0x03, 0x91, 0x94, 0xcf, 0x00,
+	    0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 };
+	struct gs_rd	rd;
+	struct gs_input	in[GS_INPUTS_MAX];
+	uint32_t	nf;
+
+	gs_rd_init(&rd, last, sizeof(last));
+	(void)gs_msg_begin(&rd, &nf);
+	T_EQ_INT(gs_input_get(&rd, nf, in), 1);
+	T_EQ_INT(gs_rd_end(&rd), GS_OK);
+	T_CHECK(in[0].seq == UINT32_MAX);
+	gs_rd_init(&rd, over, sizeof(over));
+	(void)gs_msg_begin(&rd, &nf);
+	T_EQ_INT(gs_input_get(&rd, nf, in), 0);
+	T_EQ_INT(rd.err, GS_ERANGE);
+}
+
 static void
 test_names(void)
 {
@@ -355,4 +459,5 @@ test_names(void)
 T_MAIN(T(test_hello_bytes), T(test_input_bytes), T(test_input_limits),
     T(test_server_messages), T(test_extra_fields), T(test_truncated_stream),
     T(test_garbage_stream), T(test_relay), T(test_relay_hostile), T(test_relay_bad_record_midbatch),
+    T(test_wire_max), T(test_snapshot_max), T(test_seq_range),
     T(test_names))

@@ -44,6 +44,51 @@ test_parse_ms(void)
 }
 
 static void
+test_parse_us_double(void)
+{
+	double	d = -1;
+
+	T_EQ_INT(gs_parse_us("500us", 1000, 0, 3600e6, &d), GS_OK);
+	T_CHECK(d == 500);
+	T_EQ_INT(gs_parse_us("2.5", 1000, 0, 3600e6, &d), GS_OK);
+	T_CHECK(d == 2500);			/* bare: the unit, ms */
+	T_EQ_INT(gs_parse_us("1.5s", 1000, 0, 3600e6, &d), GS_OK);
+	T_CHECK(d == 1.5e6);
+	T_EQ_INT(gs_parse_us("61m", 1000, 0, 3600e6, &d), GS_ERANGE);
+	T_EQ_INT(gs_parse_us("5 ms", 1000, 0, 3600e6, &d), GS_EINVAL);
+	T_EQ_INT(gs_parse_us("inf", 1000, 0, 3600e6, &d), GS_EINVAL);
+	T_CHECK(d == 1.5e6);			/* untouched on error */
+	T_EQ_INT(gs_parse_ms("500us", 1, 0, 10, &(long long){ 0 }), GS_OK);
+
+	T_EQ_INT(gs_parse_double("-2.5", -3, 3, &d), GS_OK);
+	T_CHECK(d == -2.5);
+	T_EQ_INT(gs_parse_double("4", -3, 3, &d), GS_ERANGE);
+	T_EQ_INT(gs_parse_double("1e999", -3, 3, &d), GS_EINVAL);
+	T_EQ_INT(gs_parse_double("1x", -3, 3, &d), GS_EINVAL);
+	T_EQ_INT(gs_parse_double("", -3, 3, &d), GS_EINVAL);
+}
+
+/* The hash and the PRNG are pinned: gateways must agree on placement
+ * across versions, and seeded runs must replay. */
+static void
+test_hash_rand(void)
+{
+	uint64_t	st = 0;
+	double		u;
+	int		i;
+
+	T_CHECK(gs_hash_fnv1a("") == 0xcbf29ce484222325ULL);
+	T_CHECK(gs_hash_fnv1a("a") == 0xaf63dc4c8601ec8cULL);
+	T_CHECK(gs_hash_fnv1a("foobar") == 0x85944171f73967e8ULL);
+	T_CHECK(gs_rand_next(&st) == 0xe220a8397b1dcdafULL);
+	T_CHECK(gs_rand_next(&st) == 0x6e789e6aa1b965f4ULL);
+	for (i = 0; i < 1000; i++) {
+		u = gs_rand01(&st);
+		T_CHECK(u >= 0 && u < 1);
+	}
+}
+
+static void
 test_parse_ratio(void)
 {
 	double	d = 0;
@@ -100,5 +145,6 @@ test_strlcpy_and_ratelimit(void)
 	T_CHECK(passed >= 5 && passed < 100);
 }
 
-T_MAIN(T(test_parse_ll), T(test_parse_ms), T(test_parse_ratio),
-    T(test_http_addr), T(test_strlcpy_and_ratelimit))
+T_MAIN(T(test_parse_ll), T(test_parse_ms), T(test_parse_us_double),
+    T(test_hash_rand), T(test_parse_ratio), T(test_http_addr),
+    T(test_strlcpy_and_ratelimit))

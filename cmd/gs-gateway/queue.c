@@ -1,0 +1,186 @@
+/*
+ * A client's outgoing queue.  See queue.h for the rules.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "queue.h"
+
+#define GW_QUEUE_MIN_BYTES	512	/* first allocation, headroom aside */
+#define GW_QUEUE_MIN_ENTS	8
+#define GW_QUEUE_KEEP_ENTS	64	/* entry arrays larger are freed too */
+
+void
+gw_queue_init(struct gw_queue *q, size_t headroom, unsigned max_msgs,
+    size_t max_bytes)
+{
+	memset(q, 0, sizeof(*q));
+	q->headroom = headroom;
+	q->off = q->end = headroom;
+	q->max_msgs = max_msgs;
+	q->max_bytes = max_bytes;
+}
+
+void
+gw_queue_free(struct gw_queue *q)
+{
+	free(q->buf);
+	free(q->ent);
+	gw_queue_init(q, q->headroom, q->max_msgs, q->max_bytes);
+}
+
+static void
+gw_queue_reset(struct gw_queue *q)
+{
+	q->off = q->end = q->headroom;
+	q->e0 = q->e1 = 0;
+	if (q->cap > q->headroom + GW_QUEUE_KEEP) {
+		free(q->buf);
+		q->buf = NULL;
+		q->cap = 0;
+	}
+	if (q->ecap > GW_QUEUE_KEEP_ENTS) {
+		free(q->ent);
+		q->ent = NULL;
+		q->ecap = 0;
+	}
+}
+
+static bool
+gw_queue_over(const struct gw_queue *q, size_t len)
+{
+	return gw_queue_msgs(q) + 1 > q->max_msgs ||
+	    gw_queue_bytes(q) + len > q->max_bytes;
+}
+
+/* Drop the oldest state message.  false when there is none. */
+static bool
+gw_queue_drop_state(struct gw_queue *q, gw_queue_drop_fn *drop, void *arg)
+{
+	size_t		 at = q->off;
+	unsigned	 i;
+	struct gw_qent	 e;
+
+	for (i = q->e0; i < q->e1; i++) {
+		if (q->ent[i].lane == GW_LANE_STATE)
+			break;
+		at += q->ent[i].len;
+	}
+	if (i == q->e1)
+		return false;
+	e = q->ent[i];
+	if (i == q->e0) {	/* the common case: no copy */
+		q->off += e.len;
+		q->e0++;
+	} else {
+		memmove(q->buf + at, q->buf + at + e.len, q->end - at - e.len);
+		q->end -= e.len;
+		memmove(&q->ent[i], &q->ent[i + 1],
+		    (q->e1 - i - 1) * sizeof(q->ent[0]));
+		q->e1--;
+	}
+	if (q->e0 == q->e1)
+		q->off = q->end = q->headroom, q->e0 = q->e1 = 0;
+	if (drop != NULL)
+		drop(arg, e.kind);
+	return true;
+}
+
+/* Room for one more entry and len more bytes at the ends.  Compacts
+ * before it grows.  false on allocation failure (nothing changed). */
+static bool
+gw_queue_reserve(struct gw_queue *q, size_t len)
+{
+	struct gw_qent	*ne;
+	uint8_t		*nb;
+	size_t		 used = gw_queue_bytes(q), ncap;
+	unsigned	 n = gw_queue_msgs(q), necap;
+
+	if (q->e1 == q->ecap) {
+		if (q->e0 > 0) {
+			memmove(q->ent, &q->ent[q->e0], n * sizeof(q->ent[0]));
+			q->e0 = 0;
+			q->e1 = n;
+		} else {
+			necap = q->ecap == 0 ? GW_QUEUE_MIN_ENTS : q->ecap * 2;
+			if (necap > q->max_msgs)
+				necap = q->max_msgs;
+			if ((ne = realloc(q->ent, necap * sizeof(*ne))) == NULL)
+				return false;
+			q->ent = ne;
+			q->ecap = necap;
+		}
+	}
+	if (q->end + len <= q->cap)
+		return true;
+	if (q->headroom + used + len <= q->cap) {
+		memmove(q->buf + q->headroom, q->buf + q->off, used);
+	} else {
+		ncap = q->cap == 0 ? q->headroom + GW_QUEUE_MIN_BYTES :
+		    q->cap * 2;
+		while (ncap < q->headroom + used + len)
+			ncap *= 2;
+		if (ncap > q->headroom + q->max_bytes)
+			ncap = q->headroom + q->max_bytes;
+		if ((nb = realloc(q->buf, ncap)) == NULL)
+			return false;
+		memmove(nb + q->headroom, nb + q->off, used);
+		q->buf = nb;
+		q->cap = ncap;
+	}
+	q->off = q->headroom;
+	q->end = q->headroom + used;
+	return true;
+}
+
+int
+gw_queue_put(struct gw_queue *q, const void *msg, size_t len,
+    enum gw_lane lane, unsigned kind, gw_queue_drop_fn *drop, void *arg)
+{
+	/* Evicting cannot make room for what is over the cap by itself. */
+	if (len <= q->max_bytes)
+		while (gw_queue_over(q, len))
+			if (!gw_queue_drop_state(q, drop, arg))
+				break;
+	if (len > q->max_bytes || gw_queue_over(q, len))
+		return lane == GW_LANE_RELIABLE ? GW_Q_FULL : GW_Q_DROPPED;
+	if (!gw_queue_reserve(q, len))
+		return GW_Q_NOMEM;
+	memcpy(q->buf + q->end, msg, len);
+	q->end += len;
+	q->ent[q->e1].len = (uint32_t)len;
+	q->ent[q->e1].lane = (uint8_t)lane;
+	q->ent[q->e1].kind = (uint8_t)kind;
+	q->e1++;
+	return GW_Q_OK;
+}
+
+int
+gw_queue_put_last(struct gw_queue *q, const void *msg, size_t len,
+    unsigned kind, gw_queue_drop_fn *drop, void *arg)
+{
+	unsigned	max_msgs = q->max_msgs;
+	size_t		max_bytes = q->max_bytes;
+	int		rv;
+
+	rv = gw_queue_put(q, msg, len, GW_LANE_RELIABLE, kind, drop, arg);
+	if (rv != GW_Q_FULL)
+		return rv;
+	q->max_msgs = gw_queue_msgs(q) + 1;
+	q->max_bytes = gw_queue_bytes(q) + len;
+	rv = gw_queue_put(q, msg, len, GW_LANE_RELIABLE, kind, NULL, NULL);
+	q->max_msgs = max_msgs;
+	q->max_bytes = max_bytes;
+	return rv;
+}
+
+void
+gw_queue_clear(struct gw_queue *q, gw_queue_drop_fn *fn, void *arg)
+{
+	unsigned	i;
+
+	if (fn != NULL)
+		for (i = q->e0; i < q->e1; i++)
+			fn(arg, q->ent[i].kind);
+	gw_queue_reset(q);
+}

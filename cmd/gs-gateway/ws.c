@@ -1,0 +1,214 @@
+/*
+ * The WebSocket transport: libwebsockets, through lib/http.c, whose
+ * WebSocket callbacks land in gw_ws_cb().  Both lanes share the one
+ * connection, so a client's whole queue leaves as one binary message.
+ *
+ * Receive: a client's WebSocket message is assembled from its
+ * fragments into a buffer of frame_max bytes (allocated on first use)
+ * and handed to client.c whole; a message over frame_max, or a text
+ * message, is skipped to its end and answered as a bad message.
+ *
+ * Close: client.c's close() only notes the class; the writeable
+ * callback that called gw_client_writable() then sets the close code
+ * and returns -1, and lws runs the close handshake.  abort() has lws
+ * cut the connection on its next service pass (never synchronously:
+ * the client must outlive the call).
+ */
+#include <sys/socket.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway.h"
+#include "util.h"
+
+enum { WS_RX_OK, WS_RX_TOOBIG, WS_RX_TEXT };
+
+static void
+ws_want_write(void *conn)
+{
+	struct gw_pss	*p = conn;
+
+	/* < 0: lws is tearing the connection down; CLOSED follows. */
+	(void)lws_callback_on_writable(p->wsi);
+}
+
+static int
+ws_send(void *conn, enum gw_lane lane, uint8_t *buf, size_t len)
+{
+	struct gw_pss	*p = conn;
+	struct gw	*gw = p->c->gw;
+
+	/* buf has LWS_PRE bytes before it (the transport's headroom).
+	 * lws keeps what the socket does not take now and holds back the
+	 * next writeable callback until it has gone. */
+	if (lws_write(p->wsi, buf, len, LWS_WRITE_BINARY) < 0)
+		return -1;
+	gs_counter_inc(gw->m.ws_out);
+	gs_counter_add(gw->m.bytes_out, len);
+	return 0;
+}
+
+static void
+ws_close(void *conn, enum gw_close why)
+{
+	struct gw_pss	*p = conn;
+
+	p->close_pending = true;
+	p->close_why = why;
+}
+
+static void
+ws_abort(void *conn)
+{
+	struct gw_pss	*p = conn;
+
+	lws_set_timeout(p->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+}
+
+static const struct gw_transport gw_ws_transport = {
+	.name = "ws",
+	.one_stream = true,
+	.headroom = LWS_PRE,
+	.want_write = ws_want_write,
+	.send = ws_send,
+	.close = ws_close,
+	.abort = ws_abort,
+};
+
+/* gs-protocol(7), Close codes. */
+static enum lws_close_status
+ws_close_status(enum gw_close why)
+{
+	switch (why) {
+	case GW_CLOSE_NORMAL:
+		return LWS_CLOSE_STATUS_NORMAL;
+	case GW_CLOSE_AWAY:
+		return LWS_CLOSE_STATUS_GOINGAWAY;
+	case GW_CLOSE_INTERNAL:
+		return LWS_CLOSE_STATUS_UNEXPECTED_CONDITION;
+	case GW_CLOSE_POLICY:
+	default:
+		return LWS_CLOSE_STATUS_POLICY_VIOLATION;
+	}
+}
+
+/* A bounded kernel send buffer: the memory a client that stops
+ * reading can tie up, and how soon its queue fills (then `slow`).
+ * Left to the kernel's autotuning (up to megabytes) when 0. */
+static void
+ws_sndbuf(struct gw *gw, struct lws *wsi)
+{
+	int	fd, v = gw->conf.sndbuf;
+
+	if (v <= 0 || (fd = lws_get_socket_fd(wsi)) < 0)
+		return;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)) == -1 &&
+	    gs_ratelimit_ok(&gw->rl_peer, 10))
+		gs_log_warn("ws setsockopt SO_SNDBUF bytes=%d", v);
+}
+
+/* One chunk of a WebSocket message; hand it on when it is complete. */
+static void
+ws_rx(struct gw_pss *p, const uint8_t *in, size_t len)
+{
+	struct gw_client	*c = p->c;
+	struct gw		*gw = c->gw;
+	struct lws		*wsi = p->wsi;
+	char			 text[GS_TEXT_MAX + 1];
+
+	gs_counter_add(gw->m.bytes_in, len);
+	if (lws_is_first_fragment(wsi)) {
+		p->rxlen = 0;
+		p->rxskip = lws_frame_is_binary(wsi) ? WS_RX_OK : WS_RX_TEXT;
+	}
+	if (p->rxskip == WS_RX_OK && len > 0) {
+		if (len > gw->conf.frame_max - p->rxlen)
+			p->rxskip = WS_RX_TOOBIG;
+		else if (p->rx == NULL &&
+		    (p->rx = malloc(gw->conf.frame_max)) == NULL) {
+			gs_log_warn("ws malloc conn=%llu",
+			    (unsigned long long)c->conn);
+			p->rxskip = WS_RX_TOOBIG;
+		} else {
+			memcpy(p->rx + p->rxlen, in, len);
+			p->rxlen += len;
+		}
+	}
+	if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
+		return;
+
+	gs_counter_inc(gw->m.ws_in);
+	if (c->state == GW_CLOSING)
+		;	/* no longer listening */
+	else if (p->rxskip == WS_RX_TOOBIG) {
+		(void)snprintf(text, sizeof(text), "message over %zu bytes",
+		    gw->conf.frame_max);
+		gw_client_bad(c, GS_PERR_TOOBIG, text);
+	} else if (p->rxskip == WS_RX_TEXT)
+		gw_client_bad(c, GS_PERR_BADFRAME, "text message: the "
+		    "protocol uses binary messages");
+	else
+		gw_client_recv(c, p->rx, p->rxlen);
+	p->rxlen = 0;
+	p->rxskip = WS_RX_OK;
+}
+
+int
+gw_ws_cb(void *arg, struct lws *wsi, enum lws_callback_reasons reason,
+    void *user, void *in, size_t len)
+{
+	struct gw		*gw = arg;
+	struct gw_pss		*p = user;
+	struct gw_client	*c = p != NULL ? p->c : NULL;
+	char			 peer[64];
+
+	switch (reason) {
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		return gw_accepting(gw) ? 0 : 1;
+	case LWS_CALLBACK_ESTABLISHED:
+		if (p == NULL)
+			return -1;
+		if (lws_get_peer_simple(wsi, peer, sizeof(peer)) == NULL)
+			(void)gs_strlcpy(peer, "?", sizeof(peer));
+		p->wsi = wsi;
+		ws_sndbuf(gw, wsi);
+		if ((p->c = gw_client_new(gw, &gw_ws_transport, p, peer)) ==
+		    NULL)
+			return -1;
+		return 0;
+	case LWS_CALLBACK_RECEIVE:
+		if (c == NULL)
+			return -1;
+		ws_rx(p, in, len);
+		return 0;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		if (c == NULL)
+			return -1;
+		/* Once lws runs the close handshake, a stray writeable
+		 * callback must not return -1 again: that would cut the
+		 * connection before the peer's close (RST, and the peer
+		 * may lose our last frames). */
+		if (p->close_started)
+			return 0;
+		if (gw_client_writable(c) != 0)
+			return -1;	/* CLOSED counts the queue */
+		if (p->close_pending) {
+			lws_close_reason(wsi, ws_close_status(p->close_why),
+			    NULL, 0);
+			p->close_started = true;
+			return -1;
+		}
+		return 0;
+	case LWS_CALLBACK_CLOSED:
+		if (c != NULL) {
+			p->c = NULL;
+			free(p->rx);
+			p->rx = NULL;
+			gw_client_closed(c);
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
