@@ -19,6 +19,7 @@
 #define GW_HELLO_S	10.	/* seconds to send hello after connecting */
 
 static void	gw_client_detach(struct gw_client *);
+static void	flush_prepare_cb(struct ev_loop *, ev_prepare *, int);
 
 const char *
 gw_state_name(enum gw_state s)
@@ -49,11 +50,14 @@ gw_clients_init(struct gw *gw)
 	if ((gw->ctab = calloc(gw->ctabsz, sizeof(*gw->ctab))) == NULL)
 		gs_fatal(GS_EXIT_SYSTEM, "calloc");
 	gw->next_conn = 1;
+	ev_prepare_init(&gw->flush, flush_prepare_cb);
+	gw->flush.data = gw;
 }
 
 void
 gw_clients_free(struct gw *gw)
 {
+	ev_prepare_stop(gw->loop, &gw->flush);
 	free(gw->ctab);
 	gw->ctab = NULL;
 	free(gw->tx);
@@ -145,13 +149,63 @@ gw_client_unlink(struct gw *gw, struct gw_client *c)
 
 /* ------------------------------------------------------- send queue */
 
+/* Something to send: flushed at the end of this loop iteration. */
 static void
-gw_client_want_write(struct gw_client *c)
+gw_client_dirty(struct gw_client *c)
 {
-	if (c->want_write)
+	struct gw	*gw = c->gw;
+
+	if (c->dirty)
 		return;
-	c->want_write = true;
-	c->t->want_write(c->tconn);
+	c->dirty = true;
+	c->dprev = NULL;
+	c->dnext = gw->dirty;
+	if (gw->dirty != NULL)
+		gw->dirty->dprev = c;
+	else
+		ev_prepare_start(gw->loop, &gw->flush);
+	gw->dirty = c;
+}
+
+static void
+gw_client_clean(struct gw_client *c)
+{
+	struct gw	*gw = c->gw;
+
+	if (!c->dirty)
+		return;
+	c->dirty = false;
+	if (c->dprev != NULL)
+		c->dprev->dnext = c->dnext;
+	else
+		gw->dirty = c->dnext;
+	if (c->dnext != NULL)
+		c->dnext->dprev = c->dprev;
+	c->dprev = c->dnext = NULL;
+}
+
+void
+gw_clients_flush(struct gw *gw)
+{
+	struct gw_client	*c;
+
+	while ((c = gw->dirty) != NULL) {
+		gw_client_clean(c);
+		/* A closing client closes from the writable callback (a
+		 * WebSocket close is a callback's return value). */
+		if (c->state != GW_CLOSING && c->t->ready(c->tconn)) {
+			if (gw_client_writable(c) != 0)
+				c->t->abort(c->tconn);
+		} else
+			c->t->want_write(c->tconn);
+	}
+	ev_prepare_stop(gw->loop, &gw->flush);
+}
+
+static void
+flush_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	gw_clients_flush(w->data);
 }
 
 /* gw_queue_drop_fn: a state frame dropped to make room. */
@@ -189,7 +243,7 @@ gw_client_send(struct gw_client *c, const void *msg, size_t len,
 	switch (gw_queue_put(&c->q, msg, len, lane, kind, gw_client_drop_full,
 	    c)) {
 	case GW_Q_OK:
-		gw_client_want_write(c);
+		gw_client_dirty(c);
 		break;
 	case GW_Q_DROPPED:
 		gw_client_drop_full(c, kind);
@@ -285,7 +339,7 @@ gw_client_writable(struct gw_client *c)
 	struct gw	*gw = c->gw;
 	int		 lane;
 
-	c->want_write = false;
+	gw_client_clean(c);
 	if (gw_queue_msgs(&c->q) > 0) {
 		if (c->t->one_stream) {
 			if (c->t->send(c->tconn, GW_LANE_RELIABLE,
@@ -373,7 +427,7 @@ gw_client_close(struct gw_client *c, uint32_t code, const char *text)
 	/* A peer that never becomes writable is cut anyway. */
 	ev_timer_set(&c->timer, GW_CLOSE_GRACE_S, 0.);
 	ev_timer_start(gw->loop, &c->timer);
-	gw_client_want_write(c);
+	gw_client_dirty(c);
 	gs_log_debug("client closing conn=%llu code=%s",
 	    (unsigned long long)c->conn, code ? gs_perr_name((int)code) :
 	    "none");
@@ -390,6 +444,7 @@ gw_client_closed(struct gw_client *c)
 	gs_log_debug("client closed conn=%llu peer=%s state=%s",
 	    (unsigned long long)c->conn, c->peer, gw_state_name(c->state));
 	gw_client_unlink(gw, c);
+	gw_client_clean(c);
 	gw_queue_clear(&c->q, gw_client_drop_closed, gw);
 	gw_queue_free(&c->q);
 	free(c);

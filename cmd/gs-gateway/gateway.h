@@ -14,10 +14,18 @@
  * The transport seam.  A transport (struct gw_transport) owns its
  * connections and calls into client.c: gw_client_new() when one is
  * open, gw_client_recv() with each whole message the client sent,
- * gw_client_writable() when it may send, gw_client_closed() once when
- * the connection is gone.  client.c calls back through the table:
- * want_write, send (a batch of whole messages on a lane), close (with
- * a gw_close class the transport maps to its own codes) and abort.
+ * gw_client_writable() when it may send after it was asked to say so,
+ * gw_client_closed() once when the connection is gone.  client.c calls
+ * back through the table: ready, want_write, send (a batch of whole
+ * messages on a lane), close (with a gw_close class the transport maps
+ * to its own codes) and abort.
+ *
+ * Writing.  Messages queued for a client during a loop iteration leave
+ * at its end (gw_clients_flush, from an ev_prepare watcher), in one
+ * send, straight away when the transport is ready: no round trip
+ * through the event loop.  Only a transport that holds data back (its
+ * socket was full) or a client that is closing waits for a writable
+ * callback.
  *
  * Object lifetimes.  A client is malloc'd in gw_client_new() and freed
  * in gw_client_closed(), which a transport calls exactly once and
@@ -60,6 +68,7 @@
 #define GW_DRAIN_MS		1000	/* at exit: wait for clients to go */
 #define GW_CLOSE_GRACE_S	5	/* a closing client that cannot be
 					 * written to is cut after this */
+#define GW_WS_RX_CHUNK		256	/* lws receive buffer per client */
 #define GW_CTL_LIST_MAX		1000	/* entries in "clients"/"rooms" */
 #define GW_STALL_US		2000000ULL	/* sims check: a longer gap
 					 * between the 1 s checks means our
@@ -96,6 +105,8 @@ struct gw_transport {
 	bool		 one_stream;
 	/* Spare bytes the transport may write before a batch. */
 	size_t		 headroom;
+	/* Whether send() may be called now: nothing held back. */
+	bool		(*ready)(void *conn);
 	/* Call gw_client_writable() when the connection can take data. */
 	void		(*want_write)(void *conn);
 	/* Send buf[len], whole protocol messages of one lane, with
@@ -150,7 +161,8 @@ struct gw_client {
 	unsigned	 nbad;
 
 	struct gw_queue	 q;		/* leaves when writable */
-	bool		 want_write;	/* asked the transport already */
+	bool		 dirty;		/* on gw->dirty: flush at loop end */
+	struct gw_client *dprev, *dnext;
 	enum gw_close	 close_why;	/* when GW_CLOSING */
 	uint64_t	 drops;		/* state frames dropped for it */
 
@@ -236,6 +248,10 @@ struct gw {
 	size_t			 rtabsz;	/* power of two */
 	unsigned		 nrooms;
 
+	/* Clients with something to send; flushed before the loop sleeps. */
+	struct gw_client	*dirty;
+	ev_prepare		 flush;
+
 	/* Scratch for one lane's batch when lanes are sent apart. */
 	uint8_t			*tx;
 	size_t			 txcap;
@@ -268,7 +284,8 @@ void	gw_client_recv(struct gw_client *c, const uint8_t *buf, size_t len);
 /* A message the transport refused itself (too big, not binary):
  * answered with an error like a bad protocol message. */
 void	gw_client_bad(struct gw_client *c, uint32_t code, const char *text);
-/* The transport may send now.  Returns -1 when a send failed. */
+/* The transport may send now (it asked through want_write).  Returns
+ * -1 when a send failed: the transport closes the connection. */
 int	gw_client_writable(struct gw_client *c);
 /* The connection is gone: the client is freed. */
 void	gw_client_closed(struct gw_client *c);
@@ -287,6 +304,9 @@ void	gw_client_close(struct gw_client *c, uint32_t code, const char *text);
 void	gw_client_unjoin(struct gw_client *c);
 void	gw_client_welcome(struct gw_client *c, const struct gs_relay_rec *r);
 const char *gw_state_name(enum gw_state s);
+/* Send what every client has queued (the ev_prepare watcher's job;
+ * tests call it). */
+void	gw_clients_flush(struct gw *gw);
 void	gw_clients_init(struct gw *gw);
 void	gw_clients_free(struct gw *gw);
 

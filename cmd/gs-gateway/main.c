@@ -237,7 +237,10 @@ main(int argc, char **argv)
 	hc.ws_cb = gw_ws_cb;
 	hc.ws_protocol = GS_WS_SUBPROTOCOL;
 	hc.ws_user_size = sizeof(struct gw_pss);
-	hc.ws_rx_buffer = GS_MAX(gw.conf.frame_max, (size_t)1024);
+	/* lws allocates this per connection: sized to the traffic (inputs
+	 * and pings are tens of bytes), not to the largest message, which
+	 * ws.c assembles from chunks. */
+	hc.ws_rx_buffer = GW_WS_RX_CHUNK;
 	if ((gw.http = gs_http_start(gw.loop, &hc)) == NULL)
 		gs_fatalx(GS_EXIT_SYSTEM, "cannot serve http iface=%s port=%d",
 		    hc.iface != NULL ? hc.iface : "*", hc.port);

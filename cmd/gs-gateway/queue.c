@@ -6,7 +6,8 @@
 
 #include "queue.h"
 
-#define GW_QUEUE_MIN_BYTES	512	/* first allocation, headroom aside */
+#define GW_QUEUE_MIN_BYTES	256	/* first allocation, headroom aside:
+					 * a snapshot of a small room */
 #define GW_QUEUE_MIN_ENTS	8
 #define GW_QUEUE_KEEP_ENTS	64	/* entry arrays larger are freed too */
 

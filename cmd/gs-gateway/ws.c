@@ -3,10 +3,16 @@
  * WebSocket callbacks land in gw_ws_cb().  Both lanes share the one
  * connection, so a client's whole queue leaves as one binary message.
  *
- * Receive: a client's WebSocket message is assembled from its
- * fragments into a buffer of frame_max bytes (allocated on first use)
- * and handed to client.c whole; a message over frame_max, or a text
- * message, is skipped to its end and answered as a bad message.
+ * Receive: a client's WebSocket message that lws delivers in one piece
+ * (the usual case: lws's buffer, GW_WS_RX_CHUNK, holds a client's
+ * inputs and pings) is handed to client.c where it lies.  A larger one
+ * is assembled from its pieces into a buffer of frame_max bytes,
+ * allocated for it and freed after it, so an idle client holds none.
+ * A message over frame_max, or a text message, is skipped to its end
+ * and answered as a bad message.
+ *
+ * Send: straight from client.c's flush when lws holds nothing back,
+ * else from the writeable callback (see gateway.h, Writing).
  *
  * Close: client.c's close() only notes the class; the writeable
  * callback that called gw_client_writable() then sets the close code
@@ -24,6 +30,15 @@
 
 enum { WS_RX_OK, WS_RX_TOOBIG, WS_RX_TEXT };
 
+static bool
+ws_ready(void *conn)
+{
+	struct gw_pss	*p = conn;
+
+	/* What lws holds of an earlier write must go first. */
+	return !lws_partial_buffered(p->wsi);
+}
+
 static void
 ws_want_write(void *conn)
 {
@@ -40,8 +55,11 @@ ws_send(void *conn, enum gw_lane lane, uint8_t *buf, size_t len)
 	struct gw	*gw = p->c->gw;
 
 	/* buf has LWS_PRE bytes before it (the transport's headroom).
-	 * lws keeps what the socket does not take now and holds back the
-	 * next writeable callback until it has gone. */
+	 * Called from the flush at the end of a loop iteration, outside
+	 * any lws callback, when nothing is held back (ws_ready), or from
+	 * the writeable callback.  lws keeps what the socket does not take
+	 * now, asks for writeable itself, and ws_ready() is false until
+	 * it has gone. */
 	if (lws_write(p->wsi, buf, len, LWS_WRITE_BINARY) < 0)
 		return -1;
 	gs_counter_inc(gw->m.ws_out);
@@ -70,6 +88,7 @@ static const struct gw_transport gw_ws_transport = {
 	.name = "ws",
 	.one_stream = true,
 	.headroom = LWS_PRE,
+	.ready = ws_ready,
 	.want_write = ws_want_write,
 	.send = ws_send,
 	.close = ws_close,
@@ -118,6 +137,14 @@ ws_rx(struct gw_pss *p, const uint8_t *in, size_t len)
 	char			 text[GS_TEXT_MAX + 1];
 
 	gs_counter_add(gw->m.bytes_in, len);
+	if (lws_is_first_fragment(wsi) && lws_is_final_fragment(wsi) &&
+	    !lws_remaining_packet_payload(wsi) && lws_frame_is_binary(wsi) &&
+	    len <= gw->conf.frame_max) {
+		gs_counter_inc(gw->m.ws_in);
+		if (c->state != GW_CLOSING)
+			gw_client_recv(c, in, len);
+		return;
+	}
 	if (lws_is_first_fragment(wsi)) {
 		p->rxlen = 0;
 		p->rxskip = lws_frame_is_binary(wsi) ? WS_RX_OK : WS_RX_TEXT;
@@ -150,6 +177,8 @@ ws_rx(struct gw_pss *p, const uint8_t *in, size_t len)
 		    "protocol uses binary messages");
 	else
 		gw_client_recv(c, p->rx, p->rxlen);
+	free(p->rx);
+	p->rx = NULL;
 	p->rxlen = 0;
 	p->rxskip = WS_RX_OK;
 }

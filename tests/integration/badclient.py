@@ -148,6 +148,29 @@ async def main(url):
     await expect(ws, SNAPSHOT)
     check(True, "still receiving snapshots")
 
+    # A batch larger than the gateway's receive chunk, in one WebSocket
+    # message and in several fragments: every message in it is served.
+    for fragments in (False, True):
+        batch = [msgpack.packb([PING, 1000 + i]) for i in range(100)]
+        if fragments:
+            await ws.send(iter([b"".join(batch[i:i + 10])
+                                for i in range(0, 100, 10)]))
+        else:
+            await ws.send(b"".join(batch))
+        got = set()
+
+        async def pongs():
+            while len(got) < 100:
+                got.update(m[1] for m in messages(await ws.recv())
+                           if m[0] == PONG and 1000 <= m[1] < 1100)
+        try:
+            await asyncio.wait_for(pongs(), 20)
+        except asyncio.TimeoutError:
+            pass
+        check(got == set(range(1000, 1100)),
+              "a batch of 100 pings (%s) -> 100 pongs" %
+              ("fragmented" if fragments else "one frame"))
+
     # The messages before a bad one were acted on; the rest is dropped.
     await ws.send(msgpack.packb([PING, 1]) + b"\xc1" +
                   msgpack.packb([PING, 2]))

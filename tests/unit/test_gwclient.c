@@ -26,7 +26,14 @@ struct tconn {
 	enum gw_close	why;
 	int		aborts;
 	int		fail_send;
+	int		not_ready;	/* the transport holds data back */
 };
+
+static bool
+t_ready(void *conn)
+{
+	return !((struct tconn *)conn)->not_ready;
+}
 
 static void
 t_want_write(void *conn)
@@ -68,10 +75,14 @@ t_abort(void *conn)
 }
 
 static const struct gw_transport one_stream = {
-	"test", true, 16, t_want_write, t_send, t_close, t_abort
+	.name = "test", .one_stream = true, .headroom = 16, .ready = t_ready,
+	.want_write = t_want_write, .send = t_send, .close = t_close,
+	.abort = t_abort
 };
 static const struct gw_transport two_lanes = {
-	"test2", false, 16, t_want_write, t_send, t_close, t_abort
+	.name = "test2", .one_stream = false, .headroom = 16,
+	.ready = t_ready, .want_write = t_want_write, .send = t_send,
+	.close = t_close, .abort = t_abort
 };
 
 static struct gw	G;
@@ -248,17 +259,20 @@ test_hello_welcome(void)
 	T_EQ_INT(G.nclients, 1);
 	T_EQ_INT(G.nstate[GW_PLAYING], 1);
 	T_EQ_INT(G.nrooms, 1);
-	T_EQ_INT(t.want_writes, 1);
-	T_EQ_INT(gw_client_writable(c), 0);
+	/* Sent at the loop's end, straight away: no writable round trip. */
+	T_EQ_INT(t.sends[GW_LANE_RELIABLE], 0);
+	gw_clients_flush(&G);
+	T_EQ_INT(t.want_writes, 0);
 	T_EQ_INT(t.sends[GW_LANE_RELIABLE], 1);
 	T_ASSERT(kinds(t.sent[GW_LANE_RELIABLE], t.sentlen[GW_LANE_RELIABLE],
 	    k, codes, 8) == 1);
 	T_EQ_INT(k[0], GS_MSG_WELCOME);
 	T_EQ_INT(gw_queue_msgs(&c->q), 0);
 	T_EQ_INT(t.closes, 0);
-	/* A second write asks nothing of the transport. */
-	T_EQ_INT(gw_client_writable(c), 0);
+	/* A second flush asks nothing of the transport. */
+	gw_clients_flush(&G);
 	T_EQ_INT(t.sends[GW_LANE_RELIABLE], 1);
+	T_EQ_INT(t.want_writes, 0);
 	gw_client_closed(c);	/* the peer went away */
 	T_EQ_INT(sim_records(), recs + 2);	/* JOIN, LEAVE */
 	T_EQ_INT(G.nclients, 0);
@@ -286,6 +300,10 @@ test_bye(void)
 	send_msg(c, put_event, &tick, GW_LANE_RELIABLE);
 	T_EQ_INT(gw_queue_msgs(&c->q), 0);
 	T_EQ_INT(G.m.msgs_dropped[GS_MSG_EVENT][GW_DROP_GONE]->v, 1);
+	/* A closing client closes from the writable callback. */
+	gw_clients_flush(&G);
+	T_EQ_INT(t.want_writes, 1);
+	T_EQ_INT(t.closes, 0);
 	T_EQ_INT(gw_client_writable(c), 0);
 	T_EQ_INT(t.closes, 1);
 	T_EQ_INT(t.why, GW_CLOSE_NORMAL);
@@ -467,6 +485,36 @@ test_deadlines(void)
 	gw_teardown();
 }
 
+/* A transport that holds data back gets a writable callback instead;
+ * a send that fails at the flush aborts the connection. */
+static void
+test_flush(void)
+{
+	struct gw_client	*c;
+	struct tconn		 t;
+	uint64_t		 i = 1;
+
+	gw_setup(128);
+	T_ASSERT((c = playing(&one_stream, &t)) != NULL);
+	t.not_ready = 1;
+	gw_clients_flush(&G);
+	T_EQ_INT(t.sends[GW_LANE_RELIABLE], 0);
+	T_EQ_INT(t.want_writes, 1);
+	T_CHECK(G.dirty == NULL);
+	t.not_ready = 0;
+	T_EQ_INT(gw_client_writable(c), 0);	/* the callback */
+	T_EQ_INT(t.sends[GW_LANE_RELIABLE], 1);
+	send_msg(c, put_event, &i, GW_LANE_RELIABLE);
+	T_CHECK(G.dirty == c);
+	t.fail_send = 1;
+	gw_clients_flush(&G);
+	T_EQ_INT(t.aborts, 1);
+	T_CHECK(G.dirty == NULL);
+	gw_client_closed(c);	/* as the transport reports the abort */
+	T_EQ_INT(G.nclients, 0);
+	gw_teardown();
+}
+
 static void
 test_setup(void)
 {
@@ -475,4 +523,4 @@ test_setup(void)
 
 T_MAIN(T(test_setup), T(test_hello_welcome), T(test_bye),
     T(test_error_close), T(test_slow), T(test_two_lanes),
-    T(test_send_fails), T(test_deadlines))
+    T(test_send_fails), T(test_deadlines), T(test_flush))
