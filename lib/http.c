@@ -198,12 +198,14 @@ gs_http_start(struct ev_loop *loop, const struct gs_http_conf *conf)
 	h->protocols[i].callback = http_lws_cb;
 	h->protocols[i].per_session_data_size = conf->ws_user_size;
 	h->protocols[i].rx_buffer_size = conf->ws_rx_buffer;
+	h->protocols[i].tx_packet_size = conf->ws_tx_packet;
 	i++;
 	if (conf->ws_cb != NULL && conf->ws_protocol != NULL) {
 		h->protocols[i].name = conf->ws_protocol;
 		h->protocols[i].callback = http_lws_cb;
 		h->protocols[i].per_session_data_size = conf->ws_user_size;
 		h->protocols[i].rx_buffer_size = conf->ws_rx_buffer;
+		h->protocols[i].tx_packet_size = conf->ws_tx_packet;
 		i++;
 	}
 	/* protocols[i] stays zeroed: the terminator. */

@@ -50,6 +50,10 @@ struct gs_http_conf {
 	const char		*ws_protocol;	/* subprotocol; NULL: none */
 	size_t			 ws_user_size;	/* per-connection user data */
 	size_t			 ws_rx_buffer;	/* lws rx chunk, bytes; 0: 4096 */
+	/* The largest send() lws makes of one message (lws splits a
+	 * larger one and sends the rest when writable); 0: ws_rx_buffer,
+	 * lws's default. */
+	size_t			 ws_tx_packet;
 };
 
 struct gs_http;

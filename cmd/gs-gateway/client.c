@@ -193,7 +193,9 @@ gw_clients_flush(struct gw *gw)
 		gw_client_clean(c);
 		/* A closing client closes from the writable callback (a
 		 * WebSocket close is a callback's return value). */
-		if (c->state != GW_CLOSING && c->t->ready(c->tconn)) {
+		if (c->state == GW_CLOSING)
+			c->t->want_write(c->tconn);
+		else if (c->t->ready(c->tconn)) {
 			if (gw_client_writable(c) != 0)
 				c->t->abort(c->tconn);
 		} else

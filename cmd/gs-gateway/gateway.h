@@ -190,7 +190,7 @@ struct gw_metrics {
 	struct gs_counter	*ws_in, *ws_out;
 	struct gs_counter	*bytes_in, *bytes_out;
 	struct gs_counter	*badframe, *toobig, *protoerr, *toomany;
-	struct gs_counter	*state_drops, *slow_closes;
+	struct gs_counter	*state_drops, *slow_closes, *write_waits;
 	struct gs_counter	*hello_timeouts, *join_timeouts;
 	struct gs_counter	*rejects, *sim_closes;
 	struct gs_counter	*kicks;

@@ -241,6 +241,11 @@ main(int argc, char **argv)
 	 * and pings are tens of bytes), not to the largest message, which
 	 * ws.c assembles from chunks. */
 	hc.ws_rx_buffer = GW_WS_RX_CHUNK;
+	/* A client's whole queue leaves in one send (lws would otherwise
+	 * cut sends at the receive buffer's size and wait for writable
+	 * between the pieces); the error before a close may exceed the
+	 * queue's cap by one message. */
+	hc.ws_tx_packet = gw.conf.queue_bytes + GS_MSG_MAX;
 	if ((gw.http = gs_http_start(gw.loop, &hc)) == NULL)
 		gs_fatalx(GS_EXIT_SYSTEM, "cannot serve http iface=%s port=%d",
 		    hc.iface != NULL ? hc.iface : "*", hc.port);

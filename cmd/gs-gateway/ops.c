@@ -110,6 +110,8 @@ static const struct gs_metric_def gw_metric_defs[] = {
 	    "Clients closed for too many bad messages"),
 	GW_C(state_drops, "gs_gateway_state_drops_total",
 	    "State frames (snapshots, pongs) dropped from full client queues"),
+	GW_C(write_waits, "gs_gateway_write_waits_total",
+	    "Sends not taken whole: the rest waits for a writable callback"),
 	GW_C(slow_closes, "gs_gateway_slow_closes_total",
 	    "Clients closed because a reliable frame did not fit the queue"),
 	GW_C(hello_timeouts, "gs_gateway_hello_timeouts_total",

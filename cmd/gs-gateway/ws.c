@@ -62,6 +62,8 @@ ws_send(void *conn, enum gw_lane lane, uint8_t *buf, size_t len)
 	 * it has gone. */
 	if (lws_write(p->wsi, buf, len, LWS_WRITE_BINARY) < 0)
 		return -1;
+	if (lws_partial_buffered(p->wsi))
+		gs_counter_inc(gw->m.write_waits);
 	gs_counter_inc(gw->m.ws_out);
 	gs_counter_add(gw->m.bytes_out, len);
 	return 0;

@@ -42,6 +42,14 @@ done
     || die "player ids are not strings: $(cat "$T/room.json")"
 wait $lg || die "second gs-loadgen exited $?"
 
+# A client's queue leaves in one write: on loopback, whose socket
+# buffers never fill here, a send not taken whole is the exception (lws
+# cutting a send to its packet size, for one).
+waits=$(metric "ipc://$T/gw.ctl" gs_gateway_write_waits_total)
+batches=$(metric "ipc://$T/gw.ctl" gs_gateway_ws_messages_out_total)
+[ "$batches" -gt 1000 ] && [ $((waits * 100)) -lt "$batches" ] ||
+    die "$waits of $batches batches were not sent whole"
+
 "$B/gs-ctl" -c "ipc://$T/gw.ctl" status >"$T/gw.status" || die "gs-ctl status gw"
 grep -q '^prog: *gs-gateway' "$T/gw.status" || die "gateway status: $(cat "$T/gw.status")"
 
