@@ -73,6 +73,8 @@ $(BUILD)/test/test_gwclient: $(addprefix $(BUILD)/obj/cmd/gs-gateway/,\
 	client.o queue.o route.o ops.o)
 $(BUILD)/test/test_inputq: $(BUILD)/obj/cmd/gs-sim/inputq.o
 $(BUILD)/test/test_tickclock: $(BUILD)/obj/cmd/gs-sim/tickclock.o
+$(BUILD)/test/test_sched: $(addprefix $(BUILD)/obj/cmd/gs-sim/,\
+	sched.o tickclock.o)
 
 units: $(UNITS)
 

@@ -142,10 +142,9 @@ sim_stop(struct sim *sim)
 		sim->inbox_open = 0;
 	}
 	ev_timer_stop(sim->loop, &sim->heartbeat);
-	for (room = sim->rooms; room != NULL; room = room->next) {
-		ev_timer_stop(sim->loop, &room->tick_w);
+	sim_tick_stop(sim);
+	for (room = sim->rooms; room != NULL; room = room->next)
 		ev_timer_stop(sim->loop, &room->grace_w);
-	}
 	for (peer = sim->peers; peer != NULL; peer = peer->next) {
 		ev_timer_stop(sim->loop, &peer->idle);
 		for (i = 0; i < SIM_CONN_BUCKETS; i++)
@@ -200,6 +199,7 @@ sim_free(struct sim *sim)
 		gs_ctl_close(sim->ctl);
 	if (sim->http != NULL)
 		gs_http_stop(sim->http);
+	sim_tick_stop(sim);
 	ev_timer_stop(sim->loop, &sim->heartbeat);
 	ev_timer_stop(sim->loop, &sim->drain);
 	ev_signal_stop(sim->loop, &sim->sigterm);
@@ -245,6 +245,7 @@ main(int argc, char **argv)
 	gs_wr_init(&sim.msg, 4096, GS_MSG_MAX);
 	gs_wr_init(&sim.hdr, 512, 1024);
 	sim_metrics_init(&sim);
+	sim_tick_init(&sim);
 
 	gs_post_init(&sim.post, sim.loop);
 	if (gs_inbox_listen(&sim.inbox, sim.loop, sim.conf.inbox_url,

@@ -2,9 +2,13 @@
  * Rooms and their players: joining and leaving, input queues, the
  * fixed-rate tick, snapshots and events.
  *
- * Time: each room has a repeating ev_timer at the tick period; at each
- * expiry its tick clock (tickclock.h) says how many ticks are owed,
- * whether a snapshot follows, and how many ticks a stall dropped.
+ * Time: one timer for all rooms (sched.h) wakes up at each slot of the
+ * tick period that has rooms, and runs the rooms of the slots due; for
+ * each, its tick clock (tickclock.h) says how many ticks are owed,
+ * whether a snapshot follows, and how many ticks a stall dropped.  The
+ * rooms of one slot run in one loop iteration, so their records leave
+ * for each gateway as one batch, and the sim wakes up tick_rate *
+ * SIM_SCHED_SLOTS times a second at most, not tick_rate times a room.
  * Each player's inputs wait in its input queue (inputq.h) and are
  * applied one per tick.
  *
@@ -17,7 +21,7 @@
 #include "sim.h"
 #include "util.h"
 
-static void	room_tick_cb(struct ev_loop *, ev_timer *, int);
+static void	sim_tick_cb(struct ev_loop *, ev_timer *, int);
 static void	room_grace_cb(struct ev_loop *, ev_timer *, int);
 
 struct sim_room *
@@ -99,7 +103,7 @@ room_create(struct sim *sim, const char *name)
 	struct sim_room		*room;
 	struct sim_game_conf	 gc;
 	struct sim_game_host	 host;
-	double			 period;
+	uint64_t		 start;
 
 	room = calloc(1, sizeof(*room) +
 	    sim->conf.room_players * sizeof(room->slot[0]));
@@ -127,16 +131,16 @@ room_create(struct sim *sim, const char *name)
 	sim->rooms = room;
 	sim->nrooms++;
 
-	/* Start the clock from now, not from the loop's cached time, so
-	 * the first timer expiry finds a whole tick owed. */
-	ev_now_update(sim->loop);
+	/* The room's clock keeps its slot's phase: its first tick is
+	 * owed at its slot's next instant, within a period from now. */
 	room->created_us = gs_now_us();
+	room->sched_e.data = room;
+	(void)sim_sched_add(&sim->sched, &room->sched_e, room->created_us);
+	start = sim_sched_start_us(&sim->sched, room->sched_e.slot,
+	    room->created_us);
 	sim_tickclock_init(&room->clock, sim->conf.tick_rate,
-	    sim->conf.snapshot_rate, sim->conf.catchup, room->created_us);
-	period = 1.0 / sim->conf.tick_rate;
-	ev_timer_init(&room->tick_w, room_tick_cb, period, period);
-	room->tick_w.data = room;
-	ev_timer_start(sim->loop, &room->tick_w);
+	    sim->conf.snapshot_rate, sim->conf.catchup, start);
+	sim_tick_arm(sim);		/* its slot may have been empty */
 	ev_init(&room->grace_w, room_grace_cb);
 	room->grace_w.data = room;
 	room_grace_start(room);		/* empty until the join succeeds */
@@ -152,7 +156,8 @@ sim_room_free(struct sim_room *room)
 {
 	struct sim	*sim = room->sim;
 
-	ev_timer_stop(sim->loop, &room->tick_w);
+	sim_sched_remove(&sim->sched, &room->sched_e);
+	sim_tick_arm(sim);		/* stops it with the last room */
 	ev_timer_stop(sim->loop, &room->grace_w);
 	sim->game->end(room->world);
 	if (room->prev != NULL)
@@ -377,10 +382,11 @@ room_snapshot(struct sim_room *room)
 	}
 }
 
+/* A room's wake-up: the ticks its clock says it owes, then at most
+ * one snapshot. */
 static void
-room_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+room_tick(struct sim_room *room)
 {
-	struct sim_room		*room = w->data;
 	struct sim		*sim = room->sim;
 	struct sim_tick_due	 due;
 	uint64_t		 t0;
@@ -409,4 +415,55 @@ room_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		gs_hist_observe(sim->st.snapshot_seconds,
 		    (double)(gs_now_us() - t0) / 1e6);
 	}
+}
+
+/* The shared timer: the rooms of every slot due, then the next slot.
+ * Rooms are created and freed outside it (a JOIN, the grace timer),
+ * so the slot lists hold still while they run. */
+static void
+sim_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct sim		*sim = w->data;
+	struct sim_sched_entry	*e;
+	unsigned		 slots[SIM_SCHED_SLOTS_MAX], n, i;
+
+	n = sim_sched_due(&sim->sched, gs_now_us(), slots);
+	for (i = 0; i < n; i++)
+		for (e = sim_sched_slot(&sim->sched, slots[i]); e != NULL;
+		    e = e->next)
+			room_tick(e->data);
+	sim_tick_arm(sim);
+}
+
+void
+sim_tick_init(struct sim *sim)
+{
+	sim_sched_init(&sim->sched, sim->conf.tick_rate, SIM_SCHED_SLOTS,
+	    gs_now_us());
+	ev_init(&sim->tick_w, sim_tick_cb);
+	sim->tick_w.data = sim;
+}
+
+void
+sim_tick_arm(struct sim *sim)
+{
+	uint64_t	at, now;
+
+	ev_timer_stop(sim->loop, &sim->tick_w);
+	if (sim->stopping || sim->sched.n == 0)
+		return;
+	/* Both clocks fresh: libev counts the delay from its own idea of
+	 * now, which is as old as this loop iteration. */
+	ev_now_update(sim->loop);
+	now = gs_now_us();
+	at = sim_sched_next_us(&sim->sched);
+	ev_timer_set(&sim->tick_w, at > now ? (double)(at - now) / 1e6 : 0,
+	    0);
+	ev_timer_start(sim->loop, &sim->tick_w);
+}
+
+void
+sim_tick_stop(struct sim *sim)
+{
+	ev_timer_stop(sim->loop, &sim->tick_w);
 }

@@ -6,6 +6,7 @@
  *   room.c     rooms, players, the tick, inputs, snapshots, events
  *   inputq.c   a player's input queue (pure: no clock, no metrics)
  *   tickclock.c  a room's tick accumulator (pure: time passed in)
+ *   sched.c    the rooms' shared tick schedule (pure: time passed in)
  *   control.c  control-socket commands, status, metric gauges
  *   arena.c    the reference game behind game.h
  *
@@ -34,6 +35,7 @@
 #include "game.h"
 #include "inputq.h"
 #include "pool.h"
+#include "sched.h"
 #include "tickclock.h"
 
 #define SIM_PEERS_MAX		64	/* gateways talking to one sim */
@@ -48,6 +50,18 @@
 #define SIM_DRAIN_MS		300	/* time for CLOSEs to leave at exit */
 #define SIM_BAD_BURST		5	/* bad-record log lines per second */
 #define SIM_HEARTBEAT_S		1.0	/* header-only batch to each gateway */
+/*
+ * Slots of the shared tick schedule (sched.h).  The sim wakes up to
+ * tick at most tick_rate * SIM_SCHED_SLOTS times a second whatever the
+ * number of rooms, each wake-up running one slot's rooms and sending
+ * each gateway one batch.  With 4, a slot's burst is a quarter of a
+ * tick's work, so a busy sim starts the last room of a slot about a
+ * quarter tick late at worst, and 120 wake-ups a second at 30 Hz are
+ * few next to the inbox's; 8 would halve the burst for twice the
+ * wake-ups and batches (and the gateways' wake-ups for them), 1 would
+ * bunch every room's snapshots into one instant.
+ */
+#define SIM_SCHED_SLOTS		4
 /* A timeout that fires this much later than due means our own loop
  * stalled: its verdict waits this long again, for the inbox. */
 #define SIM_STALL_US		1000000ULL
@@ -157,7 +171,7 @@ struct sim_room {
 	unsigned		 nent;		/* entities at the last tick */
 	uint64_t		 created_us;
 	uint64_t		 overruns;
-	ev_timer		 tick_w;
+	struct sim_sched_entry	 sched_e;	/* its slot; data: the room */
 	ev_timer		 grace_w;	/* runs while empty */
 	struct sim_player	*slot[];	/* conf.room_players */
 };
@@ -191,6 +205,8 @@ struct sim {
 	/* Outbox statistics of peers already freed, so that the mirrored
 	 * counters never go back. */
 	uint64_t		 gone_msgs, gone_recs, gone_unsent;
+	struct sim_sched	 sched;		/* the rooms' slots */
+	ev_timer		 tick_w;	/* the one tick timer */
 	ev_timer		 heartbeat;
 	ev_signal		 sigterm, sigint, sighup;
 	ev_timer		 drain;
@@ -224,6 +240,12 @@ void	sim_join(struct sim_peer *peer, uint64_t conn, const char *room,
 void	sim_player_remove(struct sim_player *pl);
 void	sim_player_input(struct sim_player *pl, const struct gs_input *in);
 size_t	sim_room_entities(struct sim_room *room);	/* into entbuf */
+/* The shared tick timer: set up (not started: rooms start it), armed
+ * for the next slot with rooms (stopped when there are none or the sim
+ * is stopping), and stopped. */
+void	sim_tick_init(struct sim *sim);
+void	sim_tick_arm(struct sim *sim);
+void	sim_tick_stop(struct sim *sim);
 
 /* control.c */
 extern const struct gs_ctl_cmd	sim_ctl_cmds[];
