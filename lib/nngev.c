@@ -18,6 +18,7 @@
 #include <nng/supplemental/util/platform.h>
 
 #include "err.h"
+#include "util.h"
 #include "log.h"
 #include "mp.h"
 #include "nngev.h"
@@ -124,6 +125,7 @@ gs_inbox_close(struct gs_inbox *in)
 
 static void	post_flush_cb(struct ev_loop *, ev_prepare *, int);
 static void	post_retry_cb(struct ev_loop *, ev_timer *, int);
+static void	post_linger_cb(struct ev_loop *, ev_timer *, int);
 
 static void
 post_unlink(struct gs_post *po, struct gs_outbox *ob)
@@ -231,10 +233,19 @@ post_flush(struct gs_post *po, int all)
 	struct gs_outbox	**pp, *ob;
 	/* A timer may fire a hair before ev_now() reaches retry_at. */
 	ev_tstamp		 due = ev_now(po->loop) + 0.001;
+	ev_tstamp		 wake = 0;
 
 	pp = &po->dirty;
 	while ((ob = *pp) != NULL) {
 		if (ob->held && !all && ob->retry_at > due) {
+			pp = &ob->next_dirty;
+			continue;
+		}
+		if (!all && !ob->held && po->linger > 0 && !ob->reliable &&
+		    ob->batch.len < ob->batch.max / 2 &&
+		    ob->since + po->linger > due) {
+			if (wake == 0 || ob->since + po->linger < wake)
+				wake = ob->since + po->linger;
 			pp = &ob->next_dirty;
 			continue;
 		}
@@ -246,6 +257,15 @@ post_flush(struct gs_post *po, int all)
 			pp = &ob->next_dirty;
 	}
 	post_arm(po);
+	/* An active linger timer is due no later than wake: lingering
+	 * batches keep their `since` until they leave. */
+	if (wake == 0 || !ev_is_active(&po->flush))
+		ev_timer_stop(po->loop, &po->linger_w);
+	else if (!ev_is_active(&po->linger_w)) {
+		ev_timer_set(&po->linger_w, GS_MAX(wake - ev_now(po->loop), 0.),
+		    0.);
+		ev_timer_start(po->loop, &po->linger_w);
+	}
 }
 
 static void
@@ -269,6 +289,18 @@ post_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	post_flush(w->data, 0);
 }
 
+static void
+post_linger_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	post_flush(w->data, 0);
+}
+
+void
+gs_post_set_linger(struct gs_post *po, ev_tstamp seconds)
+{
+	po->linger = seconds > 0 ? seconds : 0;
+}
+
 void
 gs_post_init(struct gs_post *po, struct ev_loop *loop)
 {
@@ -282,6 +314,8 @@ gs_post_init(struct gs_post *po, struct ev_loop *loop)
 	ev_unref(loop);
 	ev_timer_init(&po->retry, post_retry_cb, 0., 0.);
 	po->retry.data = po;
+	ev_timer_init(&po->linger_w, post_linger_cb, 0., 0.);
+	po->linger_w.data = po;
 }
 
 void
@@ -295,6 +329,7 @@ gs_post_stop(struct gs_post *po)
 		ev_prepare_stop(po->loop, &po->flush);
 	}
 	ev_timer_stop(po->loop, &po->retry);
+	ev_timer_stop(po->loop, &po->linger_w);
 }
 
 /* Open the PUSH socket and start dialing ob->url.  On failure
@@ -478,6 +513,7 @@ gs_outbox_commit(struct gs_outbox *ob, int reliable)
 		ob->reliable = 1;
 	if (!ob->dirty) {
 		ob->dirty = 1;
+		ob->since = ev_now(po->loop);
 		ob->next_dirty = po->dirty;
 		po->dirty = ob;
 	}

@@ -85,19 +85,32 @@ struct gs_outbox {
 	int		 held;
 	ev_tstamp	 backoff;	/* seconds; doubles up to a cap */
 	ev_tstamp	 retry_at;	/* ev_now() time of the next attempt */
+	ev_tstamp	 since;		/* ev_now() when it became dirty */
 };
 
-/* One per loop: flushes every dirty outbox once per loop iteration.
+/* One per loop: flushes every dirty outbox once per loop iteration,
+ * or, with a linger, a batch of state records once it is that old.
  * The prepare watcher does not keep ev_run() alive by itself; the
  * retry timer, armed while a reliable batch is held, does. */
 struct gs_post {
 	struct ev_loop	*loop;
 	ev_prepare	 flush;
 	ev_timer	 retry;
+	ev_timer	 linger_w;
+	ev_tstamp	 linger;	/* seconds; 0: every iteration */
 	struct gs_outbox *dirty;	/* singly linked by next_dirty */
 };
 
 void	gs_post_init(struct gs_post *po, struct ev_loop *loop);
+/*
+ * Let a batch of state records only (no reliable record in it, and
+ * under half its cap) wait up to `seconds` for more before it is sent,
+ * so that a sender woken by many peers in turn hands NNG one message
+ * per linger, not one per loop iteration: each costs the receiver a
+ * wake-up and NNG's threads several.  A reliable record sends its batch
+ * at the end of the iteration as before.  0 (the default): no linger.
+ */
+void	gs_post_set_linger(struct gs_post *po, ev_tstamp seconds);
 /* Flush now (at shutdown); then stop the watchers. */
 void	gs_post_stop(struct gs_post *po);
 

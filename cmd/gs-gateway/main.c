@@ -217,6 +217,7 @@ main(int argc, char **argv)
 	gw_clients_init(&gw);
 
 	gs_post_init(&gw.post, gw.loop);
+	gs_post_set_linger(&gw.post, GW_RELAY_LINGER_MS / 1000.);
 	gw_sims_open(&gw, a.sims, a.nsims);
 	if (gs_inbox_listen(&gw.inbox, gw.loop, gw.conf.inbox_url,
 	    GW_INBOX_BUDGET, GW_INBOX_RECVBUF, gw_inbox_cb, &gw) != GS_OK)

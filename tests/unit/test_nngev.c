@@ -142,6 +142,68 @@ test_batching(void)
 	ev_loop_destroy(loop);
 }
 
+/* With a linger, state records wait for more; a reliable record, a
+ * batch half full, or the linger's end sends them.  Checked on what the
+ * outbox hands NNG in each loop iteration, which is not a matter of
+ * timing. */
+static void
+test_linger(void)
+{
+	struct ev_loop		*loop = ev_loop_new(EVFLAG_AUTO);
+	struct gs_inbox		 in;
+	struct gs_post		 po;
+	struct gs_outbox	 ob;
+	struct sink		 s = { .want = 1000, .with_hdr = 1 };
+	char			 url[128];
+	uint64_t		 sent, v = 0;
+
+	url_for(url, sizeof(url), "linger.sock");
+	T_ASSERT(gs_inbox_listen(&in, loop, url, 64, 64, sink_cb, &s) ==
+	    GS_OK);
+	gs_post_init(&po, loop);
+	gs_post_set_linger(&po, 1.0);
+	T_ASSERT(gs_outbox_open(&ob, &po, url, HDR, HDRLEN, 1024, 16) ==
+	    GS_OK);
+	/* Connected: a reliable record is retried until it is through. */
+	T_EQ_INT(append(&ob, v++, 1), GS_OK);
+	T_ASSERT(run_until(loop, &s.msgs, 1));
+
+	sent = ob.sent_msgs;
+	T_EQ_INT(append(&ob, v++, 0), GS_OK);
+	ev_run(loop, EVRUN_NOWAIT);
+	T_EQ_INT(append(&ob, v++, 0), GS_OK);
+	ev_run(loop, EVRUN_NOWAIT);
+	T_EQ_INT(ob.sent_msgs, sent);		/* lingering */
+	T_EQ_INT(ob.nrec, 2);
+	T_EQ_INT(append(&ob, v++, 1), GS_OK);
+	ev_run(loop, EVRUN_NOWAIT);
+	T_EQ_INT(ob.sent_msgs, sent + 1);	/* a reliable one: at once */
+	T_EQ_INT(ob.nrec, 0);
+	T_ASSERT(run_until(loop, &s.msgs, 2));
+	T_EQ_INT(s.recs_last, 3);
+
+	/* The linger's end sends a lone state record. */
+	T_EQ_INT(append(&ob, v++, 0), GS_OK);
+	ev_run(loop, EVRUN_NOWAIT);
+	T_EQ_INT(ob.sent_msgs, sent + 1);
+	T_ASSERT(run_until(loop, &s.msgs, 3));
+	T_EQ_INT(s.recs_last, 1);
+
+	/* Half the batch's cap: sent without waiting. */
+	while (ob.batch.len < 1024 / 2)
+		T_ASSERT(append(&ob, v++, 0) == GS_OK);
+	ev_run(loop, EVRUN_NOWAIT);
+	T_EQ_INT(ob.sent_msgs, sent + 3);
+	T_ASSERT(run_until(loop, &s.msgs, 4));
+	T_EQ_INT(s.next, v);
+	T_EQ_INT(s.bad, 0);
+
+	gs_outbox_close(&ob);
+	gs_post_stop(&po);
+	gs_inbox_close(&in);
+	ev_loop_destroy(loop);
+}
+
 /*
  * A burst of 5000 messages all arrive, in order per sender, at most
  * budget per loop iteration.  NNG 1.5's PULL holds one message per
@@ -708,7 +770,7 @@ test_loop_refs(void)
 	ev_loop_destroy(loop);
 }
 
-T_MAIN(T(test_batching), T(test_header_redial), T(test_budget_burst), T(test_state_drop),
+T_MAIN(T(test_batching), T(test_linger), T(test_header_redial), T(test_budget_burst), T(test_state_drop),
     T(test_cap_abort), T(test_discard), T(test_reliable_held), T(test_rpc_roundtrip),
     T(test_rpc_timeout), T(test_rpc_inflight_close),
     T(test_rpc_close_in_cb), T(test_loop_refs))
