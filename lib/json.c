@@ -149,10 +149,14 @@ int
 gs_json_set(json_t *obj, const char *key, json_t *v)
 {
 	json_t	*k;
+	size_t	 n;
 	int	 rv;
 
 	if (v == NULL)
 		return -1;
+	n = strlen(key);
+	if (utf8_valid(key, n))		/* the usual case: no copy */
+		return json_object_setn_new_nocheck(obj, key, n, v);
 	if ((k = gs_json_str(key)) == NULL) {
 		json_decref(v);
 		return -1;

@@ -277,8 +277,6 @@ gs_metrics_hist(struct gs_metrics *m, const char *name, const char *help,
 	return &x->u.h;
 }
 
-/* count[i] holds observations in (bound[i-1], bound[i]]; count[nb]
- * those above the last bound.  Output makes them cumulative. */
 static double
 metric_read_unsigned(void *p)
 {
@@ -319,6 +317,8 @@ gs_metrics_table(struct gs_metrics *m, const struct gs_metric_def *defs,
 	}
 }
 
+/* count[i] holds observations in (bound[i-1], bound[i]]; count[nb]
+ * those above the last bound.  Output makes them cumulative. */
 void
 gs_hist_observe(struct gs_hist *h, double v)
 {

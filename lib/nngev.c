@@ -223,6 +223,16 @@ outbox_send(struct gs_outbox *ob)
 	return 0;
 }
 
+/* A batch of state records only, under half its cap, younger than the
+ * post office's linger: it waits for more (gs_post_set_linger). */
+static int
+outbox_lingers(const struct gs_post *po, const struct gs_outbox *ob,
+    ev_tstamp due)
+{
+	return po->linger > 0 && !ob->held && !ob->reliable &&
+	    ob->batch.len < ob->batch.max / 2 && ob->since + po->linger > due;
+}
+
 /*
  * Send the dirty outboxes; held ones only when all is set (shutdown)
  * or their retry time has come.  Outboxes done with leave the list.
@@ -241,9 +251,7 @@ post_flush(struct gs_post *po, int all)
 			pp = &ob->next_dirty;
 			continue;
 		}
-		if (!all && !ob->held && po->linger > 0 && !ob->reliable &&
-		    ob->batch.len < ob->batch.max / 2 &&
-		    ob->since + po->linger > due) {
+		if (!all && outbox_lingers(po, ob, due)) {
 			if (wake == 0 || ob->since + po->linger < wake)
 				wake = ob->since + po->linger;
 			pp = &ob->next_dirty;
@@ -273,11 +281,12 @@ post_flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	struct gs_post		*po = w->data;
 	struct gs_outbox	*ob;
+	ev_tstamp		 due = ev_now(loop) + 0.001;
 
-	/* Held batches wait for their timer; skip the walk when nothing
-	 * but those is dirty. */
+	/* Held and lingering batches wait for their timers; skip the walk
+	 * when nothing but those is dirty. */
 	for (ob = po->dirty; ob != NULL; ob = ob->next_dirty)
-		if (!ob->held)
+		if (!ob->held && !outbox_lingers(po, ob, due))
 			break;
 	if (ob != NULL)
 		post_flush(po, 0);
@@ -516,6 +525,13 @@ gs_outbox_commit(struct gs_outbox *ob, int reliable)
 		ob->since = ev_now(po->loop);
 		ob->next_dirty = po->dirty;
 		po->dirty = ob;
+		/* The prepare watcher passes lingering batches by: their
+		 * timer sends them. */
+		if (po->linger > 0 && !ev_is_active(&po->linger_w) &&
+		    ev_is_active(&po->flush)) {
+			ev_timer_set(&po->linger_w, po->linger, 0.);
+			ev_timer_start(po->loop, &po->linger_w);
+		}
 	}
 	return GS_OK;
 }

@@ -35,7 +35,8 @@ struct opt_state {
 	bool		 listed[GS_OPT_ROWS_MAX];	/* a flag reset it */
 };
 
-void
+/* "prog: what: bad value 'v' (want want)", the synopsis, exit 100. */
+static void __attribute__((noreturn))
 gs_opt_bad(const struct gs_opt_prog *p, const char *what, const char *v,
     const char *want)
 {

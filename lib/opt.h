@@ -127,8 +127,4 @@ int	gs_opt_parse(const struct gs_opt_prog *p, void *base, int argc,
 void	gs_opt_fail(const struct gs_opt_prog *p, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3), noreturn));
 
-/* "prog: what: bad value 'v' (want want)", the synopsis, exit 100. */
-void	gs_opt_bad(const struct gs_opt_prog *p, const char *what,
-	    const char *v, const char *want) __attribute__((noreturn));
-
 #endif

@@ -193,9 +193,7 @@ gw_clients_flush(struct gw *gw)
 		gw_client_clean(c);
 		/* A closing client closes from the writable callback (a
 		 * WebSocket close is a callback's return value). */
-		if (c->state == GW_CLOSING)
-			c->t->want_write(c->tconn);
-		else if (c->t->ready(c->tconn)) {
+		if (c->state != GW_CLOSING && c->t->ready(c->tconn)) {
 			if (gw_client_writable(c) != 0)
 				c->t->abort(c->tconn);
 		} else
@@ -270,7 +268,7 @@ gw_client_send(struct gw_client *c, const void *msg, size_t len,
 	}
 }
 
-/* Pack one message with fn into the scratch writer and queue it. */
+/* Queue an error message (not closing: see gw_client_close). */
 static void
 gw_client_send_error(struct gw_client *c, uint32_t code, const char *text)
 {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "queue.h"
+#include "util.h"
 
 #define GW_QUEUE_MIN_BYTES	256	/* first allocation, headroom aside:
 					 * a snapshot of a small room */
@@ -88,13 +89,15 @@ gw_queue_drop_state(struct gw_queue *q, gw_queue_drop_fn *drop, void *arg)
 }
 
 /* Room for one more entry and len more bytes at the ends.  Compacts
- * before it grows.  false on allocation failure (nothing changed). */
+ * before it grows; grows by doubling, to the caps unless a message
+ * over them (gw_queue_put_last) needs more.  false on allocation
+ * failure (nothing changed). */
 static bool
 gw_queue_reserve(struct gw_queue *q, size_t len)
 {
 	struct gw_qent	*ne;
 	uint8_t		*nb;
-	size_t		 used = gw_queue_bytes(q), ncap;
+	size_t		 used = gw_queue_bytes(q), need, ncap;
 	unsigned	 n = gw_queue_msgs(q), necap;
 
 	if (q->e1 == q->ecap) {
@@ -104,8 +107,7 @@ gw_queue_reserve(struct gw_queue *q, size_t len)
 			q->e1 = n;
 		} else {
 			necap = q->ecap == 0 ? GW_QUEUE_MIN_ENTS : q->ecap * 2;
-			if (necap > q->max_msgs)
-				necap = q->max_msgs;
+			necap = GS_MIN(necap, GS_MAX(q->max_msgs, n + 1));
 			if ((ne = realloc(q->ent, necap * sizeof(*ne))) == NULL)
 				return false;
 			q->ent = ne;
@@ -114,15 +116,15 @@ gw_queue_reserve(struct gw_queue *q, size_t len)
 	}
 	if (q->end + len <= q->cap)
 		return true;
-	if (q->headroom + used + len <= q->cap) {
+	need = q->headroom + used + len;
+	if (need <= q->cap) {
 		memmove(q->buf + q->headroom, q->buf + q->off, used);
 	} else {
 		ncap = q->cap == 0 ? q->headroom + GW_QUEUE_MIN_BYTES :
 		    q->cap * 2;
-		while (ncap < q->headroom + used + len)
+		while (ncap < need)
 			ncap *= 2;
-		if (ncap > q->headroom + q->max_bytes)
-			ncap = q->headroom + q->max_bytes;
+		ncap = GS_MIN(ncap, GS_MAX(q->headroom + q->max_bytes, need));
 		if ((nb = realloc(q->buf, ncap)) == NULL)
 			return false;
 		memmove(nb + q->headroom, nb + q->off, used);
@@ -134,17 +136,25 @@ gw_queue_reserve(struct gw_queue *q, size_t len)
 	return true;
 }
 
-int
-gw_queue_put(struct gw_queue *q, const void *msg, size_t len,
-    enum gw_lane lane, unsigned kind, gw_queue_drop_fn *drop, void *arg)
+/* Drop the oldest state messages until len more bytes fit the caps,
+ * or none is left to drop. */
+static void
+gw_queue_make_room(struct gw_queue *q, size_t len, gw_queue_drop_fn *drop,
+    void *arg)
 {
 	/* Evicting cannot make room for what is over the cap by itself. */
-	if (len <= q->max_bytes)
-		while (gw_queue_over(q, len))
-			if (!gw_queue_drop_state(q, drop, arg))
-				break;
-	if (len > q->max_bytes || gw_queue_over(q, len))
-		return lane == GW_LANE_RELIABLE ? GW_Q_FULL : GW_Q_DROPPED;
+	if (len > q->max_bytes)
+		return;
+	while (gw_queue_over(q, len))
+		if (!gw_queue_drop_state(q, drop, arg))
+			break;
+}
+
+/* Append msg[len], whatever the caps. */
+static int
+gw_queue_append(struct gw_queue *q, const void *msg, size_t len,
+    enum gw_lane lane, unsigned kind)
+{
 	if (!gw_queue_reserve(q, len))
 		return GW_Q_NOMEM;
 	memcpy(q->buf + q->end, msg, len);
@@ -157,22 +167,21 @@ gw_queue_put(struct gw_queue *q, const void *msg, size_t len,
 }
 
 int
+gw_queue_put(struct gw_queue *q, const void *msg, size_t len,
+    enum gw_lane lane, unsigned kind, gw_queue_drop_fn *drop, void *arg)
+{
+	gw_queue_make_room(q, len, drop, arg);
+	if (len > q->max_bytes || gw_queue_over(q, len))
+		return lane == GW_LANE_RELIABLE ? GW_Q_FULL : GW_Q_DROPPED;
+	return gw_queue_append(q, msg, len, lane, kind);
+}
+
+int
 gw_queue_put_last(struct gw_queue *q, const void *msg, size_t len,
     unsigned kind, gw_queue_drop_fn *drop, void *arg)
 {
-	unsigned	max_msgs = q->max_msgs;
-	size_t		max_bytes = q->max_bytes;
-	int		rv;
-
-	rv = gw_queue_put(q, msg, len, GW_LANE_RELIABLE, kind, drop, arg);
-	if (rv != GW_Q_FULL)
-		return rv;
-	q->max_msgs = gw_queue_msgs(q) + 1;
-	q->max_bytes = gw_queue_bytes(q) + len;
-	rv = gw_queue_put(q, msg, len, GW_LANE_RELIABLE, kind, NULL, NULL);
-	q->max_msgs = max_msgs;
-	q->max_bytes = max_bytes;
-	return rv;
+	gw_queue_make_room(q, len, drop, arg);
+	return gw_queue_append(q, msg, len, GW_LANE_RELIABLE, kind);
 }
 
 void
