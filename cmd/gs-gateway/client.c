@@ -50,6 +50,7 @@ gw_clients_init(struct gw *gw)
 	if ((gw->ctab = calloc(gw->ctabsz, sizeof(*gw->ctab))) == NULL)
 		gs_fatal(GS_EXIT_SYSTEM, "calloc");
 	gw->next_conn = 1;
+	gw_qpool_init(&gw->qpool);
 	ev_prepare_init(&gw->flush, flush_prepare_cb);
 	gw->flush.data = gw;
 }
@@ -62,6 +63,7 @@ gw_clients_free(struct gw *gw)
 	gw->ctab = NULL;
 	free(gw->tx);
 	gw->tx = NULL;
+	gw_qpool_free(&gw->qpool);
 }
 
 static size_t
@@ -509,7 +511,7 @@ gw_client_new(struct gw *gw, const struct gw_transport *t, void *conn,
 	c->state = GW_HELLO;
 	c->since_us = gs_now_us();
 	(void)gs_strlcpy(c->peer, peer != NULL ? peer : "?", sizeof(c->peer));
-	gw_queue_init(&c->q, t->headroom, gw->conf.queue_frames,
+	gw_queue_init(&c->q, &gw->qpool, t->headroom, gw->conf.queue_frames,
 	    gw->conf.queue_bytes);
 	ev_timer_init(&c->timer, client_timer_timeout_cb, GW_HELLO_S, 0.);
 	c->timer.data = c;

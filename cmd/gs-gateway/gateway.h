@@ -256,6 +256,9 @@ struct gw {
 	/* Clients with something to send; flushed before the loop sleeps. */
 	struct gw_client	*dirty;
 	ev_prepare		 flush;
+	/* The queues' byte buffers, held only while bytes wait; trimmed
+	 * by the heartbeat. */
+	struct gw_qpool		 qpool;
 
 	/* Scratch for one lane's batch when lanes are sent apart. */
 	uint8_t			*tx;

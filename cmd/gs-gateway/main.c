@@ -111,8 +111,11 @@ gw_ready(void *arg)
 static void
 heartbeat_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	gw_heartbeat(w->data);
-	gw_sims_check(w->data);
+	struct gw	*gw = w->data;
+
+	gw_heartbeat(gw);
+	gw_sims_check(gw);
+	gw_qpool_trim(&gw->qpool);
 }
 
 /* Runs outside any lws callback, so it may destroy the context. */

@@ -78,6 +78,8 @@ static const struct gs_metric_def gw_metric_defs[] = {
 	GW_STATE(GW_PLAYING, "playing"),
 	GW_STATE(GW_CLOSING, "closing"),
 	GW_U(nrooms, "gs_gateway_rooms", "Rooms with clients on this gateway"),
+	GW_U(qpool.nfree, "gs_gateway_queue_buffers_free",
+	    "Queue buffers free for the next client with bytes to send"),
 	GW_IN(0, "other"),
 	GW_IN(GS_MSG_HELLO, "hello"),
 	GW_IN(GS_MSG_INPUT, "input"),

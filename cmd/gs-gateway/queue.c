@@ -7,28 +7,135 @@
 #include "queue.h"
 #include "util.h"
 
-#define GW_QUEUE_MIN_BYTES	256	/* first allocation, headroom aside:
-					 * a snapshot of a small room */
+/* A pooled buffer is poisoned for AddressSanitizer, its link aside, so
+ * a queue that touched a buffer it gave back is caught as if freed. */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define GW_POISON(b, k)	ASAN_POISON_MEMORY_REGION((uint8_t *)(b) + \
+	sizeof(void *), (GW_QUEUE_MIN_BYTES << (k)) - sizeof(void *))
+#define GW_UNPOISON(b, k) ASAN_UNPOISON_MEMORY_REGION((b), \
+	GW_QUEUE_MIN_BYTES << (k))
+#else
+#define GW_POISON(b, k)		((void)0)
+#define GW_UNPOISON(b, k)	((void)0)
+#endif
+
 #define GW_QUEUE_MIN_ENTS	8
 #define GW_QUEUE_KEEP_ENTS	64	/* entry arrays larger are freed too */
 
+/* ------------------------------------------------------------ the pool */
+
 void
-gw_queue_init(struct gw_queue *q, size_t headroom, unsigned max_msgs,
-    size_t max_bytes)
+gw_qpool_init(struct gw_qpool *p)
+{
+	memset(p, 0, sizeof(*p));
+}
+
+/* The class of a buffer of cap bytes; -1 when it has none. */
+static int
+gw_qpool_class(size_t cap)
+{
+	size_t	sz = GW_QUEUE_MIN_BYTES;
+	int	k;
+
+	for (k = 0; k < GW_QPOOL_CLASSES; k++, sz *= 2)
+		if (cap == sz)
+			return k;
+	return -1;
+}
+
+static void *
+gw_qpool_pop(struct gw_qpool *p, int k)
+{
+	void	*b = p->head[k];
+
+	memcpy(&p->head[k], b, sizeof(void *));
+	p->n[k]--;
+	p->nfree--;
+	GW_UNPOISON(b, k);
+	return b;
+}
+
+/* A free buffer of class k, or NULL. */
+static void *
+gw_qpool_take(struct gw_qpool *p, int k)
+{
+	if (p->n[k] == 0)
+		return NULL;
+	p->takes++;
+	if (p->n[k] - 1 < p->low[k])
+		p->low[k] = p->n[k] - 1;
+	return gw_qpool_pop(p, k);
+}
+
+static void
+gw_qpool_give(struct gw_qpool *p, int k, void *b)
+{
+	memcpy(b, &p->head[k], sizeof(void *));
+	p->head[k] = b;
+	p->n[k]++;
+	p->nfree++;
+	GW_POISON(b, k);
+}
+
+void
+gw_qpool_trim(struct gw_qpool *p)
+{
+	int	k;
+
+	for (k = 0; k < GW_QPOOL_CLASSES; k++) {
+		for (; p->low[k] > 0; p->low[k]--)
+			free(gw_qpool_pop(p, k));
+		p->low[k] = p->n[k];
+	}
+}
+
+void
+gw_qpool_free(struct gw_qpool *p)
+{
+	int	k;
+
+	for (k = 0; k < GW_QPOOL_CLASSES; k++)
+		p->low[k] = p->n[k];
+	gw_qpool_trim(p);
+}
+
+/* ----------------------------------------------------------- the queue */
+
+void
+gw_queue_init(struct gw_queue *q, struct gw_qpool *pool, size_t headroom,
+    unsigned max_msgs, size_t max_bytes)
 {
 	memset(q, 0, sizeof(*q));
+	q->pool = pool;
 	q->headroom = headroom;
 	q->off = q->end = headroom;
 	q->max_msgs = max_msgs;
 	q->max_bytes = max_bytes;
 }
 
+/* The byte buffer goes back to the pool, or is freed. */
+static void
+gw_queue_release(struct gw_queue *q)
+{
+	int	k;
+
+	if (q->buf == NULL)
+		return;
+	if (q->pool != NULL && (k = gw_qpool_class(q->cap)) >= 0)
+		gw_qpool_give(q->pool, k, q->buf);
+	else
+		free(q->buf);
+	q->buf = NULL;
+	q->cap = 0;
+}
+
 void
 gw_queue_free(struct gw_queue *q)
 {
-	free(q->buf);
+	gw_queue_release(q);
 	free(q->ent);
-	gw_queue_init(q, q->headroom, q->max_msgs, q->max_bytes);
+	gw_queue_init(q, q->pool, q->headroom, q->max_msgs, q->max_bytes);
 }
 
 static void
@@ -36,11 +143,7 @@ gw_queue_reset(struct gw_queue *q)
 {
 	q->off = q->end = q->headroom;
 	q->e0 = q->e1 = 0;
-	if (q->cap > q->headroom + GW_QUEUE_KEEP) {
-		free(q->buf);
-		q->buf = NULL;
-		q->cap = 0;
-	}
+	gw_queue_release(q);
 	if (q->ecap > GW_QUEUE_KEEP_ENTS) {
 		free(q->ent);
 		q->ent = NULL;
@@ -99,6 +202,7 @@ gw_queue_reserve(struct gw_queue *q, size_t len)
 	uint8_t		*nb;
 	size_t		 used = gw_queue_bytes(q), need, ncap;
 	unsigned	 n = gw_queue_msgs(q), necap;
+	int		 k;
 
 	if (q->e1 == q->ecap) {
 		if (q->e0 > 0) {
@@ -120,14 +224,24 @@ gw_queue_reserve(struct gw_queue *q, size_t len)
 	if (need <= q->cap) {
 		memmove(q->buf + q->headroom, q->buf + q->off, used);
 	} else {
-		ncap = q->cap == 0 ? q->headroom + GW_QUEUE_MIN_BYTES :
-		    q->cap * 2;
+		ncap = q->cap == 0 ? GW_QUEUE_MIN_BYTES : q->cap * 2;
 		while (ncap < need)
 			ncap *= 2;
 		ncap = GS_MIN(ncap, GS_MAX(q->headroom + q->max_bytes, need));
-		if ((nb = realloc(q->buf, ncap)) == NULL)
-			return false;
-		memmove(nb + q->headroom, nb + q->off, used);
+		if (q->pool != NULL && (k = gw_qpool_class(ncap)) >= 0 &&
+		    (nb = gw_qpool_take(q->pool, k)) != NULL) {
+			/* A pooled buffer of the class; the old one goes
+			 * back to the pool in its place. */
+			if (used > 0)
+				memcpy(nb + q->headroom, q->buf + q->off, used);
+			gw_queue_release(q);
+		} else {
+			if ((nb = realloc(q->buf, ncap)) == NULL)
+				return false;
+			memmove(nb + q->headroom, nb + q->off, used);
+			if (q->pool != NULL)
+				q->pool->allocs++;
+		}
 		q->buf = nb;
 		q->cap = ncap;
 	}

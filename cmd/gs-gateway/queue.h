@@ -13,9 +13,19 @@
  * into (a WebSocket frame header), so a transport whose lanes share
  * one stream sends the whole queue with no copy: gw_queue_data().
  * Entries (length, lane, kind) are an array beside it.  Both grow by
- * doubling up to the caps and are freed when a flush empties a buffer
- * grown past GW_QUEUE_KEEP, so an idle client holds little.  Nothing
- * is allocated per message.  Pure code: no loop, no clock, no I/O.
+ * doubling up to the caps.  Nothing is allocated per message.  Pure
+ * code: no loop, no clock, no I/O.
+ *
+ * A queue that empties gives its byte buffer back to a pool shared by
+ * all queues (struct gw_qpool), from which the next queue to need one
+ * takes it.  The gateway writes every queue out at the end of the loop
+ * iteration that filled it, so a client holds a buffer only while
+ * bytes wait for it: the buffers in use are about as many as the
+ * clients of the largest fan-out in one iteration, not one per client.
+ * Buffer sizes, headroom included, are size classes: GW_QUEUE_MIN_BYTES
+ * times a power of two up to GW_QUEUE_KEEP; a larger buffer is freed
+ * when its queue empties.  The pool frees what stayed unused for a
+ * whole trim period (gw_qpool_trim).
  */
 #ifndef GW_QUEUE_H
 #define GW_QUEUE_H
@@ -30,8 +40,23 @@ enum gw_lane {
 	GW_NLANES
 };
 
+#define GW_QUEUE_MIN_BYTES	256	/* smallest buffer */
 /* Buffers larger than this are freed when a flush empties them. */
-#define GW_QUEUE_KEEP	(16 * 1024)
+#define GW_QUEUE_KEEP		(16 * 1024)
+#define GW_QPOOL_CLASSES	7	/* 256 B .. GW_QUEUE_KEEP */
+_Static_assert(GW_QUEUE_MIN_BYTES << (GW_QPOOL_CLASSES - 1) == GW_QUEUE_KEEP,
+    "the largest class is GW_QUEUE_KEEP");
+
+struct gw_qpool {
+	void		*head[GW_QPOOL_CLASSES];	/* free buffers, linked
+							   through their first
+							   bytes */
+	unsigned	 n[GW_QPOOL_CLASSES];		/* free buffers */
+	unsigned	 low[GW_QPOOL_CLASSES];		/* fewest free since
+							   the last trim */
+	unsigned	 nfree;				/* sum of n[] */
+	uint64_t	 takes, allocs;			/* for tests */
+};
 
 struct gw_qent {
 	uint32_t	len;
@@ -40,6 +65,7 @@ struct gw_qent {
 };
 
 struct gw_queue {
+	struct gw_qpool	*pool;		/* may be NULL: buffers stay put */
 	uint8_t		*buf;
 	size_t		 cap;		/* bytes of buf */
 	size_t		 off, end;	/* queued bytes: buf[off..end) */
@@ -61,8 +87,15 @@ enum {
 /* Called for each message dropped to make room, with its kind tag. */
 typedef void gw_queue_drop_fn(void *arg, unsigned kind);
 
-void	gw_queue_init(struct gw_queue *q, size_t headroom, unsigned max_msgs,
-	    size_t max_bytes);
+void	gw_qpool_init(struct gw_qpool *p);
+/* Free the buffers no queue took since the last trim. */
+void	gw_qpool_trim(struct gw_qpool *p);
+/* Free every pooled buffer. */
+void	gw_qpool_free(struct gw_qpool *p);
+
+/* pool may be NULL. */
+void	gw_queue_init(struct gw_queue *q, struct gw_qpool *pool,
+	    size_t headroom, unsigned max_msgs, size_t max_bytes);
 /* Free the storage; the queue is empty and usable again. */
 void	gw_queue_free(struct gw_queue *q);
 /*
@@ -113,8 +146,8 @@ gw_queue_entry(const struct gw_queue *q, unsigned i)
 }
 
 /* Forget every queued message (sent, or abandoned); each is reported
- * through fn when fn is not NULL.  Shrinks a buffer grown past
- * GW_QUEUE_KEEP. */
+ * through fn when fn is not NULL.  The byte buffer goes to the pool,
+ * or is freed when it grew past GW_QUEUE_KEEP. */
 void	gw_queue_clear(struct gw_queue *q, gw_queue_drop_fn *fn, void *arg);
 
 #endif

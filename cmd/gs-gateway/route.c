@@ -512,4 +512,9 @@ gw_inbox_cb(void *arg, const uint8_t *buf, size_t len)
 		gs_counter_inc(gw->m.in_records);
 		gw_record(gw, s, &r);
 	}
+	/* The batch leaves before the next is read: a client holds a
+	 * queue buffer for one batch at most, so the buffers in use are
+	 * one batch's clients, not every client when batches pile up
+	 * (a slow loop iteration, a sim catching up). */
+	gw_clients_flush(gw);
 }

@@ -10,9 +10,11 @@
  * client has a timer armed at its next release time, because a
  * simulated delay measured at tick granularity would be a lie.
  *
- * A client never writes outside its WRITEABLE callback: the timer sets
- * want bits and asks lws for a writable callback, which packs
- * everything wanted into one WebSocket message.
+ * A client's inputs and pings leave from the timer as one WebSocket
+ * message, written at once when lws holds nothing back and the up
+ * direction is not impaired; otherwise, and for hello and bye, the
+ * timer sets want bits and asks lws for a writable callback, which
+ * packs everything wanted into one message.
  *
  * Every message a client sends leaves through lg_client_send() and
  * every message it receives enters through lg_client_deliver(): with
@@ -47,7 +49,7 @@
 #define LG_LATE_US	5000000		/* unrecovered losses this close to
 					   the end are left out of the rate */
 #define LG_RWND		(256 * 1024)	/* TCP model: receive window */
-#define LG_TIMER_SLOTS	4		/* timer expiries per input tick */
+#define LG_TIMER_SLOTS	16		/* timer expiries per input tick */
 
 enum lg_state {
 	LG_IDLE = 0,		/* not started yet (ramp) */
@@ -216,7 +218,7 @@ struct lg {
 	ev_timer	 tick;		/* ramp, timeouts, inputs, pings */
 	ev_timer	 stop;		/* end of the run; end of the grace */
 	ev_timer	 progress;	/* the live line, once a second */
-	ev_signal	 sigint, sigterm;
+	ev_signal	 sigint, sigterm, sigusr1;
 	double		 tick_hz;	/* current rate of tick */
 	uint64_t	 rng;
 	bool		 impaired;	/* some -I given */
@@ -282,6 +284,7 @@ void	lg_hist_add(uint64_t *hist, uint64_t us);
 /* Percentile p in [0, 1] of a histogram, in ms; -1 when empty. */
 double	lg_hist_pct(const uint64_t *hist, double p);
 void	lg_lat_free(struct lg_lat *l);
+void	lg_lat_restart(struct lg_lat *l);
 /* (dx, dy) is not zero and within 30 degrees of the stick (sx, sy). */
 bool	lg_dir_ok(double dx, double dy, double sx, double sy);
 /* This session's motion: 1 as asked, -1 not, 0 too short to judge. */

@@ -347,6 +347,7 @@ lg_done(struct lg *lg)
 	ev_timer_stop(lg->loop, &lg->stop);
 	ev_signal_stop(lg->loop, &lg->sigint);
 	ev_signal_stop(lg->loop, &lg->sigterm);
+	ev_signal_stop(lg->loop, &lg->sigusr1);
 	ev_timer_stop(lg->loop, &lg->progress);
 	/* Detach every connection still open: its session ends now, and
 	 * no wsi outlives the context with a pointer to a client. */
@@ -429,6 +430,18 @@ lg_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		lg_done(lg);
 }
 
+/* SIGUSR1: the latency percentiles cover from now on (a benchmark's
+ * measured window opens). */
+static void
+lg_window_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct lg	*lg = w->data;
+
+	lg_lat_restart(&lg->rtt);
+	lg_lat_restart(&lg->e2e);
+	gs_log_info("latency samples restarted");
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -486,10 +499,13 @@ main(int argc, char *argv[])
 	lg.sigint.data = &lg;
 	ev_signal_init(&lg.sigterm, lg_signal_cb, SIGTERM);
 	lg.sigterm.data = &lg;
+	ev_signal_init(&lg.sigusr1, lg_window_cb, SIGUSR1);
+	lg.sigusr1.data = &lg;
 	ev_timer_init(&lg.progress, lg_progress_cb, 1., 1.);
 	lg.progress.data = &lg;
 	ev_signal_start(lg.loop, &lg.sigint);
 	ev_signal_start(lg.loop, &lg.sigterm);
+	ev_signal_start(lg.loop, &lg.sigusr1);
 	ev_timer_start(lg.loop, &lg.stop);
 
 	ev_now_update(lg.loop);

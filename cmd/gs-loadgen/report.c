@@ -114,6 +114,17 @@ lg_lat_free(struct lg_lat *l)
 	l->n = l->cap = 0;
 }
 
+/* Forget the samples so far, keep the storage. */
+void
+lg_lat_restart(struct lg_lat *l)
+{
+	l->n = 0;
+	l->dropped = l->count = 0;
+	l->vmax = 0;
+	l->sorted = false;
+	memset(l->hist, 0, sizeof(l->hist));
+}
+
 static int
 lg_cmp_u32(const void *a, const void *b)
 {

@@ -680,7 +680,7 @@ floor_client(int argc, char **argv)
 	memset(&cl, 0, sizeof(cl));
 	cl.inputlen = 27;
 	cl.pinglen = 17;
-	cl.slots_tick = 4;		/* as gs-loadgen's LG_TIMER_SLOTS */
+	cl.slots_tick = 16;		/* as gs-loadgen's LG_TIMER_SLOTS */
 	while ((ch = getopt(argc, argv, "g:i:n:p:r:t:")) != -1) {
 		switch (ch) {
 		case 'g':

@@ -42,6 +42,22 @@ done
     || die "player ids are not strings: $(cat "$T/room.json")"
 wait $lg || die "second gs-loadgen exited $?"
 
+# SIGUSR1 restarts gs-loadgen's latency samples (a bench's window
+# opens): signalled once pongs have flowed, it reports fewer RTT
+# samples than its clients counted pongs.
+pong='gs_gateway_messages_out_total{kind="pong"}'
+p0=$(metric "ipc://$T/gw.ctl" "$pong")
+"$B/gs-loadgen" -u "$URL" -n 4 -R window -d 120s -j >"$T/lg3.json" \
+    2>"$T/lg3.log" &
+lg=$!
+pongs_past() { [ "$(metric "ipc://$T/gw.ctl" "$pong")" -ge $(($1)) ]; }
+wait_for "8 pongs" 60 pongs_past "$p0 + 8"
+kill -USR1 $lg
+kill -INT $lg
+wait $lg || die "gs-loadgen after SIGUSR1 exited $?"
+[ "$(json "$T/lg3.json" 'j["rtt_ms"]["samples"] < sum(c["pongs"] for c in j["per_client"])')" = True ] \
+    || die "SIGUSR1 did not restart the RTT samples: $(json "$T/lg3.json" '(j["rtt_ms"], [c["pongs"] for c in j["per_client"]])')"
+
 # A client's queue leaves in one write: on loopback, whose socket
 # buffers never fill here, a send not taken whole is the exception (lws
 # cutting a send to its packet size, for one).

@@ -69,7 +69,7 @@ test_order_and_headroom(void)
 	struct drops	d = { 0 };
 	unsigned	t[8];
 
-	gw_queue_init(&q, HR, 8, 4096);
+	gw_queue_init(&q, NULL, HR, 8, 4096);
 	T_CHECK(gw_queue_data(&q) == NULL);
 	T_EQ_INT(put(&q, 10, GW_LANE_RELIABLE, 1, &d), GW_Q_OK);
 	T_EQ_INT(put(&q, 20, GW_LANE_STATE, 2, &d), GW_Q_OK);
@@ -99,7 +99,7 @@ test_full_drops_oldest_state(void)
 	struct drops	d = { 0 };
 	unsigned	t[8];
 
-	gw_queue_init(&q, HR, 4, 4096);
+	gw_queue_init(&q, NULL, HR, 4, 4096);
 	T_EQ_INT(put(&q, 5, GW_LANE_RELIABLE, 1, &d), GW_Q_OK);
 	T_EQ_INT(put(&q, 5, GW_LANE_STATE, 2, &d), GW_Q_OK);
 	T_EQ_INT(put(&q, 5, GW_LANE_RELIABLE, 3, &d), GW_Q_OK);
@@ -138,7 +138,7 @@ test_byte_cap(void)
 	struct drops	d = { 0 };
 	unsigned	t[64], i;
 
-	gw_queue_init(&q, HR, 64, 1000);
+	gw_queue_init(&q, NULL, HR, 64, 1000);
 	for (i = 1; i <= 10; i++)
 		T_EQ_INT(put(&q, 100, GW_LANE_STATE, i, &d), GW_Q_OK);
 	T_EQ_INT(gw_queue_bytes(&q), 1000);
@@ -171,7 +171,7 @@ test_model(void)
 	int		rv;
 
 	srand(7);
-	gw_queue_init(&q, HR, 16, 2000);
+	gw_queue_init(&q, NULL, HR, 16, 2000);
 	for (round = 0; round < 20000; round++) {
 		r = (unsigned)rand();
 		if (r % 13 == 0) {
@@ -217,22 +217,106 @@ test_model(void)
 	gw_queue_free(&q);
 }
 
-/* A flush that empties a big buffer gives the memory back. */
+/* A flush that empties a big buffer gives the memory back, to the
+ * allocator: the pool keeps only buffers up to GW_QUEUE_KEEP. */
 static void
 test_shrinks(void)
 {
+	struct gw_qpool	pool;
 	struct gw_queue	q;
 	unsigned	i;
 
-	gw_queue_init(&q, HR, 1024, 1 << 20);
+	gw_qpool_init(&pool);
+	gw_queue_init(&q, &pool, HR, 1024, 1 << 20);
 	for (i = 0; i < 100; i++)
 		T_EQ_INT(put(&q, 1000, GW_LANE_STATE, 1, NULL), GW_Q_OK);
 	T_CHECK(q.cap >= 100000);
 	gw_queue_clear(&q, NULL, NULL);
-	T_CHECK(q.cap <= HR + GW_QUEUE_KEEP);
+	T_EQ_INT(q.cap, 0);
+	T_EQ_INT(pool.nfree, 0);
 	T_EQ_INT(put(&q, 100, GW_LANE_STATE, 1, NULL), GW_Q_OK);
-	T_CHECK(q.cap <= HR + GW_QUEUE_KEEP);
+	T_EQ_INT(q.cap, GW_QUEUE_MIN_BYTES);
 	gw_queue_free(&q);
+	T_EQ_INT(pool.nfree, 1);
+	gw_qpool_free(&pool);
+	T_EQ_INT(pool.nfree, 0);
+}
+
+/*
+ * A queue holds a buffer only while bytes wait: emptied, it gives the
+ * buffer to the pool and the next queue takes that same buffer, of the
+ * size class it needs, with no allocation.  A trim frees only what no
+ * queue took since the last trim.
+ */
+static void
+test_pool(void)
+{
+	struct gw_qpool	pool;
+	struct gw_queue	q[4];
+	uint8_t		*b0, *b1;
+	unsigned	i, t[4];
+
+	gw_qpool_init(&pool);
+	for (i = 0; i < 4; i++)
+		gw_queue_init(&q[i], &pool, HR, 64, 1 << 16);
+	T_EQ_INT(put(&q[0], 500, GW_LANE_STATE, 1, NULL), GW_Q_OK);
+	T_EQ_INT(q[0].cap, 4 * GW_QUEUE_MIN_BYTES);	/* 516 bytes needed */
+	b0 = q[0].buf;
+	gw_queue_clear(&q[0], NULL, NULL);
+	T_CHECK(q[0].buf == NULL);
+	T_EQ_INT(pool.nfree, 1);
+
+	/* Same class: the same buffer, no allocation. */
+	T_EQ_INT(put(&q[1], 600, GW_LANE_STATE, 2, NULL), GW_Q_OK);
+	T_CHECK(q[1].buf == b0);
+	T_EQ_INT(pool.allocs, 1);
+	T_EQ_INT(pool.takes, 1);
+	T_ASSERT(tags(&q[1], t, 4) == 1);
+	T_EQ_INT(t[0], 2);
+	T_CHECK(gw_queue_data(&q[1]) - q[1].buf == HR);
+
+	/* Another class: not that buffer. */
+	T_EQ_INT(put(&q[2], 100, GW_LANE_STATE, 3, NULL), GW_Q_OK);
+	T_EQ_INT(q[2].cap, GW_QUEUE_MIN_BYTES);
+	T_EQ_INT(pool.allocs, 2);
+	b1 = q[2].buf;
+	gw_queue_clear(&q[1], NULL, NULL);
+	gw_queue_clear(&q[2], NULL, NULL);
+	T_EQ_INT(pool.nfree, 2);
+	T_EQ_INT(put(&q[3], 10, GW_LANE_RELIABLE, 4, NULL), GW_Q_OK);
+	T_CHECK(q[3].buf == b1);
+
+	/* Period 1: both classes were taken from, and the first trim
+	 * knows no history: nothing is freed. */
+	gw_qpool_trim(&pool);
+	T_EQ_INT(pool.nfree, 1);
+	/* Period 2: the 1 KiB buffer stays free throughout: freed.  The
+	 * 256 B one was in use when the period began: kept. */
+	gw_queue_clear(&q[3], NULL, NULL);
+	gw_qpool_trim(&pool);
+	T_EQ_INT(pool.nfree, 1);
+	T_EQ_INT(pool.n[0], 1);
+	/* Period 3: nobody took anything: all freed. */
+	gw_qpool_trim(&pool);
+	T_EQ_INT(pool.nfree, 0);
+	T_EQ_INT(put(&q[0], 10, GW_LANE_STATE, 5, NULL), GW_Q_OK);
+	T_EQ_INT(pool.allocs, 3);
+
+	/* Growing takes a pooled buffer of the larger class and gives
+	 * the smaller one back, the queued bytes carried over. */
+	T_EQ_INT(put(&q[1], 600, GW_LANE_STATE, 6, NULL), GW_Q_OK);
+	b0 = q[1].buf;
+	gw_queue_clear(&q[1], NULL, NULL);
+	T_EQ_INT(put(&q[0], 600, GW_LANE_STATE, 7, NULL), GW_Q_OK);
+	T_CHECK(q[0].buf == b0);
+	T_EQ_INT(pool.allocs, 4);
+	T_EQ_INT(pool.nfree, 1);
+	T_EQ_INT(pool.n[0], 1);
+	T_ASSERT(tags(&q[0], t, 4) == 2);
+	T_CHECK(t[0] == 5 && t[1] == 7);
+	for (i = 0; i < 4; i++)
+		gw_queue_free(&q[i]);
+	gw_qpool_free(&pool);
 }
 
 /* The error before a close goes in whatever the caps. */
@@ -243,7 +327,7 @@ test_put_last(void)
 	struct drops	d = { 0 };
 	unsigned	t[8];
 
-	gw_queue_init(&q, HR, 3, 4096);
+	gw_queue_init(&q, NULL, HR, 3, 4096);
 	T_EQ_INT(put(&q, 5, GW_LANE_STATE, 1, &d), GW_Q_OK);
 	T_EQ_INT(put(&q, 5, GW_LANE_RELIABLE, 2, &d), GW_Q_OK);
 	T_EQ_INT(put(&q, 5, GW_LANE_RELIABLE, 3, &d), GW_Q_OK);
@@ -263,4 +347,4 @@ test_put_last(void)
 }
 
 T_MAIN(T(test_put_last), T(test_order_and_headroom), T(test_full_drops_oldest_state),
-    T(test_byte_cap), T(test_model), T(test_shrinks))
+    T(test_byte_cap), T(test_model), T(test_shrinks), T(test_pool))
