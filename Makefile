@@ -68,6 +68,7 @@ $(BUILD)/test/%: $(BUILD)/obj/tests/unit/%.o $(LIBGS)
 
 # A unit test of a program's own module links that module's object.
 $(BUILD)/test/test_impair: $(BUILD)/obj/cmd/gs-loadgen/impair.o
+$(BUILD)/test/test_lgws: $(BUILD)/obj/cmd/gs-loadgen/ws.o
 $(BUILD)/test/test_gwqueue: $(BUILD)/obj/cmd/gs-gateway/queue.o
 $(BUILD)/test/test_gwclient: $(addprefix $(BUILD)/obj/cmd/gs-gateway/,\
 	client.o queue.o route.o ops.o)

@@ -4,13 +4,9 @@
  * server sends.  A session lost during the run (connection closed or
  * failed, a fatal error, a storm) is a loss: the client connects again
  * with exponential backoff and says hello to the same room.  All of it
- * runs in lws callbacks and in the timers of main.c, on the one loop
- * thread.
- *
- * Connections and the client: a connection that is over is detached at
- * once (its opaque pointer cleared, so lws's later callbacks for it go
- * nowhere) and the client is free to make a new one; lws frees the old
- * wsi in its own time.
+ * runs in the WebSocket connection's callbacks (ws.h) and in the timers
+ * of main.c, on the one loop thread.  Each client has one connection
+ * object, reused from one connection to the next.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -25,15 +21,10 @@
 #define LG_GOLDEN_ANGLE	2.399963229728653	/* pi * (3 - sqrt(5)) */
 #define LG_IQ_SLACK_US	500	/* due this soon counts as due now */
 
-static int	lg_ws_cb(struct lws *wsi, enum lws_callback_reasons reason,
-		    void *user, void *in, size_t len);
 static void	lg_client_recv(struct lg_client *c, const uint8_t *buf,
 		    size_t len);
-
-const struct lws_protocols lg_protocols[] = {
-	{ GS_WS_SUBPROTOCOL, lg_ws_cb, 0, 0, 0, NULL, 0 },
-	{ NULL, NULL, 0, 0, 0, NULL, 0 }
-};
+static void	lg_client_kick(struct lg_client *c);
+static const struct lg_ws_cb lg_ws_callbacks;
 
 static void
 lg_client_fail(struct lg_client *c, const char *why)
@@ -64,15 +55,16 @@ lg_iq_arm(struct lg_client *c, int d)
 	c->iq_armed[d] = next;
 }
 
-/* Up: messages are due; the writable callback sends them. */
+/* Up: messages are due; they leave now, or when the socket can take
+ * them. */
 static void
 lg_iq_up_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct lg_client	*c = w->data;
 
 	c->iq_armed[LG_UP] = 0;
-	if (c->wsi != NULL && c->state >= LG_OPEN && c->state <= LG_WELCOMED)
-		lws_callback_on_writable(c->wsi);
+	if (c->state >= LG_OPEN && c->state <= LG_WELCOMED)
+		lg_client_kick(c);
 	else
 		lg_iq_arm(c, LG_UP);
 }
@@ -94,10 +86,8 @@ lg_iq_down_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		lg_client_recv(c, buf, len);
 		free(buf);
 	}
-	if (c->rx_paused && q->bytes < LG_RWND / 2 && c->wsi != NULL) {
-		lws_rx_flow_control(c->wsi, 1);
-		c->rx_paused = false;
-	}
+	if (c->ws.paused && q->bytes < LG_RWND / 2)
+		lg_ws_pause(&c->ws, false);
 	lg_iq_arm(c, LG_DOWN);
 }
 
@@ -126,7 +116,6 @@ lg_iq_reset(struct lg_client *c)
 		ev_timer_stop(c->lg->loop, &c->iqw[d]);
 		c->iq_armed[d] = 0;
 	}
-	c->rx_paused = false;
 }
 
 /* ------------------------------------------------------------- life */
@@ -159,14 +148,15 @@ lg_client_init(struct lg *lg, struct lg_client *c, int idx)
 		    lg_iq_down_cb, 0., 0.);
 		c->iqw[d].data = c;
 	}
+	lg_ws_init(&c->ws, lg->loop, &lg->target, &lg_ws_callbacks, c,
+	    &c->rng);
 }
 
 void
 lg_client_free(struct lg_client *c)
 {
 	lg_iq_reset(c);
-	free(c->rx);
-	c->rx = NULL;
+	lg_ws_free(&c->ws);
 }
 
 /* Backoff before the next connect: 100 ms doubling up to 2 s, each
@@ -241,7 +231,7 @@ lg_client_session_end(struct lg_client *c, uint64_t now)
 
 /*
  * The current connection is over, for why.  kill: we end it (close the
- * socket without a bye); otherwise lws reported it.  Decides what
+ * socket without a bye); otherwise it has ended.  Decides what
  * comes next: nothing (end of the run, or an error no retry cures), a
  * rejoin (churn), or a reconnect with backoff (anything else; a lost
  * session counts as a loss).  Idempotent.
@@ -256,17 +246,10 @@ lg_client_end(struct lg_client *c, const char *why, bool kill)
 	if (c->state != LG_CONNECTING && c->state != LG_OPEN &&
 	    c->state != LG_WELCOMED)
 		return;
-	if (c->wsi != NULL) {
-		lws_set_opaque_user_data(c->wsi, NULL);
-		if (kill)
-			lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK,
-			    LWS_TO_KILL_ASYNC);
-		c->wsi = NULL;
-	}
+	lg_ws_abort(&c->ws);
 	if (!kill)
 		lg_iq_flush_down(c);	/* may welcome: read state after */
 	lg_iq_reset(c);
-	c->rxlen = 0;
 	c->want = 0;
 	was_welcomed = c->state == LG_WELCOMED;
 	if (was_welcomed)
@@ -302,42 +285,19 @@ lg_client_end(struct lg_client *c, const char *why, bool kill)
 static void
 lg_client_connect(struct lg_client *c, uint64_t now)
 {
-	struct lg			*lg = c->lg;
-	struct lws_client_connect_info	 ci;
-	struct lws			*wsi;
-
-	memset(&ci, 0, sizeof(ci));
-	ci.context = lg->ctx;
-	ci.address = lg->conf.host;
-	ci.port = lg->conf.port;
-	ci.path = lg->conf.path;
-	ci.host = lg->conf.hosthdr;
-	ci.origin = lg->conf.hosthdr;
-	ci.protocol = GS_WS_SUBPROTOCOL;
-	ci.opaque_user_data = c;
+	struct lg	*lg = c->lg;
+	char		 why[128];
 
 	c->state = LG_CONNECTING;
 	c->t_start = now;
-	c->wsi = NULL;
 	c->perr = 0;
-	c->rxlen = 0;
 	c->want = 0;
 	c->live = true;
 	lg->nlive++;
-	/* May call CLIENT_CONNECTION_ERROR before it returns: the
-	 * callback adopts the wsi while in_connect is set. */
-	c->in_connect = true;
-	wsi = lws_client_connect_via_info(&ci);
-	c->in_connect = false;
-	if (c->state != LG_CONNECTING)
-		return;			/* ended inside */
-	if (wsi == NULL) {
+	if (lg_ws_connect(&c->ws, why, sizeof(why)) != 0) {
 		lg->connfail++;
-		lg_client_end(c, "connect failed", false);
-		return;
+		lg_client_end(c, why, false);
 	}
-	if (c->wsi == NULL)
-		c->wsi = wsi;
 }
 
 void
@@ -346,38 +306,29 @@ lg_client_start(struct lg_client *c, uint64_t now)
 	lg_client_connect(c, now);
 }
 
+static int	lg_client_writable(struct lg_client *c);
+
+/*
+ * Send what is wanted, and what the up queue has released, now: one
+ * WebSocket message, written at once.  When the socket still holds
+ * earlier bytes, the connection's writable() callback comes back here
+ * once they have gone.
+ */
+static void
+lg_client_kick(struct lg_client *c)
+{
+	if (c->state < LG_OPEN || c->state > LG_WELCOMED ||
+	    lg_ws_busy(&c->ws))
+		return;
+	if (lg_client_writable(c) != 0)
+		lg_client_end(c, "send failed", true);
+}
+
 static void
 lg_client_want(struct lg_client *c, unsigned bits)
 {
 	c->want |= bits;
-	if (c->wsi != NULL && c->state >= LG_OPEN && c->state <= LG_WELCOMED)
-		lws_callback_on_writable(c->wsi);
-}
-
-static int	lg_client_writable(struct lg_client *c);
-
-/*
- * Inputs and pings from the tick timer leave at once, outside any lws
- * callback, when nothing stands in the way: the up direction is not
- * impaired (its queue paces the sends), lws holds nothing back and no
- * hello or bye is waiting.  Otherwise the writeable callback packs
- * them.  A writable round trip per message (two epoll_ctl calls and a
- * loop iteration) was most of gs-loadgen's cost at 1,000 clients.
- */
-static void
-lg_client_push(struct lg_client *c, unsigned bits)
-{
-	if (c->imp[LG_UP].on || c->want != 0 || c->wsi == NULL ||
-	    c->state != LG_WELCOMED || lws_partial_buffered(c->wsi)) {
-		lg_client_want(c, bits);
-		return;
-	}
-	c->want = bits;
-	/* As when the callback returns -1: lws closes the connection and
-	 * CLIENT_CLOSED follows (never synchronously: c must outlive it). */
-	if (lg_client_writable(c) != 0)
-		lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND,
-		    LWS_TO_KILL_ASYNC);
+	lg_client_kick(c);
 }
 
 bool
@@ -421,7 +372,7 @@ lg_client_tick(struct lg_client *c, uint64_t now, uint64_t slack)
 			c->next_ping = now + 1000000;
 	}
 	if (bits != 0)
-		lg_client_push(c, bits);
+		lg_client_want(c, bits);
 	return true;
 }
 
@@ -476,19 +427,6 @@ lg_client_kill(struct lg_client *c)
 
 /* ------------------------------------------------------------ sending */
 
-/* One WebSocket message of buf[len], after LWS_PRE bytes of room in
- * c->tx.  Returns 0, or -1 if the connection must close. */
-static int
-lg_client_write(struct lg_client *c, uint8_t *buf, size_t len)
-{
-	int	n;
-
-	n = lws_write(c->wsi, buf, len, LWS_WRITE_BINARY);
-	if (n < 0 || (size_t)n < len)
-		return -1;
-	return 0;
-}
-
 /*
  * The application sends msg[len]: straight out, or into the up queue
  * when the client's up direction is impaired.  Returns 0, or -1 if the
@@ -500,43 +438,42 @@ lg_client_send(struct lg_client *c, const uint8_t *msg, size_t len)
 {
 	if (c->lg->phase == LG_RUN)
 		c->bytes_out += len;
-	if (!c->imp[LG_UP].on) {
-		memcpy(c->tx + LWS_PRE, msg, len);
-		return lg_client_write(c, c->tx + LWS_PRE, len);
-	}
+	if (!c->imp[LG_UP].on)
+		return lg_ws_send(&c->ws, msg, len);
 	(void)lg_iq_push(&c->iq[LG_UP], gs_now_us(), msg, len);
 	return 0;
 }
 
 /*
- * Send what the up queue has released, concatenated into one WebSocket
- * message (the protocol allows several messages per WebSocket message).
- * bye: everything queued goes now, then bye[byelen]: the connection
- * closes, so there is nothing left to pace.
+ * Send what the up queue has released, concatenated into WebSocket
+ * messages of at most LG_TX_MAX bytes (the protocol allows several
+ * messages per WebSocket message).  bye: everything queued goes now,
+ * then bye[byelen]: the connection closes, so there is nothing left to
+ * pace.
  */
 static int
 lg_client_drain_up(struct lg_client *c, const uint8_t *bye, size_t byelen)
 {
 	struct lg_iq		*q = &c->iq[LG_UP];
 	const struct lg_iq_ent	*e;
-	uint8_t			*out = c->tx + LWS_PRE, *buf;
+	uint8_t			 out[LG_TX_MAX], *buf;
 	uint64_t		 now = gs_now_us() + LG_IQ_SLACK_US;
-	size_t			 n = 0, len;
+	size_t			 n, len;
 
-	while ((e = bye != NULL && q->n > 0 ? &q->heap[0] :
-	    lg_iq_due(q, now)) != NULL && n + e->len <= LG_TX_MAX - byelen) {
-		buf = lg_iq_pop(q, &len);
-		memcpy(out + n, buf, len);
-		n += len;
-		free(buf);
-	}
-	if (bye != NULL) {
-		memcpy(out + n, bye, byelen);
-		n += byelen;
-	} else if (lg_iq_due(q, now) != NULL)
-		lws_callback_on_writable(c->wsi);	/* more next time */
+	do {
+		n = 0;
+		while ((e = bye != NULL && q->n > 0 ? &q->heap[0] :
+		    lg_iq_due(q, now)) != NULL && n + e->len <= LG_TX_MAX) {
+			buf = lg_iq_pop(q, &len);
+			memcpy(out + n, buf, len);
+			n += len;
+			free(buf);
+		}
+		if (n > 0 && lg_ws_send(&c->ws, out, n) != 0)
+			return -1;
+	} while (n > 0);
 	lg_iq_arm(c, LG_UP);
-	return n > 0 ? lg_client_write(c, out, n) : 0;
+	return bye != NULL ? lg_ws_send(&c->ws, bye, byelen) : 0;
 }
 
 /* Pack everything wanted into one message and send it. */
@@ -609,9 +546,8 @@ lg_client_writable(struct lg_client *c)
 			return -1;
 	} else if (lg_client_send(c, wr.buf, wr.len) != 0)
 		return -1;
-	lws_close_reason(c->wsi, LWS_CLOSE_STATUS_NORMAL,
-	    (unsigned char *)"bye", 3);
-	return -1;
+	lg_ws_close(&c->ws, 1000, "bye");	/* closed() follows */
+	return 0;
 }
 
 /* ---------------------------------------------------------- receiving */
@@ -883,87 +819,66 @@ lg_client_deliver(struct lg_client *c, const uint8_t *buf, size_t len)
 		return;
 	}
 	(void)lg_iq_push(q, gs_now_us(), buf, len);
-	if (q->bytes > LG_RWND && !c->rx_paused && c->wsi != NULL) {
-		lws_rx_flow_control(c->wsi, 0);
-		c->rx_paused = true;
-	}
+	if (q->bytes > LG_RWND && !c->ws.paused)
+		lg_ws_pause(&c->ws, true);
 	lg_iq_arm(c, LG_DOWN);
 }
 
-/* Collect fragments until the message is whole. */
-static int
-lg_client_rx(struct lg_client *c, struct lws *wsi, const void *in, size_t len)
-{
-	bool	whole;
+/* ------------------------------------------------ connection callbacks */
 
-	whole = lws_is_final_fragment(wsi) &&
-	    lws_remaining_packet_payload(wsi) == 0;
-	if (c->rxlen == 0 && whole) {
-		lg_client_deliver(c, in, len);
-		return 0;
-	}
-	if (c->rx == NULL && (c->rx = malloc(LG_RX_MAX)) == NULL) {
-		gs_log_warn("client=%s msg=malloc", c->name);
-		return -1;
-	}
-	if (len > LG_RX_MAX - c->rxlen) {
-		c->lg->badmsgs++;
-		(void)gs_strlcpy(c->last_why, "server message over the size "
-		    "limit", sizeof(c->last_why));
-		return -1;
-	}
-	memcpy(c->rx + c->rxlen, in, len);
-	c->rxlen += len;
-	if (whole) {
-		lg_client_deliver(c, c->rx, c->rxlen);
-		c->rxlen = 0;
-	}
-	return 0;
+static void
+lg_ws_open_cb(void *arg)
+{
+	struct lg_client	*c = arg;
+
+	c->state = LG_OPEN;
+	if (c->lg->phase == LG_RUN)
+		c->connected = true;
+	lg_client_want(c, LG_W_HELLO);
 }
 
-static int
-lg_ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-    void *in, size_t len)
+/* A whole WebSocket message: a text one is no message of gs-protocol(7)
+ * and is counted bad by the decoder. */
+static void
+lg_ws_message_cb(void *arg, const uint8_t *p, size_t len, bool text)
 {
-	struct lg_client	*c = lws_get_opaque_user_data(wsi);
-	char			 why[sizeof(c->fail)];
+	lg_client_deliver(arg, p, len);
+}
 
-	if (c == NULL)
-		return lws_callback_http_dummy(wsi, reason, user, in, len);
-	if (c->wsi == NULL && c->in_connect)
-		c->wsi = wsi;		/* a callback inside the connect */
-	if (wsi != c->wsi)		/* an old connection: not ours now */
-		return lws_callback_http_dummy(wsi, reason, user, in, len);
-	switch (reason) {
-	case LWS_CALLBACK_CLIENT_ESTABLISHED:
-		c->state = LG_OPEN;
-		if (c->lg->phase == LG_RUN)
-			c->connected = true;
-		lg_client_want(c, LG_W_HELLO);
-		break;
-	case LWS_CALLBACK_CLIENT_RECEIVE:
-		return lg_client_rx(c, wsi, in, len);
-	case LWS_CALLBACK_CLIENT_WRITEABLE:
-		return lg_client_writable(c);
-	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+static void
+lg_ws_writable_cb(void *arg)
+{
+	lg_client_kick(arg);
+}
+
+static void
+lg_ws_closed_cb(void *arg, enum lg_ws_end end, const char *why)
+{
+	struct lg_client	*c = arg;
+	char			 buf[sizeof(c->fail)];
+
+	switch (end) {
+	case LG_WS_END_CONNECT:
 		c->lg->connfail++;
-		snprintf(why, sizeof(why), "connect: %s",
-		    in != NULL ? (const char *)in : "failed");
-		lg_client_end(c, why, false);
 		break;
-	case LWS_CALLBACK_CLIENT_CLOSED:
+	case LG_WS_END_PROTO:
+	case LG_WS_END_TOOBIG:
+		c->lg->badmsgs++;
+		break;
+	case LG_WS_END_CLOSED:
 		if (c->perr != 0) {
-			snprintf(why, sizeof(why), "closed after error %s",
+			snprintf(buf, sizeof(buf), "closed after error %s",
 			    gs_perr_name((int)c->perr));
-			lg_client_end(c, why, false);
-		} else
-			lg_client_end(c, "connection closed", false);
-		break;
-	case LWS_CALLBACK_WSI_DESTROY:
-		lg_client_end(c, "connection destroyed", false);
-		break;
-	default:
+			why = buf;
+		}
 		break;
 	}
-	return lws_callback_http_dummy(wsi, reason, user, in, len);
+	lg_client_end(c, why, false);
 }
+
+static const struct lg_ws_cb lg_ws_callbacks = {
+	.open = lg_ws_open_cb,
+	.message = lg_ws_message_cb,
+	.writable = lg_ws_writable_cb,
+	.closed = lg_ws_closed_cb,
+};

@@ -3,18 +3,16 @@
  * protocol (lib/proto.h), under netem-style impairment, in a scenario
  * (play, churn, reconnect storm), and report what they saw.
  *
- * One libev loop, one lws context without a listening port, one tick
- * timer for everything periodic (ramp, timeouts, inputs, pings,
+ * One libev loop, one WebSocket connection object per client (ws.h),
+ * one tick timer for everything periodic (ramp, timeouts, inputs, pings,
  * reconnects, scenario actions): N clients need no N tick timers.  The
  * impairment queues are the exception: each impaired direction of a
  * client has a timer armed at its next release time, because a
  * simulated delay measured at tick granularity would be a lie.
  *
- * A client's inputs and pings leave from the timer as one WebSocket
- * message, written at once when lws holds nothing back and the up
- * direction is not impaired; otherwise, and for hello and bye, the
- * timer sets want bits and asks lws for a writable callback, which
- * packs everything wanted into one message.
+ * What a client wants to send (want bits: hello, input, ping, bye)
+ * leaves at once as one WebSocket message, or, while its socket still
+ * holds earlier bytes, when the connection reports it writable.
  *
  * Every message a client sends leaves through lg_client_send() and
  * every message it receives enters through lg_client_deliver(): with
@@ -28,10 +26,10 @@
 #include <stdio.h>
 
 #include <ev.h>
-#include <libwebsockets.h>
 
 #include "impair.h"
 #include "proto.h"
+#include "ws.h"
 
 #define LG_TX_MAX	1024		/* one outgoing WebSocket message */
 #define LG_RX_MAX	(256 * 1024)	/* one incoming WebSocket message */
@@ -92,12 +90,9 @@ struct lg;
 struct lg_client {
 	struct lg	*lg;
 	int		 idx;
-	struct lws	*wsi;		/* NULL when no connection exists */
-	bool		 in_connect;	/* inside lws_client_connect_via_info */
 	bool		 live;		/* counted in lg->nlive */
 	bool		 leaving;	/* churn: bye sent, rejoin after close */
 	bool		 rejoin;	/* churn: the next welcome is a rejoin */
-	bool		 rx_paused;	/* TCP model: receive window closed */
 	enum lg_state	 state;
 	unsigned	 want;
 	char		 name[GS_NAME_MAX + 1];
@@ -159,9 +154,7 @@ struct lg_client {
 	char		 fail[GS_TEXT_MAX + 64];	/* fatal; "" if not */
 	char		 last_why[GS_TEXT_MAX + 64];	/* last loss */
 
-	uint8_t		*rx;		/* reassembly of fragments, owned */
-	size_t		 rxlen;
-	uint8_t		 tx[LWS_PRE + LG_TX_MAX];
+	struct lg_ws	 ws;		/* the connection, reused */
 };
 
 struct lg_conf {
@@ -213,7 +206,7 @@ struct lg_sum {
 struct lg {
 	struct lg_conf	 conf;
 	struct ev_loop	*loop;
-	struct lws_context *ctx;
+	struct lg_ws_target target;	/* the gateway, resolved once */
 	enum lg_phase	 phase;
 	ev_timer	 tick;		/* ramp, timeouts, inputs, pings */
 	ev_timer	 stop;		/* end of the run; end of the grace */
@@ -257,7 +250,6 @@ struct lg {
 };
 
 /* client.c */
-extern const struct lws_protocols lg_protocols[];
 void	lg_client_init(struct lg *lg, struct lg_client *c, int idx);
 void	lg_client_start(struct lg_client *c, uint64_t now);
 /* Periodic work; returns true if the client is welcomed. */

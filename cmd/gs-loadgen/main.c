@@ -1,10 +1,13 @@
 /*
- * gs-loadgen: flags, the lws context on the libev loop, the one tick
- * timer that drives every client and the scenario, the live line, the
- * end of the run, the report.
+ * gs-loadgen: flags, the gateway's address, the one tick timer that
+ * drives every client and the scenario, the live line, the end of the
+ * run, the report.
  */
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <math.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +16,6 @@
 #include <unistd.h>
 
 #include <ev.h>
-#include <libwebsockets.h>
 
 #include "loadgen.h"
 #include "log.h"
@@ -25,7 +27,7 @@
 
 /*
  * Split ws://host[:port][/path] into cf.  IPv6 literals go in
- * brackets.  wss:// is refused: the context is built without TLS.
+ * brackets.  wss:// is refused: the client speaks no TLS.
  * Returns 0, or -1 with why[whylen] saying why.
  */
 static int
@@ -218,18 +220,29 @@ lg_raise_nofile(int need)
 		    need);
 }
 
-/* lws logs through gs_log, one line each, without its newline. */
+/* The gateway's address, resolved once: every connection uses it. */
 static void
-lg_lws_log_cb(int level, const char *line)
+lg_resolve(struct lg *lg)
 {
-	size_t	n = strlen(line);
+	struct lg_ws_target	*t = &lg->target;
+	struct addrinfo		 hints, *res;
+	char			 port[8];
+	int			 e;
 
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		n--;
-	if (level & LLL_ERR)
-		gs_log_warnx("libwebsockets line=\"%.*s\"", (int)n, line);
-	else
-		gs_log_debug("libwebsockets line=\"%.*s\"", (int)n, line);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(port, sizeof(port), "%d", lg->conf.port);
+	if ((e = getaddrinfo(lg->conf.host, port, &hints, &res)) != 0)
+		gs_fatalx(GS_EXIT_SYSTEM, "cannot resolve host=%s err=\"%s\"",
+		    lg->conf.host, gai_strerror(e));
+	memcpy(&t->addr, res->ai_addr, res->ai_addrlen);
+	t->addrlen = res->ai_addrlen;
+	freeaddrinfo(res);
+	t->host = lg->conf.hosthdr;
+	t->path = lg->conf.path;
+	t->subprotocol = GS_WS_SUBPROTOCOL;
+	t->max_msg = LG_RX_MAX;
 }
 
 static void
@@ -349,15 +362,9 @@ lg_done(struct lg *lg)
 	ev_signal_stop(lg->loop, &lg->sigterm);
 	ev_signal_stop(lg->loop, &lg->sigusr1);
 	ev_timer_stop(lg->loop, &lg->progress);
-	/* Detach every connection still open: its session ends now, and
-	 * no wsi outlives the context with a pointer to a client. */
+	/* Cut every connection still open: its session ends now. */
 	for (i = 0; i < lg->nstarted; i++)
 		lg_client_kill(&lg->clients[i]);
-	if (lg->ctx != NULL) {
-		/* Closes what is still open; leaves no watchers behind. */
-		lws_context_destroy(lg->ctx);
-		lg->ctx = NULL;
-	}
 }
 
 /* End of the run: bye to every client, then wait for the closes. */
@@ -389,8 +396,8 @@ lg_gone(struct lg *lg)
 {
 	lg->nlive--;
 	if (lg->nlive == 0 && lg->phase == LG_CLOSING) {
-		/* Not lws_context_destroy() from inside an lws callback:
-		 * let the stop timer do it on the next loop iteration. */
+		/* Not from inside a connection's callback: the stop
+		 * timer ends the run on the next loop iteration. */
 		ev_timer_stop(lg->loop, &lg->stop);
 		ev_timer_set(&lg->stop, 0., 0.);
 		ev_timer_start(lg->loop, &lg->stop);
@@ -447,16 +454,12 @@ main(int argc, char *argv[])
 {
 	static struct lg		 lg;
 	struct lg_conf			*cf = &lg.conf;
-	struct lws_context_creation_info info;
-	void				*loops[1];
 	int				 i, rc;
 
 	gs_log_init("gs-loadgen", GS_LOG_WARN);
 	lg_conf_parse(cf, argc, argv);
 	gs_log_init("gs-loadgen", cf->verbose > 1 ? GS_LOG_DEBUG :
 	    cf->verbose > 0 ? GS_LOG_INFO : GS_LOG_WARN);
-	lws_set_log_level(cf->verbose > 1 ? LLL_ERR | LLL_WARN : LLL_ERR,
-	    lg_lws_log_cb);
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		gs_fatal(GS_EXIT_SYSTEM, "cannot ignore SIGPIPE call=signal");
 	lg_raise_nofile(cf->nclients + LG_FDS_EXTRA);
@@ -466,6 +469,9 @@ main(int argc, char *argv[])
 	lg.rtt.max = LG_RTT_MAX;
 	lg.e2e.max = LG_E2E_MAX;
 	lg.rec.max = LG_LOSS_MAX;
+	lg_resolve(&lg);
+	if ((lg.loop = ev_default_loop(EVFLAG_AUTO)) == NULL)
+		gs_fatalx(GS_EXIT_SYSTEM, "ev_default_loop failed");
 	if ((lg.clients = calloc((size_t)cf->nclients,
 	    sizeof(*lg.clients))) == NULL)
 		gs_fatal(GS_EXIT_SYSTEM, "out of memory call=calloc clients=%d",
@@ -473,23 +479,6 @@ main(int argc, char *argv[])
 	for (i = 0; i < cf->nclients; i++)
 		lg_client_init(&lg, &lg.clients[i], i);
 
-	if ((lg.loop = ev_default_loop(EVFLAG_AUTO)) == NULL)
-		gs_fatalx(GS_EXIT_SYSTEM, "ev_default_loop failed");
-	loops[0] = lg.loop;
-	memset(&info, 0, sizeof(info));
-	info.port = CONTEXT_PORT_NO_LISTEN;
-	info.protocols = lg_protocols;
-	info.options = LWS_SERVER_OPTION_LIBEV;
-	info.foreign_loops = loops;
-	info.gid = -1;
-	info.uid = -1;
-	/* lws indexes its table by fd number: room for every client. */
-	info.fd_limit_per_thread = (unsigned)(cf->nclients + LG_FDS_EXTRA);
-	info.timeout_secs = (unsigned)((cf->welcome_ms + 999) / 1000);
-	info.connect_timeout_secs = info.timeout_secs;
-	if ((lg.ctx = lws_create_context(&info)) == NULL)
-		gs_fatalx(GS_EXIT_SYSTEM, "lws_create_context failed "
-		    "hint=\"is libwebsockets-evlib-ev installed?\"");
 
 	ev_timer_init(&lg.tick, lg_tick_cb, 0., 0.);
 	lg.tick.data = &lg;
