@@ -678,6 +678,7 @@ gw_client_welcome(struct gw_client *c, const struct gs_relay_rec *r)
 		return;
 	}
 	gw_client_set_state(c, GW_PLAYING);
+	c->in_seq = 0;			/* a session counts from 1 */
 	c->room->sim->nplaying++;
 	gs_hist_observe(gw->m.join_seconds,
 	    (double)(gs_now_us() - c->hello_us) / 1e6);
@@ -730,10 +731,20 @@ gw_client_recv(struct gw_client *c, const uint8_t *buf, size_t len)
 				    "input before welcome");
 				return;
 			}
-			for (i = 0; i < n; i++)
+			/* Repeats carry inputs over a lossy path to here;
+			 * the sim gets each input once.  A record the
+			 * outbox refuses is not counted as forwarded, so
+			 * its repeat in the next message may still go. */
+			for (i = 0; i < n; i++) {
+				if (in[i].seq <= c->in_seq) {
+					gs_counter_inc(gw->m.inputs_skipped);
+					continue;
+				}
 				if (gw_relay_input(gw, c->room->sim, c->conn,
 				    &in[i]) != GS_OK)
 					break;
+				c->in_seq = in[i].seq;
+			}
 			break;
 		case GS_MSG_PING:
 			if (gs_ping_get(&rd, nf, &t) != GS_OK) {

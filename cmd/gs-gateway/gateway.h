@@ -164,6 +164,7 @@ struct gw_client {
 	uint64_t	 hello_us;	/* when JOIN was queued, gs_now_us */
 	uint64_t	 since_us;	/* connected at */
 	unsigned	 nbad;
+	uint32_t	 in_seq;	/* last input forwarded, this session */
 
 	struct gw_queue	 q;		/* leaves when writable */
 	bool		 dirty;		/* on gw->dirty: flush at loop end */
@@ -199,6 +200,7 @@ struct gw_metrics {
 	struct gs_counter	*hello_timeouts, *join_timeouts;
 	struct gs_counter	*rejects, *sim_closes;
 	struct gs_counter	*kicks;
+	struct gs_counter	*inputs_skipped;
 	struct gs_counter	*rl_batches, *rl_records, *rl_bytes;
 	struct gs_counter	*rl_drops, *rl_retries, *rl_full;
 	struct gs_counter	*in_batches, *in_records, *in_bad;

@@ -125,6 +125,9 @@ static const struct gs_metric_def gw_metric_defs[] = {
 	    "Clients whose stay the sim ended"),
 	GW_C(kicks, "gs_gateway_kicks_total",
 	    "Clients kicked through the control socket"),
+	GW_C(inputs_skipped, "gs_gateway_inputs_skipped_total",
+	    "Inputs not forwarded: numbered no higher than the last one "
+	    "forwarded for the client (repeats, and 0)"),
 	/* These six mirror the outboxes' statistics (gw_relay_sync_metrics). */
 	GW_C(rl_batches, "gs_gateway_relay_batches_sent_total",
 	    "Relay batches (NNG messages) sent to sims, heartbeats included"),

@@ -54,15 +54,15 @@
  * Slots of the shared tick schedule (sched.h).  The sim wakes up to
  * tick at most tick_rate * SIM_SCHED_SLOTS times a second whatever the
  * number of rooms, each wake-up running one slot's rooms and sending
- * each gateway one batch.  With 16, a slot's burst is a sixteenth of a
+ * each gateway one batch.  With 8, a slot's burst is an eighth of a
  * tick's work, and so is the gateway's fan-out of its snapshots: a
- * client's ping waits behind a shorter burst, and the gateway holds
- * queue buffers for fewer clients at once.  480 wake-ups a second at
- * 30 Hz cost the sim about a point of one core at 1,000 clients, and
- * no more in all (doc/decisions.md); 1 would bunch every room's
- * snapshots into one instant.
+ * client's ping waits behind a shorter burst than with 4, and the
+ * gateway holds queue buffers for fewer clients at once; 16 shortened
+ * the bursts again but cost the sim 2-5 points of a core at 1,000
+ * clients in wake-ups and NNG hand-offs (doc/decisions.md); 1 would
+ * bunch every room's snapshots into one instant.
  */
-#define SIM_SCHED_SLOTS		16
+#define SIM_SCHED_SLOTS		8
 /* A timeout that fires this much later than due means our own loop
  * stalled: its verdict waits this long again, for the inbox. */
 #define SIM_STALL_US		1000000ULL
