@@ -143,7 +143,9 @@ gw_queue_reset(struct gw_queue *q)
 {
 	q->off = q->end = q->headroom;
 	q->e0 = q->e1 = 0;
-	gw_queue_release(q);
+	/* Without a pool the queue keeps its buffer, unless it grew. */
+	if (q->pool != NULL || q->cap > GW_QUEUE_KEEP)
+		gw_queue_release(q);
 	if (q->ecap > GW_QUEUE_KEEP_ENTS) {
 		free(q->ent);
 		q->ent = NULL;

@@ -65,7 +65,8 @@ struct gw_qent {
 };
 
 struct gw_queue {
-	struct gw_qpool	*pool;		/* may be NULL: buffers stay put */
+	struct gw_qpool	*pool;		/* NULL: the queue keeps its buffer
+					   up to GW_QUEUE_KEEP */
 	uint8_t		*buf;
 	size_t		 cap;		/* bytes of buf */
 	size_t		 off, end;	/* queued bytes: buf[off..end) */

@@ -222,6 +222,17 @@ srv_accept(struct rig *r, const char *acc)
 	srv_send(r, resp, (size_t)n);
 }
 
+/* A connection through its handshake. */
+static void
+rig_up(struct rig *r, size_t max_msg)
+{
+	char	acc[64];
+
+	rig_open(r, max_msg);
+	srv_request(r, acc, sizeof(acc));
+	srv_accept(r, acc);
+}
+
 /* One frame from the client: its op and unmasked payload. */
 static void
 srv_frame(struct rig *r, uint8_t *op, uint8_t *pl, size_t cap, size_t *n)
@@ -249,13 +260,10 @@ static void
 test_session(void)
 {
 	struct rig	r;
-	char		acc[64];
 	uint8_t		op, pl[128];
 	size_t		n;
 
-	rig_open(&r, 1024);
-	srv_request(&r, acc, sizeof(acc));
-	srv_accept(&r, acc);
+	rig_up(&r, 1024);
 	/* A message cut across two reads. */
 	srv_send(&r, "\x82\x05he", 4);
 	RUN_UNTIL(&r, r.seen.opens == 1);
@@ -292,13 +300,10 @@ static void
 test_our_close(void)
 {
 	struct rig	r;
-	char		acc[64];
 	uint8_t		op, pl[128];
 	size_t		n;
 
-	rig_open(&r, 1024);
-	srv_request(&r, acc, sizeof(acc));
-	srv_accept(&r, acc);
+	rig_up(&r, 1024);
 	RUN_UNTIL(&r, r.seen.opens == 1);
 	lg_ws_close(&r.ws, 1000, "bye");
 	srv_frame(&r, &op, pl, sizeof(pl), &n);
@@ -333,28 +338,21 @@ static void
 test_limits(void)
 {
 	struct rig	r;
-	char		acc[64];
 
-	rig_open(&r, 8);
-	srv_request(&r, acc, sizeof(acc));
-	srv_accept(&r, acc);
+	rig_up(&r, 8);
 	srv_send(&r, "\x82\x09" "123456789", 11);
 	RUN_UNTIL(&r, r.seen.closes == 1);
 	T_EQ_INT(r.seen.end, LG_WS_END_TOOBIG);
 	T_EQ_INT(r.seen.nmsg, 0);
 	rig_close(&r);
 
-	rig_open(&r, 8);
-	srv_request(&r, acc, sizeof(acc));
-	srv_accept(&r, acc);
+	rig_up(&r, 8);
 	srv_send(&r, "\x02\x05" "12345" "\x80\x04" "6789", 13);
 	RUN_UNTIL(&r, r.seen.closes == 1);
 	T_EQ_INT(r.seen.end, LG_WS_END_TOOBIG);
 	rig_close(&r);
 
-	rig_open(&r, 8);
-	srv_request(&r, acc, sizeof(acc));
-	srv_accept(&r, acc);
+	rig_up(&r, 8);
 	srv_send(&r, "\x82\x81" "abcd" "x", 7);
 	RUN_UNTIL(&r, r.seen.closes == 1);
 	T_EQ_INT(r.seen.end, LG_WS_END_PROTO);
