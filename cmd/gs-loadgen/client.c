@@ -546,8 +546,8 @@ lg_client_writable(struct lg_client *c)
 			return -1;
 	} else if (lg_client_send(c, wr.buf, wr.len) != 0)
 		return -1;
-	lg_ws_close(&c->ws, 1000, "bye");	/* closed() follows */
-	return 0;
+	/* closed() follows, or the connection has already ended. */
+	return lg_ws_close(&c->ws, 1000, "bye");
 }
 
 /* ---------------------------------------------------------- receiving */

@@ -217,16 +217,17 @@ lg_ws_send(struct lg_ws *w, const void *p, size_t len)
 	return ws_frame(w, WS_OP_BINARY, p, len);
 }
 
-void
+int
 lg_ws_close(struct lg_ws *w, uint16_t code, const char *reason)
 {
 	uint8_t	pl[125];
 	size_t	n = strlen(reason);
 
+	if (w->state == LG_WS_CLOSING)
+		return 0;		/* already on its way */
 	if (w->state != LG_WS_OPEN) {
-		if (w->state != LG_WS_CLOSING)
-			ws_end(w);	/* nothing to hand-shake yet */
-		return;
+		ws_end(w);		/* nothing to hand-shake yet */
+		return -1;
 	}
 	if (n > sizeof(pl) - 2)
 		n = sizeof(pl) - 2;
@@ -235,11 +236,12 @@ lg_ws_close(struct lg_ws *w, uint16_t code, const char *reason)
 	memcpy(pl + 2, reason, n);
 	if (ws_frame(w, WS_OP_CLOSE, pl, n + 2) != 0) {
 		ws_end(w);
-		return;
+		return -1;
 	}
 	w->state = LG_WS_CLOSING;
 	ev_timer_set(&w->grace, LG_WS_CLOSE_S, 0.);
 	ev_timer_start(w->loop, &w->grace);
+	return 0;
 }
 
 static void

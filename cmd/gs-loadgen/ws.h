@@ -126,8 +126,13 @@ int	lg_ws_connect(struct lg_ws *w, char *why, size_t whylen);
 int	lg_ws_send(struct lg_ws *w, const void *p, size_t len);
 /* Bytes are waiting for the socket: a send now would only queue. */
 bool	lg_ws_busy(const struct lg_ws *w);
-/* The close handshake: closed() follows. */
-void	lg_ws_close(struct lg_ws *w, uint16_t code, const char *reason);
+/*
+ * The close handshake: 0, and closed() follows.  -1 when there was no
+ * handshake to make (the connection is not open, or our close frame
+ * could not be written): the connection has ended, with no callback,
+ * as by lg_ws_abort().
+ */
+int	lg_ws_close(struct lg_ws *w, uint16_t code, const char *reason);
 /* End the connection now, with no callback. */
 void	lg_ws_abort(struct lg_ws *w);
 /* Stop or resume reading (a model of a closed receive window). */

@@ -292,6 +292,8 @@ test_session(void)
 	T_EQ_INT(op, 0x8);
 	T_CHECK(n == 2 && pl[0] == 0x03 && pl[1] == 0xe8);
 	T_EQ_INT(lg_ws_send(&r.ws, "x", 1), -1);	/* not open */
+	T_EQ_INT(lg_ws_close(&r.ws, 1000, "x"), -1);	/* nothing to close */
+	T_EQ_INT(r.seen.closes, 1);			/* and no callback */
 	rig_close(&r);
 }
 
@@ -305,7 +307,7 @@ test_our_close(void)
 
 	rig_up(&r, 1024);
 	RUN_UNTIL(&r, r.seen.opens == 1);
-	lg_ws_close(&r.ws, 1000, "bye");
+	T_EQ_INT(lg_ws_close(&r.ws, 1000, "bye"), 0);
 	srv_frame(&r, &op, pl, sizeof(pl), &n);
 	T_EQ_INT(op, 0x8);
 	T_CHECK(n == 5 && memcmp(pl, "\x03\xe8" "bye", 5) == 0);
