@@ -48,6 +48,7 @@
 					   the end are left out of the rate */
 #define LG_RWND		(256 * 1024)	/* TCP model: receive window */
 #define LG_TIMER_SLOTS	16		/* timer expiries per input tick */
+_Static_assert(LG_TX_MAX <= LG_WS_SEND_MAX, "a message fits one frame");
 
 enum lg_state {
 	LG_IDLE = 0,		/* not started yet (ramp) */

@@ -26,7 +26,7 @@
 #define WS_OP_CLOSE	0x8
 #define WS_OP_PING	0x9
 #define WS_OP_PONG	0xa
-#define WS_FRAME_MAX	(14 + 1024)	/* our own frames: header + payload */
+#define WS_FRAME_MAX	(14 + LG_WS_SEND_MAX)	/* ours: header + payload */
 
 static uint8_t	ws_rbuf[LG_WS_READ];	/* one loop, one read at a time */
 

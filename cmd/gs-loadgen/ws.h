@@ -38,6 +38,8 @@
 #include <ev.h>
 
 #define LG_WS_READ	(64 * 1024)	/* one recv() */
+#define LG_WS_SEND_MAX	1024		/* largest message lg_ws_send()
+					   takes */
 #define LG_WS_HEAD_MAX	4096		/* the server's response head */
 #define LG_WS_CLOSE_S	2.0		/* our close: the peer's close or
 					   EOF within this, or we cut */
@@ -119,9 +121,10 @@ void	lg_ws_free(struct lg_ws *w);
  */
 int	lg_ws_connect(struct lg_ws *w, char *why, size_t whylen);
 /*
- * One binary message.  What the socket does not take now is kept and
- * written when it can (writable() then).  0, or -1 when the connection is not open or the
- * socket failed: the caller aborts.
+ * One binary message of at most LG_WS_SEND_MAX bytes.  What the socket
+ * does not take now is kept and written when it can (writable() then).
+ * 0, or -1 when the connection is not open, the message is too large
+ * or the socket failed: the caller aborts.
  */
 int	lg_ws_send(struct lg_ws *w, const void *p, size_t len);
 /* Bytes are waiting for the socket: a send now would only queue. */

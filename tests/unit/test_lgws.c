@@ -260,7 +260,7 @@ static void
 test_session(void)
 {
 	struct rig	r;
-	uint8_t		op, pl[128];
+	uint8_t		op, pl[128], big[LG_WS_SEND_MAX + 1] = { 0 };
 	size_t		n;
 
 	rig_up(&r, 1024);
@@ -278,7 +278,8 @@ test_session(void)
 	srv_frame(&r, &op, pl, sizeof(pl), &n);
 	T_EQ_INT(op, 0xa);		/* pong, with the ping's payload */
 	T_CHECK(n == 2 && memcmp(pl, "pp", 2) == 0);
-	/* Ours: one masked binary frame. */
+	/* Ours: one masked binary frame; none over the cap. */
+	T_EQ_INT(lg_ws_send(&r.ws, big, sizeof(big)), -1);
 	T_EQ_INT(lg_ws_send(&r.ws, "xyz", 3), 0);
 	T_CHECK(!lg_ws_busy(&r.ws));
 	srv_frame(&r, &op, pl, sizeof(pl), &n);
