@@ -9,6 +9,8 @@
 
 #include <netinet/in.h>
 
+#include <poll.h>
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -319,6 +321,32 @@ test_our_close(void)
 	rig_close(&r);
 }
 
+/* Paused, the connection reads nothing; resumed, it delivers what
+ * waited in the socket. */
+static void
+test_pause(void)
+{
+	struct rig	r;
+	struct pollfd	pfd;
+
+	rig_up(&r, 1024);
+	RUN_UNTIL(&r, r.seen.opens == 1);
+	lg_ws_pause(&r.ws, true);
+	srv_send(&r, "\x82\x02" "hi", 4);
+	/* The bytes are there to read (a fact, not a wait); a loop pass
+	 * that watched the socket would deliver them. */
+	pfd.fd = r.ws.fd;
+	pfd.events = POLLIN;
+	T_ASSERT(poll(&pfd, 1, 10000) == 1);
+	ev_run(r.loop, EVRUN_NOWAIT);
+	ev_run(r.loop, EVRUN_NOWAIT);
+	T_EQ_INT(r.seen.nmsg, 0);
+	lg_ws_pause(&r.ws, false);
+	RUN_UNTIL(&r, r.seen.nmsg == 1);
+	T_CHECK(strcmp(r.seen.msgs[0], "hi") == 0);
+	rig_close(&r);
+}
+
 /* A server that answers with the wrong accept value is refused. */
 static void
 test_bad_accept(void)
@@ -363,4 +391,4 @@ test_limits(void)
 }
 
 T_MAIN(T(test_frame_head), T(test_session), T(test_our_close),
-    T(test_bad_accept), T(test_limits))
+    T(test_pause), T(test_bad_accept), T(test_limits))
