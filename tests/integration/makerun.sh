@@ -31,7 +31,7 @@ check() {
 	    die "$what: the daemons did not both see the SIGINT"
 }
 
-GS_PORT=$(free_port)
+GS_PORT=$(free_port_pair)
 export GS_RUN="$T/run" GS_PORT
 
 # setsid(1) cannot undo an ignored SIGINT, which a shell without job
@@ -59,7 +59,7 @@ check scripts/run "$rc" "$T/run.log"
 # make run on a terminal: make must not be interrupted itself.  It
 # builds nothing here (the tests' build is up to date; SAN=1 keeps its
 # flags) and installs nothing (deps-run finds every package).
-GS_PORT=$(free_port)
+GS_PORT=$(free_port_pair)
 case $GS_BUILD in
 "$top"/*) build=${GS_BUILD#"$top"/} ;;
 *) build=$GS_BUILD ;;
