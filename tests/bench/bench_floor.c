@@ -253,17 +253,47 @@ floor_nodelay(int fd)
 		gs_log_warn("TCP_NODELAY failed fd=%d", fd);
 }
 
-static double
-floor_report_window(uint64_t t_mark)
+/* The measured window: the counts and the time at its start (the
+ * start of the run, then each SIGUSR1). */
+struct floor_window {
+	struct floor_count	 mark;
+	uint64_t		 t;
+};
+
+static void
+floor_window_open(struct floor_window *w, const struct floor_count *cnt)
 {
-	return (double)(gs_now_us() - t_mark) / 1e6;
+	w->mark = *cnt;
+	w->t = gs_now_us();
+}
+
+/* One epoll_wait of the server's or the client's loop; a SIGUSR1 that
+ * came meanwhile opens the window anew.  The events, or 0. */
+static int
+floor_wait(int ep, struct epoll_event *evs, struct floor_window *w,
+    const struct floor_count *cnt)
+{
+	int	n;
+
+	n = epoll_wait(ep, evs, FLOOR_NEV, -1);
+	if (floor_mark) {
+		floor_mark = 0;
+		floor_window_open(w, cnt);
+	}
+	if (n == -1 && errno != EINTR)
+		gs_fatal(GS_EXIT_SYSTEM, "epoll_wait failed");
+	return n > 0 ? n : 0;
 }
 
 /* One line for the script: the window's counts. */
 static void
-floor_report(const char *side, double secs, int conns,
-    const struct floor_count *a, const struct floor_count *b)
+floor_report(const char *side, const struct floor_window *w, int conns,
+    const struct floor_count *b)
 {
+	const struct floor_count	*a = &w->mark;
+	double				 secs;
+
+	secs = (double)(gs_now_us() - w->t) / 1e6;
 	printf("%s window_s=%.3f conns=%d inputs=%llu pings=%llu "
 	    "snapshots=%llu pongs=%llu bytes_in=%llu bytes_out=%llu "
 	    "partial=%llu full=%llu queued=%llu missed=%llu closed=%llu "
@@ -440,10 +470,9 @@ static int
 floor_server(int argc, char **argv)
 {
 	struct floor_srv	 s;
-	struct floor_count	 mark;
+	struct floor_window	 win;
 	struct epoll_event	 evs[FLOOR_NEV];
 	struct floor_conn	*c;
-	uint64_t		 t_mark;
 	rlim_t			 nofile;
 	double			 hz = 30;
 	int			 ch, i, n, port = 0;
@@ -488,20 +517,9 @@ floor_server(int argc, char **argv)
 	floor_epoll_add(s.ep, s.lfd, EPOLLIN, &s.lsn);
 	floor_epoll_add(s.ep, s.tfd, EPOLLIN, &s.tmr);
 
-	mark = s.cnt;
-	t_mark = gs_now_us();
+	floor_window_open(&win, &s.cnt);
 	while (!floor_stop) {
-		n = epoll_wait(s.ep, evs, FLOOR_NEV, -1);
-		if (floor_mark) {
-			floor_mark = 0;
-			mark = s.cnt;
-			t_mark = gs_now_us();
-		}
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			gs_fatal(GS_EXIT_SYSTEM, "epoll_wait failed");
-		}
+		n = floor_wait(s.ep, evs, &win, &s.cnt);
 		for (i = 0; i < n; i++) {
 			c = evs[i].data.ptr;
 			if (c == &s.lsn)
@@ -512,8 +530,7 @@ floor_server(int argc, char **argv)
 				floor_srv_read(&s, c);
 		}
 	}
-	floor_report("server", floor_report_window(t_mark), s.nconns, &mark,
-	    &s.cnt);
+	floor_report("server", &win, s.nconns, &s.cnt);
 	/* The process exits: the kernel closes and frees the rest. */
 	return GS_EXIT_OK;
 }
@@ -671,10 +688,9 @@ static int
 floor_client(int argc, char **argv)
 {
 	struct floor_cli	 cl;
-	struct floor_count	 mark;
+	struct floor_window	 win;
 	struct epoll_event	 evs[FLOOR_NEV];
 	struct floor_cconn	*c, tmr;
-	uint64_t		 t_mark;
 	int			 ch, i, n, port = -1, hz = 30;
 
 	memset(&cl, 0, sizeof(cl));
@@ -723,20 +739,9 @@ floor_client(int argc, char **argv)
 	tmr.fd = -1;
 	floor_epoll_add(cl.ep, cl.tfd, EPOLLIN, &tmr);
 
-	mark = cl.cnt;
-	t_mark = gs_now_us();
+	floor_window_open(&win, &cl.cnt);
 	while (!floor_stop) {
-		n = epoll_wait(cl.ep, evs, FLOOR_NEV, -1);
-		if (floor_mark) {
-			floor_mark = 0;
-			mark = cl.cnt;
-			t_mark = gs_now_us();
-		}
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			gs_fatal(GS_EXIT_SYSTEM, "epoll_wait failed");
-		}
+		n = floor_wait(cl.ep, evs, &win, &cl.cnt);
 		for (i = 0; i < n; i++) {
 			c = evs[i].data.ptr;
 			if (c == &tmr)
@@ -752,8 +757,7 @@ floor_client(int argc, char **argv)
 			}
 		}
 	}
-	floor_report("client", floor_report_window(t_mark), cl.n, &mark,
-	    &cl.cnt);
+	floor_report("client", &win, cl.n, &cl.cnt);
 	return GS_EXIT_OK;
 }
 
