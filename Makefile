@@ -9,7 +9,11 @@
 VERSION	= 0.1.0
 PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
+LIBDIR	?= $(PREFIX)/lib
+INCDIR	?= $(PREFIX)/include
 MANDIR	?= $(PREFIX)/share/man
+# gs-sim finds installed games at <its directory>/../lib/gs/games.
+GAMEDIR	= $(LIBDIR)/gs/games
 BUILD	?= build
 
 CC	?= cc
@@ -29,7 +33,8 @@ endif
 JANSSON_CFLAGS := $(shell pkg-config --cflags jansson)
 JANSSON_LIBS := $(shell pkg-config --libs jansson)
 CPPFLAGS_GS = -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
-	  -DGS_VERSION='"$(VERSION)"' -Ilib $(if $(SAN),-DGS_NO_POOLS) \
+	  -DGS_VERSION='"$(VERSION)"' -Ilib -Iinclude \
+	  $(if $(SAN),-DGS_NO_POOLS) \
 	  $(JANSSON_CFLAGS)
 LIBS	= -lwebsockets -lev -lnng -lmsgpackc $(JANSSON_LIBS) -lpthread -lm
 
@@ -44,8 +49,14 @@ BINS	= $(PROGS:%=$(BUILD)/bin/%)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNITS	= $(UNIT_SRC:tests/unit/%.c=$(BUILD)/test/%)
 MAN	= $(wildcard man/*.[1-9])
+# Game plugins: games/<name>/*.c -> lib/gs/games/<name>.so, beside bin/
+# as installed; the test plugins of tests/games/ stay in test/games/.
+GAME_NAMES = $(notdir $(patsubst %/,%,$(wildcard games/*/)))
+GAMES	= $(GAME_NAMES:%=$(BUILD)/lib/gs/games/%.so)
+TGAME_SRC = $(wildcard tests/games/*.c)
+TGAMES	= $(TGAME_SRC:tests/games/%.c=$(BUILD)/test/games/%.so)
 
-all: $(BINS)
+all: $(BINS) $(GAMES)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -62,6 +73,17 @@ $(BUILD)/bin/%: $$(addprefix $(BUILD)/obj/,$$(addsuffix .o,$$(basename $$(wildca
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
+# A plugin is built on its own: it sees gs/game.h and the C library.
+$(BUILD)/lib/gs/games/%.so: $$(wildcard games/$$*/*.c) include/gs/game.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) $(SANFLAGS) -Iinclude -fPIC -shared \
+		-o $@ $(filter %.c,$^) -lm
+
+$(BUILD)/test/games/%.so: tests/games/%.c include/gs/game.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) $(SANFLAGS) -Iinclude -fPIC -shared \
+		-o $@ $< -lm
+
 $(BUILD)/test/%: $(BUILD)/obj/tests/unit/%.o $(LIBGS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBGS) $(LIBS)
@@ -73,11 +95,13 @@ $(BUILD)/test/test_gwqueue: $(BUILD)/obj/cmd/gs-gateway/queue.o
 $(BUILD)/test/test_gwclient: $(addprefix $(BUILD)/obj/cmd/gs-gateway/,\
 	client.o queue.o route.o ops.o)
 $(BUILD)/test/test_inputq: $(BUILD)/obj/cmd/gs-sim/inputq.o
+$(BUILD)/test/test_ents: $(addprefix $(BUILD)/obj/cmd/gs-sim/,\
+	ents.o schema.o)
 $(BUILD)/test/test_tickclock: $(BUILD)/obj/cmd/gs-sim/tickclock.o
 $(BUILD)/test/test_sched: $(addprefix $(BUILD)/obj/cmd/gs-sim/,\
 	sched.o tickclock.o)
 
-units: $(UNITS)
+units: $(UNITS) $(TGAMES)
 
 BENCH_SRC = $(wildcard tests/bench/bench_*.c)
 BENCHES	= $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
@@ -123,15 +147,21 @@ deps-test:
 	scripts/install-deps test
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(GAMEDIR) \
+		$(DESTDIR)$(INCDIR)/gs $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(MANDIR)/man8
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	install -m 644 $(GAMES) $(DESTDIR)$(GAMEDIR)
+	install -m 644 include/gs/game.h $(DESTDIR)$(INCDIR)/gs
 	for m in $(MAN); do \
 		s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; \
 	done
 
 uninstall:
 	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done
+	for g in $(GAME_NAMES); do rm -f $(DESTDIR)$(GAMEDIR)/$$g.so; done
+	rm -f $(DESTDIR)$(INCDIR)/gs/game.h
 	for m in $(MAN); do \
 		s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; \
 	done

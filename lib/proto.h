@@ -73,6 +73,7 @@ enum gs_perr {
 	GS_PERR_INTERNAL = 13,	/* fatal */
 	GS_PERR_TOOMANY = 14,	/* fatal: too many bad messages */
 	GS_PERR_ROOMCLOSED = 15,/* fatal: the room ended */
+	GS_PERR_REFUSED = 16,	/* fatal: the game refused the player */
 };
 const char	*gs_perr_name(int code);	/* "badframe", ... */
 

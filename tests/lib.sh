@@ -17,6 +17,11 @@ gs_cleanup() {
 	for n in "${!GS_PID[@]}"; do
 		kill -TERM "${GS_PID[$n]}" 2>/dev/null
 	done
+	# Clients a failed test left running in the background too, or the
+	# wait below would wait for them (a gs-loadgen of -d 10m, say).
+	for n in $(jobs -p); do
+		kill -TERM "$n" 2>/dev/null
+	done
 	wait 2>/dev/null
 	if [ -n "${GS_KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
 }

@@ -12,6 +12,7 @@
  * (SIGALRM) bounds the dial too.
  */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -56,19 +57,24 @@ static const struct ctl_cmd {
 	int		 minargs, maxargs;
 	const char	*argname;
 	enum ctl_out	 out;
+	/* The argument is a file for the daemon: a relative path with a
+	 * slash is made absolute here, against our working directory,
+	 * since the daemon's is another. */
+	int		 path_arg;
 } ctl_cmds[] = {
-	{ "status",	0, 0, NULL,	CTL_OUT_HUMAN },
-	{ "rooms",	0, 0, NULL,	CTL_OUT_HUMAN },
-	{ "room",	1, 1, "ID",	CTL_OUT_HUMAN },
-	{ "snapshot",	1, 1, "ROOM",	CTL_OUT_JSON },
-	{ "metrics",	0, 0, NULL,	CTL_OUT_TEXT },
-	{ "clients",	0, 0, NULL,	CTL_OUT_HUMAN },
-	{ "help",	0, 0, NULL,	CTL_OUT_LIST },
-	{ NULL,		0, 0, NULL,	CTL_OUT_HUMAN },
+	{ "status",	0, 0, NULL,	CTL_OUT_HUMAN, 0 },
+	{ "rooms",	0, 0, NULL,	CTL_OUT_HUMAN, 0 },
+	{ "room",	1, 1, "ID",	CTL_OUT_HUMAN, 0 },
+	{ "snapshot",	1, 1, "ROOM",	CTL_OUT_JSON, 0 },
+	{ "metrics",	0, 0, NULL,	CTL_OUT_TEXT, 0 },
+	{ "clients",	0, 0, NULL,	CTL_OUT_HUMAN, 0 },
+	{ "reload",	1, 1, "PATH",	CTL_OUT_HUMAN, 1 },
+	{ "help",	0, 0, NULL,	CTL_OUT_LIST, 0 },
+	{ NULL,		0, 0, NULL,	CTL_OUT_HUMAN, 0 },
 };
 
 static const struct ctl_cmd ctl_cmd_other = {
-	NULL, 0, 64, NULL, CTL_OUT_HUMAN
+	NULL, 0, 64, NULL, CTL_OUT_HUMAN, 0
 };
 
 /* Filled in before each dial, written by the SIGALRM handler. */
@@ -598,8 +604,20 @@ ctl_request(struct gs_wr *req, int argc, char **argv)
 	}
 	gs_wr_init(req, 256, CTL_REQ_MAX);
 	gs_wr_array(req, (uint32_t)argc);
-	for (i = 0; i < argc; i++)
-		gs_wr_str(req, argv[i]);
+	gs_wr_str(req, argv[0]);
+	for (i = 1; i < argc; i++) {
+		if (cmd->path_arg && argv[i][0] != '/' &&
+		    strchr(argv[i], '/') != NULL) {
+			char	cwd[PATH_MAX], abs[2 * PATH_MAX];
+
+			if (getcwd(cwd, sizeof(cwd)) == NULL)
+				gs_opt_fail(&ctl_prog, "getcwd: %s",
+				    strerror(errno));
+			(void)snprintf(abs, sizeof(abs), "%s/%s", cwd, argv[i]);
+			gs_wr_str(req, abs);
+		} else
+			gs_wr_str(req, argv[i]);
+	}
 	if (req->err != GS_OK) {
 		gs_wr_free(req);
 		gs_opt_fail(&ctl_prog, "request too long");

@@ -8,8 +8,12 @@
  *                   overruns, entities, players: [ {id, name, x, y,
  *                   score, last_input, queued_inputs, gateway, conn,
  *                   age_s} ]}
- *   snapshot NAME  {room, tick, entities: [ {id, type, x, y, value} ]}
+ *   snapshot NAME  {room, tick, entities: [ {id, type, type_name, x, y,
+ *                  value, fields: {name: value}} ]}
  *                  what a client's next full snapshot would hold
+ *   reload PATH    {game, version, path, rooms}: the game plugin at
+ *                  PATH (a file, or an installed game's name) replaces
+ *                  the running one in every room (game.c)
  */
 #include <stdio.h>
 #include <string.h>
@@ -134,7 +138,7 @@ ctl_room(void *arg, struct gs_rd *args, struct gs_wr *body,
 	if ((rc = ctl_room_arg(sim, args, "room", &room, msg)) != GS_CTL_OK)
 		return rc;
 	n = sim_room_entities(room);
-	gs_wr_map(body, 9);
+	gs_wr_map(body, 10);
 	kv_str(body, "room", room->name);
 	kv_uint(body, "tick", room->tick);
 	kv_uint(body, "tick_rate", sim->conf.tick_rate);
@@ -142,7 +146,8 @@ ctl_room(void *arg, struct gs_rd *args, struct gs_wr *body,
 	kv_f64(body, "age_s", age_s(room->created_us));
 	kv_uint(body, "overruns", room->overruns);
 	kv_uint(body, "entities", n);
-	kv_str(body, "game", sim->game->name);
+	kv_str(body, "game", room->game->name);
+	kv_str(body, "version", room->game->version);
 	gs_wr_str(body, "players");
 	gs_wr_array(body, room->nplayers);
 	for (i = 0; i < sim->conf.room_players; i++) {
@@ -168,14 +173,18 @@ static int
 ctl_snapshot(void *arg, struct gs_rd *args, struct gs_wr *body,
     const char **msg)
 {
-	struct sim	*sim = arg;
-	struct sim_room	*room;
-	size_t		 n, i;
-	int		 rc;
+	struct sim		*sim = arg;
+	struct sim_room		*room;
+	const struct sim_ent	*e;
+	const struct gs_type	*t;
+	size_t			 n, i;
+	unsigned		 k;
+	int			 rc;
 
 	if ((rc = ctl_room_arg(sim, args, "snapshot", &room, msg)) !=
 	    GS_CTL_OK)
 		return rc;
+	/* What protocol 1 sends (sim_room_entities), and every field. */
 	n = sim_room_entities(room);
 	gs_wr_map(body, 3);
 	kv_str(body, "room", room->name);
@@ -183,13 +192,49 @@ ctl_snapshot(void *arg, struct gs_rd *args, struct gs_wr *body,
 	gs_wr_str(body, "entities");
 	gs_wr_array(body, (uint32_t)n);
 	for (i = 0; i < n; i++) {
-		gs_wr_map(body, 5);
+		e = sim_ents_at(&room->ents, (uint32_t)i);
+		t = &room->game->types[e->type];
+		gs_wr_map(body, 7);
 		kv_id(body, "id", sim->entbuf[i].id);
 		kv_uint(body, "type", sim->entbuf[i].type);
+		kv_str(body, "type_name", t->name);
 		kv_int(body, "x", sim->entbuf[i].x);
 		kv_int(body, "y", sim->entbuf[i].y);
 		kv_int(body, "value", sim->entbuf[i].value);
+		gs_wr_str(body, "fields");
+		gs_wr_map(body, t->nfields);
+		for (k = 0; k < t->nfields; k++)
+			kv_int(body, t->fields[k].name, e->f[k]);
 	}
+	return GS_CTL_OK;
+}
+
+static int
+ctl_reload(void *arg, struct gs_rd *args, struct gs_wr *body,
+    const char **msg)
+{
+	static char	 err[1024];
+	struct sim	*sim = arg;
+	char		 spec[PATH_MAX];
+
+	(void)gs_rd_str(args, spec, sizeof(spec));
+	if (gs_rd_end(args) != GS_OK || spec[0] == '\0') {
+		*msg = "usage: reload PATH";
+		return GS_CTL_EARGS;
+	}
+	if (sim->stopping) {
+		*msg = "stopping";
+		return GS_CTL_EFAIL;
+	}
+	if (sim_game_reload(sim, spec, err, sizeof(err)) != 0) {
+		*msg = err;
+		return GS_CTL_EFAIL;
+	}
+	gs_wr_map(body, 4);
+	kv_str(body, "game", sim->game->name);
+	kv_str(body, "version", sim->game->version);
+	kv_str(body, "path", sim->plugin.path);
+	kv_uint(body, "rooms", sim->nrooms);
 	return GS_CTL_OK;
 }
 
@@ -197,6 +242,7 @@ const struct gs_ctl_cmd sim_ctl_cmds[] = {
 	{ "rooms", ctl_rooms },
 	{ "room", ctl_room },
 	{ "snapshot", ctl_snapshot },
+	{ "reload", ctl_reload },
 	{ NULL, NULL },
 };
 
@@ -211,11 +257,13 @@ sim_ctl_status(void *arg, struct gs_wr *body)
 	kv_uint(body, "tick_rate", sim->conf.tick_rate);
 	kv_uint(body, "snapshot_rate", sim->conf.snapshot_rate);
 	kv_str(body, "game", sim->game->name);
+	kv_str(body, "game_version", sim->game->version);
+	kv_str(body, "game_path", sim->plugin.path);
 	gs_wr_str(body, "instance");
 	gs_ctl_put_instance(body, sim->instance);
 	kv_str(body, "inbox", sim->conf.inbox_url);
 	kv_uint(body, "stopping", (uint64_t)sim->stopping);
-	return 9;
+	return 11;
 }
 
 /* ---------------------------------------------------------- metrics */
@@ -260,7 +308,11 @@ static const struct gs_metric_def sim_metric_defs[] = {
 	SIM_DROP(inputs_behind, "behind"),
 	SIM_DROP(inputs_unknown, "no_player"),
 	SIM_C(inputs_invalid, "gs_sim_inputs_invalid_total",
-	    "Inputs with out-of-range fields (clamped, or dropped for seq 0)."),
+	    "Inputs with sequence number 0, dropped."),
+	SIM_DROP(inputs_range, "range"),
+	SIM_DROP(inputs_undeclared, "undeclared"),
+	SIM_C(inputs_cooldown, "gs_sim_inputs_cooldown_total",
+	    "Action values zeroed because their cooldown had not run out."),
 	SIM_C(snapshots, "gs_sim_snapshots_sent_total",
 	    "Snapshots queued to gateways."),
 	SIM_C(snapshot_bytes, "gs_sim_snapshot_bytes_total",
@@ -302,6 +354,18 @@ static const struct gs_metric_def sim_metric_defs[] = {
 	SIM_C(rooms_created, "gs_sim_rooms_created_total", "Rooms created."),
 	SIM_C(rooms_ended, "gs_sim_rooms_ended_total",
 	    "Rooms ended after the empty-room grace period."),
+	SIM_C(rooms_faulted, "gs_sim_rooms_faulted_total",
+	    "Rooms ended because their game broke its interface."),
+	SIM_C(game_faults, "gs_sim_game_faults_total",
+	    "Calls by which a game broke its interface (gs-game(3))."),
+	SIM_C(results, "gs_sim_match_results_total",
+	    "Match results reported by games at a room's end."),
+	SIM_C(reloads, "gs_sim_game_reloads_total",
+	    "Live reloads of the game plugin done."),
+	SIM_C(reloads_failed, "gs_sim_game_reloads_failed_total",
+	    "Live reloads refused or undone (every room kept the old game)."),
+	SIM_C(entities_cut, "gs_sim_snapshot_entities_cut_total",
+	    "Entities left out of snapshots over the protocol's limit."),
 };
 
 void

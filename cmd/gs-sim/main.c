@@ -18,10 +18,10 @@
 
 /* Exactly the SYNOPSIS of man/gs-sim.8. */
 static const char synopsis[] =
-"usage: gs-sim [-hV] [-C ticks] [-c url] [-G timeout] [-g grace]\n"
-"              [-H [addr:]port] [-l level] [-N players] [-n fd]\n"
-"              [-P players] [-q inputs] [-R rooms] [-S seed] [-s rate]\n"
-"              [-t rate] -i url\n";
+"usage: gs-sim [-hV] [-C ticks] [-c url] [-e grace] [-G timeout]\n"
+"              [-g game] [-H [addr:]port] [-l level] [-N players]\n"
+"              [-n fd] [-P players] [-q inputs] [-R rooms] [-S seed]\n"
+"              [-s rate] [-t rate] -i url\n";
 
 /* Settings from flags and GS_SIM_* variables (opt.h). */
 struct sim_args {
@@ -49,10 +49,12 @@ static const struct gs_opt sim_opts[] = {
 	  .min = 1, .max = 1000 },
 	{ 'c', "ctl", "GS_SIM_CTL", GS_OPT_STR, AT(ctl_url),
 	  .max = GS_URL_MAX },
+	{ 'e', "grace", "GS_SIM_GRACE", GS_OPT_MS, AT(grace_ms),
+	  .min = 0, .max = 86400000 },
 	{ 'G', "gateway-timeout", "GS_SIM_GATEWAY_TIMEOUT", GS_OPT_MS,
 	  AT(gw_timeout_ms), .min = 100, .max = 3600000 },
-	{ 'g', "grace", "GS_SIM_GRACE", GS_OPT_MS, AT(grace_ms),
-	  .min = 0, .max = 86400000 },
+	{ 'g', "game", "GS_SIM_GAME", GS_OPT_STR, AT(game),
+	  .max = PATH_MAX - 1 },
 	{ 'H', "http", "GS_SIM_HTTP", GS_OPT_FN, AT(http), .fn = sim_opt_http,
 	  .want = "[addr:]port with port 0..65535" },
 	{ 'i', "inbox", "GS_SIM_INBOX", GS_OPT_STR, AT(inbox_url),
@@ -86,6 +88,7 @@ sim_args_parse(struct sim_args *a, int argc, char **argv)
 	struct sim_conf	*c = &a->conf;
 
 	memset(a, 0, sizeof(*a));
+	c->game = "arena";
 	c->notify_fd = -1;
 	c->log_level = GS_LOG_INFO;
 	c->tick_rate = 30;
@@ -207,6 +210,9 @@ sim_free(struct sim *sim)
 	ev_signal_stop(sim->loop, &sim->sighup);
 	gs_signals_ignore();
 	sim_pool_destroy(&sim->players);
+	sim_game_close(&sim->plugin);
+	free(sim->save);
+	free(sim->result);
 	gs_wr_free(&sim->hdr);
 	gs_wr_free(&sim->ents);
 	gs_wr_free(&sim->msg);
@@ -220,6 +226,7 @@ main(int argc, char **argv)
 	static struct sim	 sim;	/* large: conn hashes live in peers */
 	static struct sim_args	 a;	/* haddr: for the life of http */
 	struct gs_http_conf	 hc;
+	char			 err[1024];
 
 	gs_log_init(PROG, GS_LOG_INFO);
 	sim_args_parse(&a, argc, argv);
@@ -233,7 +240,12 @@ main(int argc, char **argv)
 
 	if ((sim.loop = ev_default_loop(EVFLAG_AUTO)) == NULL)
 		gs_fatalx(GS_EXIT_SYSTEM, "ev_default_loop failed");
-	sim.game = &sim_arena;
+	if (sim_game_open(sim.conf.game, &sim.plugin, err, sizeof(err)) != 0)
+		gs_fatalx(GS_EXIT_RUNTIME, "cannot load game game=%s why=\"%s\"",
+		    sim.conf.game, err);
+	sim.game = sim.plugin.game;
+	if ((sim.result = malloc(GS_GAME_RESULT_MAX)) == NULL)
+		gs_fatal(GS_EXIT_SYSTEM, "out of memory call=malloc what=result");
 	sim.instance = gs_random_u64();
 	sim.start_us = gs_now_us();
 	sim_pool_init(&sim.players, sizeof(struct sim_player),
@@ -274,11 +286,13 @@ main(int argc, char **argv)
 	sim_signal(&sim, &sim.sighup, SIGHUP);
 
 	gs_log_info("start version=%s inbox=%s ctl=%s http=%s http_port=%d "
-	    "game=%s tick_rate=%u snapshot_rate=%u room_players=%u seed=%llu "
-	    "instance=%016llx", GS_VERSION, sim.conf.inbox_url,
+	    "game=%s game_version=%s game_path=%s tick_rate=%u snapshot_rate=%u "
+	    "room_players=%u seed=%llu instance=%016llx", GS_VERSION,
+	    sim.conf.inbox_url,
 	    sim.conf.ctl_url != NULL ? sim.conf.ctl_url : "-",
 	    sim.http != NULL ? (hc.iface != NULL ? hc.iface : "*") : "-",
 	    sim.http != NULL ? gs_http_port(sim.http) : -1, sim.game->name,
+	    sim.game->version, sim.plugin.path,
 	    sim.conf.tick_rate, sim.conf.snapshot_rate,
 	    sim.conf.room_players, (unsigned long long)sim.conf.seed,
 	    (unsigned long long)sim.instance);

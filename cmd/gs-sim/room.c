@@ -13,16 +13,25 @@
  * applied one per tick.
  *
  * A room exists from the first JOIN naming it until it has been empty
- * for the grace period.
+ * for the grace period, or until its game faults (game.c): then its
+ * players are closed with the reason and it ends at its next wake-up.
+ * Nothing calls into a faulted room's game but destroy.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "sim.h"
 #include "util.h"
 
+/* Ids of entities that are nobody's player, above every player id. */
+#define SIM_ENT_ID_BASE	((uint64_t)1 << 32)
+
 static void	sim_tick_cb(struct ev_loop *, ev_timer *, int);
 static void	room_grace_cb(struct ev_loop *, ev_timer *, int);
+static void	room_result(struct sim_room *);
 
 struct sim_room *
 sim_room_find(struct sim *sim, const char *name)
@@ -37,19 +46,47 @@ sim_room_find(struct sim *sim, const char *name)
 	return NULL;
 }
 
+/*
+ * The room's entities as protocol 1 carries them, into entbuf: the
+ * position rounded to whole units, value the type's first field.  At
+ * most GS_ENTITIES_MAX; the rest are counted as cut.
+ */
 size_t
 sim_room_entities(struct sim_room *room)
 {
-	struct sim	*sim = room->sim;
+	struct sim		*sim = room->sim;
+	const struct sim_ent	*e;
+	struct gs_entity	*o;
+	uint32_t		 i, n;
 
-	room->nent = (unsigned)sim->game->entities(room->world, sim->entbuf,
-	    GS_ENTITIES_MAX);
-	return room->nent;
+	n = room->ents.n;
+	if (n > GS_ENTITIES_MAX) {
+		gs_counter_add(sim->st.entities_cut, n - GS_ENTITIES_MAX);
+		n = GS_ENTITIES_MAX;
+	}
+	for (i = 0; i < n; i++) {
+		e = sim_ents_at(&room->ents, i);
+		o = &sim->entbuf[i];
+		o->id = e->id;
+		o->type = (uint32_t)e->type + 1;
+		o->x = (int32_t)lround(e->x);
+		o->y = (int32_t)lround(e->y);
+		o->value = room->game->types[e->type].nfields > 0 ? e->f[0] : 0;
+	}
+	room->nent = room->ents.n;
+	return n;
 }
 
-/* Send one event to one player (only != NULL) or the whole room. */
-static void
-room_event(struct sim_room *room, struct sim_player *only, uint32_t code,
+void
+sim_room_conf(const struct sim_room *room, struct gs_room_conf *c)
+{
+	c->room = room->name;
+	c->max_players = room->sim->conf.room_players;
+	c->tick_rate = room->sim->conf.tick_rate;
+}
+
+void
+sim_room_event(struct sim_room *room, struct sim_player *only, uint32_t code,
     uint64_t player, int64_t value, const char *name)
 {
 	struct sim		*sim = room->sim;
@@ -80,13 +117,6 @@ room_event(struct sim_room *room, struct sim_player *only, uint32_t code,
 	}
 }
 
-/* The game's host callback: events raised during a tick. */
-static void
-room_game_event(void *arg, uint32_t code, uint64_t player, int64_t value)
-{
-	room_event(arg, NULL, code, player, value, NULL);
-}
-
 static void
 room_grace_start(struct sim_room *room)
 {
@@ -101,8 +131,7 @@ static struct sim_room *
 room_create(struct sim *sim, const char *name)
 {
 	struct sim_room		*room;
-	struct sim_game_conf	 gc;
-	struct sim_game_host	 host;
+	struct gs_room_conf	 gc;
 	uint64_t		 start;
 
 	room = calloc(1, sizeof(*room) +
@@ -113,15 +142,19 @@ room_create(struct sim *sim, const char *name)
 	}
 	room->sim = sim;
 	(void)gs_strlcpy(room->name, name, sizeof(room->name));
-	gc.room = name;
-	gc.seed = sim->conf.seed;
-	gc.max_players = sim->conf.room_players;
-	gc.tick_rate = sim->conf.tick_rate;
-	host.arg = room;
-	host.event = room_game_event;
-	if ((room->world = sim->game->create(&gc, &host)) == NULL) {
-		gs_log_warnx("game create failed game=%s room=%s",
-		    sim->game->name, name);
+	room->game = sim->game;
+	sim_ents_init(&room->ents, room->game);
+	room->rng = sim->conf.seed ^ gs_hash_fnv1a(name);
+	room->next_ent_id = SIM_ENT_ID_BASE;
+	sim_room_conf(room, &gc);
+	room->world = room->game->create(sim_gs_room(room), &sim_host, &gc);
+	if (room->world == NULL || room->fault[0] != '\0') {
+		gs_log_warnx("game create failed game=%s room=%s why=\"%s\"",
+		    room->game->name, name, room->world == NULL ?
+		    "create returned NULL" : room->fault);
+		if (room->world != NULL)
+			room->game->destroy(room->world);
+		sim_ents_free(&room->ents);
 		free(room);
 		return NULL;
 	}
@@ -146,7 +179,8 @@ room_create(struct sim *sim, const char *name)
 	room_grace_start(room);		/* empty until the join succeeds */
 
 	gs_counter_inc(sim->st.rooms_created);
-	gs_log_info("room new room=%s game=%s", room->name, sim->game->name);
+	gs_log_info("room new room=%s game=%s version=%s", room->name,
+	    room->game->name, room->game->version);
 	return room;
 }
 
@@ -159,7 +193,8 @@ sim_room_free(struct sim_room *room)
 	sim_sched_remove(&sim->sched, &room->sched_e);
 	sim_tick_arm(sim);		/* stops it with the last room */
 	ev_timer_stop(sim->loop, &room->grace_w);
-	sim->game->end(room->world);
+	room->game->destroy(room->world);
+	sim_ents_free(&room->ents);
 	if (room->prev != NULL)
 		room->prev->next = room->next;
 	else
@@ -181,7 +216,65 @@ room_grace_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	gs_log_info("room end room=%s ticks=%llu age_s=%.1f", room->name,
 	    (unsigned long long)room->tick,
 	    (double)(gs_now_us() - room->created_us) / 1e6);
+	if (room->fault[0] == '\0')
+		room_result(room);
 	gs_counter_inc(sim->st.rooms_ended);
+	sim_room_free(room);
+}
+
+/* The match result from the game's end(): a JSON object, logged. */
+static void
+room_result(struct sim_room *room)
+{
+	struct sim	*sim = room->sim;
+	json_t		*j;
+	json_error_t	 jerr;
+	char		*text;
+	size_t		 n;
+
+	n = room->game->end(room->world, sim->result, GS_GAME_RESULT_MAX);
+	if (n == 0)
+		return;
+	if (n >= GS_GAME_RESULT_MAX || memchr(sim->result, '\0', n) != NULL) {
+		sim_room_fault(room, "end: %zu bytes, not a string below %u",
+		    n, GS_GAME_RESULT_MAX);
+		return;
+	}
+	j = json_loadb(sim->result, n, JSON_REJECT_DUPLICATES, &jerr);
+	if (j == NULL || !json_is_object(j)) {
+		sim_room_fault(room, "end: the result is not a JSON object: %s",
+		    j == NULL ? jerr.text : "another JSON value");
+		json_decref(j);
+		return;
+	}
+	/* One line: the object printed again, compact. */
+	text = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	gs_counter_inc(sim->st.results);
+	gs_log_info("room result room=%s game=%s result=%s", room->name,
+	    room->game->name, text != NULL ? text : "?");
+	free(text);
+}
+
+void
+sim_room_end_fault(struct sim_room *room)
+{
+	struct sim		*sim = room->sim;
+	struct sim_player	*pl;
+	char			 text[GS_TEXT_MAX + 1];
+	unsigned		 i;
+
+	(void)snprintf(text, sizeof(text), "the game failed: %s",
+	    room->fault);
+	for (i = 0; i < sim->conf.room_players; i++) {
+		if ((pl = room->slot[i]) == NULL)
+			continue;
+		sim_send_close(pl, GS_PERR_ROOMCLOSED, text);
+		sim_player_remove(pl);
+	}
+	gs_log_warnx("room end room=%s ticks=%llu why=fault", room->name,
+	    (unsigned long long)room->tick);
+	gs_counter_inc(sim->st.rooms_faulted);
 	sim_room_free(room);
 }
 
@@ -195,6 +288,7 @@ sim_join(struct sim_peer *peer, uint64_t conn, const char *rname,
 	unsigned		 slot, i;
 	int			 code;
 	const char		*why;
+	char			 reason[GS_GAME_REASON_MAX + 1];
 
 	if (!gs_name_valid(name, GS_NAME_MAX) ||
 	    !gs_name_valid(rname, GS_ROOM_MAX)) {
@@ -220,9 +314,27 @@ sim_join(struct sim_peer *peer, uint64_t conn, const char *rname,
 			goto reject;
 		}
 	}
+	if (room->fault[0] != '\0') {
+		code = GS_PERR_ROOMCLOSED;
+		why = "the room's game failed";
+		goto reject;
+	}
 	if (room->nplayers >= sim->conf.room_players) {
 		code = GS_PERR_ROOMFULL;
 		why = "room full";
+		goto reject;
+	}
+	reason[0] = '\0';
+	if (room->game->join_attempt(room->world, name, reason,
+	    sizeof(reason)) != 0) {
+		reason[sizeof(reason) - 1] = '\0';
+		code = GS_PERR_REFUSED;
+		why = reason[0] != '\0' ? reason : "the game refused the player";
+		goto reject;
+	}
+	if (room->fault[0] != '\0') {
+		code = GS_PERR_ROOMCLOSED;
+		why = "the room's game failed";
 		goto reject;
 	}
 	for (slot = 0; slot < sim->conf.room_players; slot++)
@@ -242,9 +354,20 @@ sim_join(struct sim_peer *peer, uint64_t conn, const char *rname,
 	pl->joined_us = gs_now_us();
 	sim_inputq_init(&pl->in, sim->conf.inputq);
 	(void)gs_strlcpy(pl->name, name, sizeof(pl->name));
-	if ((code = sim->game->join(room->world, slot, pl->id, name)) != 0) {
+	memset(pl->ready, 0, sizeof(pl->ready));
+	room->joining = pl;
+	code = room->game->join(room->world, slot, pl->id, name);
+	room->joining = NULL;
+	if (code != 0 && room->fault[0] == '\0' &&
+	    sim_ents_owned(&room->ents, (int)slot) != NULL)
+		sim_room_fault(room, "join: refused slot %u and left its "
+		    "entity", slot);
+	if (code != 0 || room->fault[0] != '\0') {
 		sim_pool_put(&sim->players, pl);
-		why = "the game refused the player";
+		code = room->fault[0] != '\0' ? GS_PERR_ROOMCLOSED :
+		    GS_PERR_INTERNAL;
+		why = room->fault[0] != '\0' ? "the room's game failed" :
+		    "the game could not place the player";
 		goto reject;
 	}
 	room->slot[slot] = pl;
@@ -260,9 +383,10 @@ sim_join(struct sim_peer *peer, uint64_t conn, const char *rname,
 	for (i = 0; i < sim->conf.room_players; i++) {
 		o = room->slot[i];
 		if (o != NULL && o != pl)
-			room_event(room, pl, GS_EV_JOINED, o->id, 0, o->name);
+			sim_room_event(room, pl, GS_EV_JOINED, o->id, 0,
+			    o->name);
 	}
-	room_event(room, NULL, GS_EV_JOINED, pl->id, 0, pl->name);
+	sim_room_event(room, NULL, GS_EV_JOINED, pl->id, 0, pl->name);
 	gs_log_info("join player=%llu name=%s room=%s conn=%llu gateway=%s "
 	    "players=%u", (unsigned long long)pl->id, pl->name, room->name,
 	    (unsigned long long)conn, peer->url, room->nplayers);
@@ -281,13 +405,19 @@ sim_player_remove(struct sim_player *pl)
 	struct sim_room	*room = pl->room;
 	struct sim	*sim = room->sim;
 
-	sim->game->leave(room->world, pl->slot);
+	if (room->fault[0] == '\0') {
+		room->game->leave(room->world, pl->slot);
+		if (room->fault[0] == '\0' &&
+		    sim_ents_owned(&room->ents, (int)pl->slot) != NULL)
+			sim_room_fault(room, "leave: slot %u still has its "
+			    "entity", pl->slot);
+	}
 	room->slot[pl->slot] = NULL;
 	room->nplayers--;
 	sim->nplayers--;
 	sim_peer_unlink_player(pl->peer, pl);
-	if (!sim->stopping) {
-		room_event(room, NULL, GS_EV_LEFT, pl->id, 0, NULL);
+	if (!sim->stopping && room->fault[0] == '\0') {
+		sim_room_event(room, NULL, GS_EV_LEFT, pl->id, 0, NULL);
 		if (room->nplayers == 0)
 			room_grace_start(room);
 	}
@@ -301,9 +431,20 @@ void
 sim_player_input(struct sim_player *pl, const struct gs_input *in)
 {
 	struct sim	*sim = pl->room->sim;
+	int32_t		 v[GS_GAME_INPUTS_MAX];
 	unsigned	 did;
 
 	gs_counter_inc(sim->st.inputs_in);
+	/* Checked against the game's declaration before it is queued, so
+	 * that the queue holds only inputs the game may see. */
+	switch (sim_input_values(pl->room->game, in, v)) {
+	case SIM_INPUT_ERANGE:
+		gs_counter_inc(sim->st.inputs_range);
+		return;
+	case SIM_INPUT_EUNDECLARED:
+		gs_counter_inc(sim->st.inputs_undeclared);
+		return;
+	}
 	did = sim_inputq_push(&pl->in, in);
 	if (did & (SIM_INPUTQ_INVALID | SIM_INPUTQ_CLAMPED))
 		gs_counter_inc(sim->st.inputs_invalid);
@@ -311,6 +452,33 @@ sim_player_input(struct sim_player *pl, const struct gs_input *in)
 		gs_counter_inc(sim->st.inputs_old);
 	if (did & SIM_INPUTQ_FULL)
 		gs_counter_inc(sim->st.inputs_queue_full);
+}
+
+/*
+ * An input's values as the game sees them: an action field (one with a
+ * cooldown) passes a non-zero value at most once per cooldown ticks.
+ */
+static void
+room_input(struct sim_room *room, struct sim_player *pl,
+    const struct gs_input *in)
+{
+	const struct gs_game	*g = room->game;
+	int32_t			 v[GS_GAME_INPUTS_MAX];
+	unsigned		 i;
+
+	/* Validated when queued (sim_player_input), against the same
+	 * declarations: a reload keeps them. */
+	(void)sim_input_values(g, in, v);
+	for (i = 0; i < g->ninputs; i++) {
+		if (g->inputs[i].cooldown == 0 || v[i] == 0)
+			continue;
+		if (room->tick < pl->ready[i]) {
+			v[i] = 0;
+			gs_counter_inc(room->sim->st.inputs_cooldown);
+		} else
+			pl->ready[i] = room->tick + g->inputs[i].cooldown;
+	}
+	g->input(room->world, pl->slot, v);
 }
 
 /* One tick: each player's next input, then the game. */
@@ -329,13 +497,14 @@ room_step(struct sim_room *room)
 		have = sim_inputq_next(&pl->in, &in, &skipped);
 		if (skipped > 0)
 			gs_counter_add(sim->st.inputs_behind, skipped);
-		if (!have)
+		if (!have || room->fault[0] != '\0')
 			continue;	/* the game keeps the last input */
-		sim->game->input(room->world, pl->slot, &in);
+		room_input(room, pl, &in);
 		gs_counter_inc(sim->st.inputs_applied);
 	}
 	room->tick++;
-	sim->game->tick(room->world, room->tick);
+	if (room->fault[0] == '\0')
+		room->game->tick(room->world);
 	gs_counter_inc(sim->st.ticks);
 }
 
@@ -392,8 +561,12 @@ room_tick(struct sim_room *room)
 	uint64_t		 t0;
 	unsigned		 k;
 
+	if (room->fault[0] != '\0') {
+		sim_room_end_fault(room);	/* frees room */
+		return;
+	}
 	sim_tickclock_advance(&room->clock, gs_now_us(), &due);
-	for (k = 0; k < due.ticks; k++) {
+	for (k = 0; k < due.ticks && room->fault[0] == '\0'; k++) {
 		/* How late this tick starts against its schedule. */
 		gs_hist_observe(sim->st.drift_seconds,
 		    sim_tickclock_drift_s(&room->clock, &due, k));
@@ -401,6 +574,10 @@ room_tick(struct sim_room *room)
 		room_step(room);
 		gs_hist_observe(sim->st.tick_seconds,
 		    (double)(gs_now_us() - t0) / 1e6);
+	}
+	if (room->fault[0] != '\0') {
+		sim_room_end_fault(room);	/* frees room */
+		return;
 	}
 	if (due.dropped > 0) {
 		room->overruns++;
@@ -418,20 +595,22 @@ room_tick(struct sim_room *room)
 }
 
 /* The shared timer: the rooms of every slot due, then the next slot.
- * Rooms are created and freed outside it (a JOIN, the grace timer),
- * so the slot lists hold still while they run. */
+ * Rooms are created outside it (a JOIN); the only room freed inside it
+ * is the one running (a fault), so the next entry is taken first. */
 static void
 sim_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct sim		*sim = w->data;
-	struct sim_sched_entry	*e;
+	struct sim_sched_entry	*e, *next;
 	unsigned		 slots[SIM_SCHED_SLOTS_MAX], n, i;
 
 	n = sim_sched_due(&sim->sched, gs_now_us(), slots);
 	for (i = 0; i < n; i++)
 		for (e = sim_sched_slot(&sim->sched, slots[i]); e != NULL;
-		    e = e->next)
+		    e = next) {
+			next = e->next;
 			room_tick(e->data);
+		}
 	sim_tick_arm(sim);
 }
 

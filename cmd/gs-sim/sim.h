@@ -4,24 +4,29 @@
  *   main.c     flags, set-up, signals, shutdown
  *   peer.c     the inbox, gateway peers and their outboxes, records
  *   room.c     rooms, players, the tick, inputs, snapshots, events
+ *   game.c     the game plugin: loading, the host table, faults, reload
+ *   ents.c     a room's entities (pure)
+ *   schema.c   a game's declarations and the input check (pure)
  *   inputq.c   a player's input queue (pure: no clock, no metrics)
  *   tickclock.c  a room's tick accumulator (pure: time passed in)
  *   sched.c    the rooms' shared tick schedule (pure: time passed in)
  *   control.c  control-socket commands, status, metric gauges
- *   arena.c    the reference game behind game.h
  *
- * Ownership: struct sim owns the peers and the rooms; a room owns its
- * game world; a player belongs to exactly one room and one peer and is
+ * Ownership: struct sim owns the peers, the rooms and the loaded game
+ * plugin; a room owns its game world and its entities; a player
+ * belongs to exactly one room and one peer and is
  * linked from both (room->slot[], peer's conn hash).  Everything runs
  * on the loop thread.
  */
 #ifndef SIM_H
 #define SIM_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include <ev.h>
+#include <gs/game.h>
 
 #include "ctl.h"
 #include "http.h"
@@ -32,10 +37,11 @@
 #include "proto.h"
 #include "relay.h"
 
-#include "game.h"
+#include "ents.h"
 #include "inputq.h"
 #include "pool.h"
 #include "sched.h"
+#include "schema.h"
 #include "tickclock.h"
 
 #define SIM_PEERS_MAX		64	/* gateways talking to one sim */
@@ -68,6 +74,7 @@
 #define SIM_STALL_US		1000000ULL
 
 struct sim_conf {
+	const char	*game;		/* -g: a name or a path */
 	const char	*inbox_url;
 	const char	*ctl_url;	/* NULL: no control socket */
 	const char	*http;		/* [addr:]port; NULL: no HTTP */
@@ -99,6 +106,9 @@ struct sim_stats {
 	struct gs_counter	*inputs_behind;
 	struct gs_counter	*inputs_unknown;
 	struct gs_counter	*inputs_invalid;
+	struct gs_counter	*inputs_range;
+	struct gs_counter	*inputs_undeclared;
+	struct gs_counter	*inputs_cooldown;
 	struct gs_counter	*snapshots;
 	struct gs_counter	*snapshot_bytes;
 	struct gs_counter	*snapshots_dropped;
@@ -119,6 +129,19 @@ struct sim_stats {
 	struct gs_counter	*rooms_created;
 	struct gs_counter	*rooms_ended;
 	struct gs_counter	*gateways_lost;
+	struct gs_counter	*game_faults;
+	struct gs_counter	*rooms_faulted;
+	struct gs_counter	*reloads;
+	struct gs_counter	*reloads_failed;
+	struct gs_counter	*results;
+	struct gs_counter	*entities_cut;
+};
+
+/* A loaded game plugin. */
+struct sim_plugin {
+	void			*dl;		/* dlopen(3) handle */
+	const struct gs_game	*game;		/* in dl */
+	char			 path[PATH_MAX];
 };
 
 struct sim_player;
@@ -159,13 +182,26 @@ struct sim_player {
 	char			 name[GS_NAME_MAX + 1];
 	uint64_t		 joined_us;
 	struct sim_inputq	 in;		/* inputs not yet applied */
+	/* Per input field with a cooldown: the tick from which a non-zero
+	 * value passes again. */
+	uint64_t		 ready[GS_GAME_INPUTS_MAX];
 };
 
 struct sim_room {
 	struct sim		*sim;
 	struct sim_room		*prev, *next;
 	char			 name[GS_ROOM_MAX + 1];
+	const struct gs_game	*game;		/* in sim->plugin */
 	void			*world;		/* the game's */
+	void			*reload_world;	/* during a reload only */
+	struct sim_ents		 ents;
+	uint64_t		 rng;		/* host->random's stream */
+	uint64_t		 next_ent_id;	/* ids of nobody's entities */
+	struct sim_player	*joining;	/* during game->join only */
+	int			 loading;	/* during game->load only */
+	/* Why the game broke its interface ("": it has not); the room
+	 * makes no more game calls and ends at its next wake-up. */
+	char			 fault[GS_TEXT_MAX - 32];
 	uint64_t		 tick;		/* ticks done */
 	struct sim_tickclock	 clock;
 	unsigned		 nplayers;
@@ -180,7 +216,11 @@ struct sim_room {
 struct sim {
 	struct ev_loop		*loop;
 	struct sim_conf		 conf;
-	const struct sim_game	*game;
+	struct sim_plugin	 plugin;	/* new rooms run this game */
+	const struct gs_game	*game;		/* plugin.game */
+	uint8_t			*save;		/* scratch: save bytes */
+	size_t			 save_cap;
+	char			*result;	/* scratch: a match result */
 	uint64_t		 instance;	/* ours, random per start */
 	uint64_t		 start_us;
 	struct gs_inbox		 inbox;
@@ -195,6 +235,7 @@ struct sim {
 	struct gs_wr		 msg;		/* scratch: one client message */
 	struct gs_entity	*entbuf;	/* scratch: GS_ENTITIES_MAX */
 	struct gs_ratelimit	 rl_bad;
+	struct gs_ratelimit	 rl_game;	/* the games' log lines */
 	struct sim_pool		 players;
 	struct sim_peer		*peers;
 	unsigned		 npeers;
@@ -235,6 +276,13 @@ void	sim_peer_unlink_player(struct sim_peer *peer, struct sim_player *pl);
 /* room.c */
 struct sim_room	*sim_room_find(struct sim *sim, const char *name);
 void	sim_room_free(struct sim_room *room);
+/* End a faulted room: its players are closed with the reason, and the
+ * room is freed. */
+void	sim_room_end_fault(struct sim_room *room);
+void	sim_room_conf(const struct sim_room *room, struct gs_room_conf *c);
+/* An event to one player (only != NULL) or the whole room. */
+void	sim_room_event(struct sim_room *room, struct sim_player *only,
+	    uint32_t code, uint64_t player, int64_t value, const char *name);
 void	sim_join(struct sim_peer *peer, uint64_t conn, const char *room,
 	    const char *name);
 /* Remove a player: the game forgets it, the room hears LEFT. */
@@ -247,6 +295,24 @@ size_t	sim_room_entities(struct sim_room *room);	/* into entbuf */
 void	sim_tick_init(struct sim *sim);
 void	sim_tick_arm(struct sim *sim);
 void	sim_tick_stop(struct sim *sim);
+
+/* game.c */
+extern const struct gs_host	sim_host;
+struct gs_room	*sim_gs_room(struct sim_room *room);
+/* Load the game named by spec (a name: an installed game; with a
+ * slash: a file).  0, or -1 and why in err. */
+int	sim_game_open(const char *spec, struct sim_plugin *pl, char *err,
+	    size_t errlen);
+void	sim_game_close(struct sim_plugin *pl);
+/* Fault the room (the first reason sticks; logged and counted). */
+void	sim_room_fault(struct sim_room *room, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+size_t	sim_game_save(struct sim_room *room, const struct gs_game *g,
+	    void *world);
+/* Replace the game in every room (gs-ctl reload): 0, or -1 with why in
+ * err and every room still on the old game. */
+int	sim_game_reload(struct sim *sim, const char *spec, char *err,
+	    size_t errlen);
 
 /* control.c */
 extern const struct gs_ctl_cmd	sim_ctl_cmds[];
