@@ -610,10 +610,15 @@ ctl_request(struct gs_wr *req, int argc, char **argv)
 		    strchr(argv[i], '/') != NULL) {
 			char	cwd[PATH_MAX], abs[2 * PATH_MAX];
 
-			if (getcwd(cwd, sizeof(cwd)) == NULL)
-				gs_opt_fail(&ctl_prog, "getcwd: %s",
-				    strerror(errno));
-			(void)snprintf(abs, sizeof(abs), "%s/%s", cwd, argv[i]);
+			/* A file that is not there is the daemon's to
+			 * report: then the path is only joined. */
+			if (realpath(argv[i], abs) == NULL) {
+				if (getcwd(cwd, sizeof(cwd)) == NULL)
+					gs_opt_fail(&ctl_prog, "getcwd: %s",
+					    strerror(errno));
+				(void)snprintf(abs, sizeof(abs), "%s/%s", cwd,
+				    argv[i]);
+			}
 			gs_wr_str(req, abs);
 		} else
 			gs_wr_str(req, argv[i]);

@@ -229,9 +229,12 @@ game_path(const char *spec, char *path, size_t len, char *err,
 		return -1;
 	}
 	exe[n] = '\0';
+	/* PREFIX/bin/gs-sim -> PREFIX (the link is resolved already). */
 	if ((slash = strrchr(exe, '/')) != NULL)
 		*slash = '\0';
-	if ((size_t)snprintf(path, len, "%s/../lib/gs/games/%s.so", exe,
+	if ((slash = strrchr(exe, '/')) != NULL)
+		*slash = '\0';
+	if ((size_t)snprintf(path, len, "%s/lib/gs/games/%s.so", exe,
 	    spec) >= len) {
 		(void)snprintf(err, errlen, "path too long");
 		return -1;
