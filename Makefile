@@ -97,6 +97,8 @@ $(BUILD)/test/test_gwclient: $(addprefix $(BUILD)/obj/cmd/gs-gateway/,\
 $(BUILD)/test/test_inputq: $(BUILD)/obj/cmd/gs-sim/inputq.o
 $(BUILD)/test/test_ents: $(addprefix $(BUILD)/obj/cmd/gs-sim/,\
 	ents.o schema.o)
+$(BUILD)/test/test_repl: $(addprefix $(BUILD)/obj/cmd/gs-sim/,\
+	repl.o ents.o)
 $(BUILD)/test/test_tickclock: $(BUILD)/obj/cmd/gs-sim/tickclock.o
 $(BUILD)/test/test_sched: $(addprefix $(BUILD)/obj/cmd/gs-sim/,\
 	sched.o tickclock.o)

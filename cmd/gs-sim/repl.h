@@ -1,0 +1,124 @@
+/*
+ * Replication: what each viewer of a room (a player, or a spectator)
+ * is sent each snapshot, as a protocol-2 snapshot body (lib/snap.h).
+ *
+ * At each snapshot the room's entities are quantized once into a frame
+ * (a ring of the last SIM_REPL_FRAMES frames, indexed by entity storage
+ * slot) and binned into a uniform grid whose cell is the quantization
+ * cell.  A viewer sees the entities within its view radius of its
+ * centre (all of them with radius 0).  Its body is a delta against the
+ * last snapshot it acknowledged: the ids that left its view, full
+ * records for entities that entered it (or whose baseline is gone),
+ * and delta records for entities that changed.  Each record is encoded
+ * once per frame and shared by every viewer that needs the same one
+ * (the full record of an entity; its delta against a given frame), so a
+ * viewer costs the merge of two sorted lists and copies.
+ *
+ * A byte budget per body caps what one viewer is sent: when the
+ * changes do not fit, the ones sent are those nearest the viewer and
+ * longest unsent.  An entity left out keeps, in the viewer's history,
+ * the frame of the state the viewer holds for it, and the next delta is
+ * taken against that state, so nothing is lost, only late.
+ *
+ * Pure code: no clock, no loop, no metrics (counts are returned).
+ */
+#ifndef SIM_REPL_H
+#define SIM_REPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ents.h"
+#include "snap.h"
+
+#define SIM_REPL_FRAMES		32	/* snapshots kept as baselines */
+
+/* The room's entities at one snapshot, by storage slot; id 0: none. */
+struct sim_repl_frame {
+	uint64_t		 tick;		/* 0: unused */
+	uint32_t		 cap;		/* slots */
+	struct gs_snap_ent	*e;
+};
+
+struct sim_repl_cand;
+
+/* A record encoded for this frame, shared by viewers. */
+struct sim_repl_memo {
+	uint32_t	 full_off, full_len;	/* len 0: not encoded yet */
+	uint64_t	 d_tick[2];		/* delta against that frame */
+	uint32_t	 d_off[2], d_len[2];	/* len 0 and tick set: same */
+};
+
+struct sim_repl {
+	struct gs_snap_schema	 schema;
+	double			 world_w, world_h;
+	double			 radius;	/* world units; 0: everything */
+	size_t			 budget;	/* bytes per body */
+	struct sim_repl_frame	 frame[SIM_REPL_FRAMES];
+	unsigned		 cur;		/* frame[cur]: the newest */
+	/* The current frame's live slots, ascending by id. */
+	uint32_t		*order;
+	uint32_t		 norder, order_cap;
+	/* Scratch of a build: candidates and their sort keys. */
+	struct sim_repl_cand	*cand;
+	uint32_t		 cand_cap;
+	uint64_t		*sortkey;	/* (id, slot) pairs to sort */
+	uint32_t		 sort_cap;
+	/* The grid of the current frame: cell c holds
+	 * item[start[c] .. start[c + 1]). */
+	uint32_t		 gw, gh;
+	uint32_t		*start, *item;
+	uint32_t		 item_cap;
+	/* Records of the current frame. */
+	struct sim_repl_memo	*memo;		/* by slot */
+	uint32_t		 memo_cap;
+	uint8_t			*bytes;
+	size_t			 nbytes, bytes_cap;
+};
+
+/* A snapshot a viewer was sent: what it then held, by id. */
+struct sim_view_hist {
+	uint64_t		 tick;		/* 0: unused */
+	uint32_t		 n, cap;
+	uint64_t		*id;		/* ascending */
+	uint32_t		*slot;
+	uint64_t		*held;		/* frame tick of the state */
+};
+
+struct sim_view {
+	int64_t			 qx, qy;	/* centre, quantized */
+	uint64_t		 ack;		/* newest snapshot acknowledged */
+	struct sim_view_hist	 hist[SIM_REPL_FRAMES];
+	unsigned		 next;		/* hist slot for the next one */
+};
+
+/* What one build did, for the metrics. */
+struct sim_repl_stats {
+	uint32_t	 full, delta, removed, shared, cut;
+	uint64_t	 base;		/* baseline tick used; 0: none */
+};
+
+int	 sim_repl_init(struct sim_repl *r, const struct gs_game *g,
+	    double cell, double radius, size_t budget);
+void	 sim_repl_free(struct sim_repl *r);
+/* Quantize the room's entities into a new frame for tick. */
+int	 sim_repl_frame(struct sim_repl *r, uint64_t tick,
+	    const struct sim_ents *es);
+
+void	 sim_view_init(struct sim_view *v);
+void	 sim_view_free(struct sim_view *v);
+void	 sim_view_center(struct sim_view *v, const struct sim_repl *r,
+	    double x, double y);
+/* The viewer acknowledged the snapshot of tick.  false: not one it was
+ * sent lately (ignored). */
+bool	 sim_view_ack(struct sim_view *v, uint64_t tick);
+/*
+ * The body for v at the current frame into out (at most cap bytes);
+ * returns its length, 0 on failure (out of memory, or cap too small
+ * for the removals alone).  The snapshot is recorded in v's history.
+ */
+size_t	 sim_repl_build(struct sim_repl *r, struct sim_view *v,
+	    uint8_t *out, size_t cap, struct sim_repl_stats *st);
+
+#endif
