@@ -27,7 +27,7 @@ struct gs_http {
 	struct lws_context	*ctx;
 	struct lws_vhost	*vh;
 	int			 port;
-	struct lws_protocols	 protocols[3];
+	struct lws_protocols	 protocols[4];
 	lws_retry_bo_t		 retry;
 	void			*loops[1];
 };
@@ -207,6 +207,11 @@ gs_http_start(struct ev_loop *loop, const struct gs_http_conf *conf)
 		h->protocols[i].rx_buffer_size = conf->ws_rx_buffer;
 		h->protocols[i].tx_packet_size = conf->ws_tx_packet;
 		i++;
+		if (conf->ws_protocol_old != NULL) {
+			h->protocols[i] = h->protocols[i - 1];
+			h->protocols[i].name = conf->ws_protocol_old;
+			i++;
+		}
 	}
 	/* protocols[i] stays zeroed: the terminator. */
 

@@ -10,7 +10,7 @@
  * whose callbacks it passes to ws_cb.
  *
  * WebSocket upgrades are accepted for the subprotocol conf->ws_protocol
- * and for requests that name no subprotocol at all (lws binds those to
+ * (or conf->ws_protocol_old) and for requests that name no subprotocol at all (lws binds those to
  * its protocols[0], the HTTP one; their WebSocket callbacks go to ws_cb
  * just the same).  ws_cb sees these reasons only:
  *   LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION, LWS_CALLBACK_ESTABLISHED,
@@ -48,6 +48,9 @@ struct gs_http_conf {
 	/* Optional WebSocket side. */
 	gs_ws_cb		*ws_cb;
 	const char		*ws_protocol;	/* subprotocol; NULL: none */
+	/* Another name accepted for the same callback (an older version
+	 * the server answers with an error); NULL: none. */
+	const char		*ws_protocol_old;
 	size_t			 ws_user_size;	/* per-connection user data */
 	size_t			 ws_rx_buffer;	/* lws rx chunk, bytes; 0: 4096 */
 	/* The largest send() lws makes of one message (lws splits a

@@ -1,16 +1,8 @@
+#include <math.h>
 #include <string.h>
 
+#include "err.h"
 #include "proto.h"
-
-/* GS_ENTITIES_MAX is the most entities at their largest that fit one
- * message with the snapshot header: any fewer wastes the room, any more
- * makes snapshots that cannot be sent. */
-_Static_assert(GS_SNAPHDR_WIRE_MAX + GS_ENTITIES_MAX * GS_ENTITY_WIRE_MAX <=
-    GS_MSG_MAX, "GS_ENTITIES_MAX entities do not fit GS_MSG_MAX");
-_Static_assert(GS_SNAPHDR_WIRE_MAX + (GS_ENTITIES_MAX + 1) *
-    GS_ENTITY_WIRE_MAX > GS_MSG_MAX, "GS_ENTITIES_MAX is not the largest");
-/* The header's array16 count holds GS_ENTITIES_MAX. */
-_Static_assert(GS_ENTITIES_MAX <= UINT16_MAX, "snapshot header size");
 
 const char *
 gs_msg_name(int kind)
@@ -25,6 +17,9 @@ gs_msg_name(int kind)
 	case GS_MSG_EVENT:	return "event";
 	case GS_MSG_ERROR:	return "error";
 	case GS_MSG_BYE:	return "bye";
+	case GS_MSG_ACK:	return "ack";
+	case GS_MSG_GAME:	return "game";
+	case GS_MSG_LOOK:	return "look";
 	default:		return "unknown";
 	}
 }
@@ -131,7 +126,7 @@ gs_msg_skip(struct gs_rd *rd, uint32_t nf)
 	(void)rest(rd, nf, 0);
 }
 
-/* hello: [1, version, name, token|nil, room] */
+/* hello: [1, version, name, token|nil, room, watch?] */
 int
 gs_hello_get(struct gs_rd *rd, uint32_t nf, struct gs_hello *h)
 {
@@ -144,13 +139,17 @@ gs_hello_get(struct gs_rd *rd, uint32_t nf, struct gs_hello *h)
 	if (!gs_rd_nil(rd))
 		h->token = gs_rd_strp(rd, &h->tokenlen, GS_TOKEN_MAX);
 	gs_rd_str(rd, h->room, sizeof(h->room));
-	return rest(rd, nf, 4);
+	h->watch = false;
+	if (nf < 5)
+		return rd->err;
+	h->watch = gs_rd_bool(rd);
+	return rest(rd, nf, 5);
 }
 
 void
 gs_hello_put(struct gs_wr *wr, const struct gs_hello *h)
 {
-	gs_wr_array(wr, 5);
+	gs_wr_array(wr, h->watch ? 6 : 5);
 	gs_wr_uint(wr, GS_MSG_HELLO);
 	gs_wr_uint(wr, h->version);
 	gs_wr_str(wr, h->name);
@@ -159,25 +158,30 @@ gs_hello_put(struct gs_wr *wr, const struct gs_hello *h)
 	else
 		gs_wr_nil(wr);
 	gs_wr_str(wr, h->room);
+	if (h->watch)
+		gs_wr_bool(wr, true);
 }
 
-/* input: [3, [[seq, mx, my, buttons], ...]] */
+/* input: [3, [[seq, v...], ...]]: 0 to GS_INPUT_VALUES_MAX values */
 int
 gs_input_get(struct gs_rd *rd, uint32_t nf, struct gs_input *in)
 {
-	uint32_t	n, i;
+	uint32_t	n, i, k;
 
 	if (need(rd, nf, 1) != GS_OK)
 		return 0;
 	n = gs_rd_array_n(rd, 1, GS_INPUTS_MAX);
 	for (i = 0; i < n && rd->err == GS_OK; i++) {
-		uint32_t	m = gs_rd_array_n(rd, 4, GS_MSG_FIELDS_MAX);
+		uint32_t	m = gs_rd_array_n(rd, 1,
+		    1 + GS_INPUT_VALUES_MAX);
 
 		in[i].seq = (uint32_t)gs_rd_uint(rd, UINT32_MAX);
-		in[i].mx = (int8_t)gs_rd_int(rd, -GS_AXIS_MAX, GS_AXIS_MAX);
-		in[i].my = (int8_t)gs_rd_int(rd, -GS_AXIS_MAX, GS_AXIS_MAX);
-		in[i].buttons = (uint8_t)gs_rd_uint(rd, 255);
-		(void)rest(rd, m, 4);
+		in[i].n = m > 0 ? m - 1 : 0;
+		for (k = 0; k < in[i].n; k++)
+			in[i].v[k] = (int32_t)gs_rd_int(rd, INT32_MIN,
+			    INT32_MAX);
+		for (; k < GS_INPUT_VALUES_MAX; k++)
+			in[i].v[k] = 0;
 	}
 	if (rest(rd, nf, 1) != GS_OK)
 		return 0;
@@ -187,17 +191,17 @@ gs_input_get(struct gs_rd *rd, uint32_t nf, struct gs_input *in)
 void
 gs_input_put(struct gs_wr *wr, const struct gs_input *in, int n)
 {
-	int	i;
+	int		i;
+	uint32_t	k;
 
 	gs_wr_array(wr, 2);
 	gs_wr_uint(wr, GS_MSG_INPUT);
 	gs_wr_array(wr, (uint32_t)n);
 	for (i = 0; i < n; i++) {
-		gs_wr_array(wr, 4);
+		gs_wr_array(wr, 1 + in[i].n);
 		gs_wr_uint(wr, in[i].seq);
-		gs_wr_int(wr, in[i].mx);
-		gs_wr_int(wr, in[i].my);
-		gs_wr_uint(wr, in[i].buttons);
+		for (k = 0; k < in[i].n; k++)
+			gs_wr_int(wr, in[i].v[k]);
 	}
 }
 
@@ -283,62 +287,187 @@ gs_welcome_put(struct gs_wr *wr, const struct gs_welcome *w)
 	gs_wr_uint(wr, w->server_us);
 }
 
-/* snapshot: [4, tick, ack, full, [[id, type, x, y, value], ...]] */
+/* snapshot: [4, tick, age, ack, body:bin]: the baseline is the snapshot
+ * of tick - age; age 0: none. */
 int
-gs_snaphdr_get(struct gs_rd *rd, uint32_t nf, struct gs_snaphdr *h)
+gs_snapshot_get(struct gs_rd *rd, uint32_t nf, struct gs_snaphdr *h,
+    const uint8_t **body, size_t *len)
 {
+	uint64_t	age;
+
 	if (need(rd, nf, 4) != GS_OK)
 		return rd->err;
 	h->tick = gs_rd_uint(rd, UINT64_MAX);
+	age = gs_rd_uint(rd, h->tick > 0 ? h->tick - 1 : 0);
+	h->base = age != 0 ? h->tick - age : 0;
 	h->ack = (uint32_t)gs_rd_uint(rd, UINT32_MAX);
-	h->full = gs_rd_bool(rd);
-	h->nent = gs_rd_array(rd, GS_ENTITIES_MAX);
-	return rd->err;
-}
-
-int
-gs_entity_get(struct gs_rd *rd, struct gs_entity *e)
-{
-	uint32_t	m = gs_rd_array_n(rd, 5, GS_MSG_FIELDS_MAX);
-
-	e->id = gs_rd_uint(rd, UINT64_MAX);
-	e->type = (uint32_t)gs_rd_uint(rd, UINT32_MAX);
-	e->x = (int32_t)gs_rd_int(rd, INT32_MIN, INT32_MAX);
-	e->y = (int32_t)gs_rd_int(rd, INT32_MIN, INT32_MAX);
-	e->value = gs_rd_int(rd, INT64_MIN, INT64_MAX);
-	return rest(rd, m, 5);
-}
-
-int
-gs_snapshot_end(struct gs_rd *rd, uint32_t nf)
-{
+	*body = gs_rd_binp(rd, len, GS_SNAP_BODY_MAX);
 	return rest(rd, nf, 4);
 }
 
 void
-gs_snaphdr_put(struct gs_wr *wr, const struct gs_snaphdr *h)
+gs_snapshot_put(struct gs_wr *wr, const struct gs_snaphdr *h,
+    const void *body, size_t len)
 {
 	gs_wr_array(wr, 5);
 	gs_wr_uint(wr, GS_MSG_SNAPSHOT);
 	gs_wr_uint(wr, h->tick);
+	gs_wr_uint(wr, h->base != 0 ? h->tick - h->base : 0);
 	gs_wr_uint(wr, h->ack);
-	gs_wr_bool(wr, h->full);
-	gs_wr_array(wr, h->nent);
+	gs_wr_bin(wr, body, len);
+}
+
+/* ack: [11, tick] */
+int
+gs_ack_get(struct gs_rd *rd, uint32_t nf, uint64_t *tick)
+{
+	if (need(rd, nf, 1) != GS_OK)
+		return rd->err;
+	*tick = gs_rd_uint(rd, UINT64_MAX);
+	return rest(rd, nf, 1);
 }
 
 void
-gs_entity_put(struct gs_wr *wr, const struct gs_entity *e)
+gs_ack_put(struct gs_wr *wr, uint64_t tick)
 {
-	gs_wr_array(wr, 5);
-	gs_wr_uint(wr, e->id);
-	gs_wr_uint(wr, e->type);
-	gs_wr_int(wr, e->x);
-	gs_wr_int(wr, e->y);
-	gs_wr_int(wr, e->value);
+	gs_wr_array(wr, 2);
+	gs_wr_uint(wr, GS_MSG_ACK);
+	gs_wr_uint(wr, tick);
 }
 
-/* event: [7, tick, code, player, arg]: arg is the name (JOINED), the
- * new score (SCORED) or nil. */
+/* look: [13, x, y]: numbers, integer or float */
+static double
+rd_number(struct gs_rd *rd)
+{
+	switch (gs_rd_type(rd)) {
+	case GS_MP_UINT:
+	case GS_MP_INT:
+		return (double)gs_rd_int(rd, -((int64_t)1 << 53),
+		    (int64_t)1 << 53);
+	default:
+		return gs_rd_f64(rd);
+	}
+}
+
+int
+gs_look_get(struct gs_rd *rd, uint32_t nf, double *x, double *y)
+{
+	if (need(rd, nf, 2) != GS_OK)
+		return rd->err;
+	*x = rd_number(rd);
+	*y = rd_number(rd);
+	if (rd->err == GS_OK && (!isfinite(*x) || !isfinite(*y)))
+		return gs_rd_fail(rd, GS_ERANGE);
+	return rest(rd, nf, 2);
+}
+
+void
+gs_look_put(struct gs_wr *wr, double x, double y)
+{
+	gs_wr_array(wr, 3);
+	gs_wr_uint(wr, GS_MSG_LOOK);
+	gs_wr_f64(wr, x);
+	gs_wr_f64(wr, y);
+}
+
+/*
+ * game: [12, name, version, world_w, world_h, cell, radius,
+ *        [[type, [[field, min, max], ...]], ...],
+ *        [[input, min, max, cooldown], ...]]
+ */
+void
+gs_gameinfo_put(struct gs_wr *wr, const struct gs_gameinfo *g)
+{
+	const struct gs_snap_schema	*s = &g->schema;
+	unsigned			 t, i;
+
+	gs_wr_array(wr, 9);
+	gs_wr_uint(wr, GS_MSG_GAME);
+	gs_wr_str(wr, g->name);
+	gs_wr_str(wr, g->version);
+	gs_wr_f64(wr, g->world_w);
+	gs_wr_f64(wr, g->world_h);
+	gs_wr_f64(wr, s->cell);
+	gs_wr_f64(wr, g->radius);
+	gs_wr_array(wr, s->ntypes);
+	for (t = 0; t < s->ntypes; t++) {
+		gs_wr_array(wr, 2);
+		gs_wr_str(wr, g->type_name[t]);
+		gs_wr_array(wr, s->nfields[t]);
+		for (i = 0; i < s->nfields[t]; i++) {
+			gs_wr_array(wr, 3);
+			gs_wr_str(wr, g->field_name[t][i]);
+			gs_wr_int(wr, s->min[t][i]);
+			gs_wr_int(wr, s->max[t][i]);
+		}
+	}
+	gs_wr_array(wr, g->ninputs);
+	for (i = 0; i < g->ninputs; i++) {
+		gs_wr_array(wr, 4);
+		gs_wr_str(wr, g->input_name[i]);
+		gs_wr_int(wr, g->input_min[i]);
+		gs_wr_int(wr, g->input_max[i]);
+		gs_wr_uint(wr, g->input_cooldown[i]);
+	}
+}
+
+static void
+skip_str(struct gs_rd *rd)
+{
+	size_t	len;
+
+	(void)gs_rd_strp(rd, &len, 256);
+}
+
+int
+gs_gameinfo_get(struct gs_rd *rd, uint32_t nf, struct gs_gameinfo *g)
+{
+	struct gs_snap_schema	*s = &g->schema;
+	uint32_t		 t, i, m;
+
+	memset(g, 0, sizeof(*g));
+	if (need(rd, nf, 8) != GS_OK)
+		return rd->err;
+	skip_str(rd);
+	skip_str(rd);
+	g->world_w = rd_number(rd);
+	g->world_h = rd_number(rd);
+	s->cell = rd_number(rd);
+	g->radius = rd_number(rd);
+	s->ntypes = gs_rd_array(rd, GS_SNAP_TYPES_MAX);
+	for (t = 0; t < s->ntypes && rd->err == GS_OK; t++) {
+		m = gs_rd_array_n(rd, 2, GS_MSG_FIELDS_MAX);
+		skip_str(rd);
+		s->nfields[t] = gs_rd_array(rd, GS_SNAP_FIELDS_MAX);
+		for (i = 0; i < s->nfields[t] && rd->err == GS_OK; i++) {
+			uint32_t k = gs_rd_array_n(rd, 3, GS_MSG_FIELDS_MAX);
+
+			skip_str(rd);
+			s->min[t][i] = gs_rd_int(rd, INT64_MIN, INT64_MAX);
+			s->max[t][i] = gs_rd_int(rd, INT64_MIN, INT64_MAX);
+			(void)rest(rd, k, 3);
+			if (s->min[t][i] > s->max[t][i])
+				return gs_rd_fail(rd, GS_EINVAL);
+		}
+		(void)rest(rd, m, 2);
+	}
+	g->ninputs = gs_rd_array(rd, GS_INPUT_VALUES_MAX);
+	for (i = 0; i < g->ninputs && rd->err == GS_OK; i++) {
+		m = gs_rd_array_n(rd, 4, GS_MSG_FIELDS_MAX);
+		skip_str(rd);
+		g->input_min[i] = (int32_t)gs_rd_int(rd, INT32_MIN, INT32_MAX);
+		g->input_max[i] = (int32_t)gs_rd_int(rd, INT32_MIN, INT32_MAX);
+		g->input_cooldown[i] = (uint32_t)gs_rd_uint(rd, UINT32_MAX);
+		(void)rest(rd, m, 4);
+	}
+	if (rd->err == GS_OK && (!(s->cell > 0) || !isfinite(s->cell) ||
+	    !(g->world_w > 0) || !(g->world_h > 0) || !(g->radius >= 0)))
+		return gs_rd_fail(rd, GS_EINVAL);
+	return rest(rd, nf, 8);
+}
+
+/* event: [7, tick, code, player, arg]: arg is the name (JOINED), nil
+ * (LEFT), or the game's integer (the arena's SCORED: the new score). */
 int
 gs_event_get(struct gs_rd *rd, uint32_t nf, struct gs_event *e)
 {
@@ -376,11 +505,11 @@ gs_event_put(struct gs_wr *wr, const struct gs_event *e)
 	case GS_EV_JOINED:
 		gs_wr_str(wr, e->name);
 		break;
-	case GS_EV_SCORED:
-		gs_wr_int(wr, e->value);
+	case GS_EV_LEFT:
+		gs_wr_nil(wr);
 		break;
 	default:
-		gs_wr_nil(wr);
+		gs_wr_int(wr, e->value);	/* a game's event */
 		break;
 	}
 }

@@ -1,7 +1,8 @@
 /*
- * The client wire protocol, version 1: what gs-gateway speaks with
+ * The client wire protocol, version 2: what gs-gateway speaks with
  * clients, and what gs-sim builds snapshots and events in.  The
- * standard is man/gs-protocol.7; this header is its code.
+ * standard is man/gs-protocol.7; this header is its code (snapshot
+ * bodies are in snap.h).
  *
  * A WebSocket binary message carries one or more protocol messages,
  * concatenated.  Each protocol message is a msgpack array whose first
@@ -15,33 +16,32 @@
 #include <stdint.h>
 
 #include "mp.h"
+#include "snap.h"
 
-#define GS_PROTO_VERSION	1
-#define GS_WS_SUBPROTOCOL	"gs.v1"
+#define GS_PROTO_VERSION	2
+#define GS_WS_SUBPROTOCOL	"gs.v2"
+/* Accepted at the handshake only so that a version 1 client's hello
+ * can be answered with error "version" saying what this server speaks. */
+#define GS_WS_SUBPROTOCOL_OLD	"gs.v1"
 
 #define GS_NAME_MAX	32	/* player name, bytes, without NUL */
 #define GS_ROOM_MAX	64	/* room name */
 #define GS_TOKEN_MAX	2048
 #define GS_TEXT_MAX	200	/* error text */
 #define GS_INPUTS_MAX	8	/* inputs in one input message */
-#define GS_AXIS_MAX	127	/* |mx|, |my| */
+#define GS_INPUT_VALUES_MAX 8	/* values in one input (gs-game(3)) */
 #define GS_MSG_FIELDS_MAX 64	/* elements in one message array */
 
 /*
  * Sizes, as gs-protocol(7) "Limits" states them.  One protocol message,
  * in either direction, is at most GS_MSG_MAX bytes encoded (a WebSocket
- * message may carry several).  The entity cap is the largest count
- * whose snapshot still fits GS_MSG_MAX when every field takes its
- * longest msgpack encoding, so a sim never builds a snapshot it cannot
- * send; proto.c checks the arithmetic at compile time and test_proto.c
- * checks the two encoded sizes against the encoder.
+ * message may carry several).  A snapshot's body is at most
+ * GS_SNAP_BODY_MAX bytes, so that with its header it fits.
  */
 #define GS_MSG_MAX		(64 * 1024)
-/* [id:u64, type:u32, x:i32, y:i32, value:i64]: 1 + 9 + 5 + 5 + 5 + 9 */
-#define GS_ENTITY_WIRE_MAX	34
-/* [4, tick:u64, ack:u32, full, array16 header]: 1 + 1 + 9 + 5 + 1 + 3 */
-#define GS_SNAPHDR_WIRE_MAX	20
-#define GS_ENTITIES_MAX		1926	/* entities in one snapshot */
+/* [4, tick:u64, base:u64, ack:u32, bin32 header]: 1 + 1 + 9 + 9 + 5 + 5 */
+#define GS_SNAPHDR_WIRE_MAX	30
+#define GS_SNAP_BODY_MAX	(GS_MSG_MAX - GS_SNAPHDR_WIRE_MAX)
 
 enum gs_msg_kind {
 	GS_MSG_HELLO = 1,	/* c->s */
@@ -53,6 +53,9 @@ enum gs_msg_kind {
 	GS_MSG_EVENT = 7,	/* s->c, reliable */
 	GS_MSG_ERROR = 8,	/* s->c, reliable */
 	GS_MSG_BYE = 10,	/* c->s */
+	GS_MSG_ACK = 11,	/* c->s, unreliable: a snapshot received */
+	GS_MSG_GAME = 12,	/* s->c, reliable: the game's declarations */
+	GS_MSG_LOOK = 13,	/* c->s: a spectator's view centre */
 };
 const char	*gs_msg_name(int kind);	/* "hello", ...; "unknown" */
 
@@ -77,9 +80,7 @@ enum gs_perr {
 };
 const char	*gs_perr_name(int code);	/* "badframe", ... */
 
-/* Entity types of the reference arena game. */
-enum { GS_ENT_PLAYER = 1, GS_ENT_PICKUP = 2 };
-/* Event codes. */
+/* Event codes: 1 and 2 are the core's; the arena game sends 3. */
 enum { GS_EV_JOINED = 1, GS_EV_LEFT = 2, GS_EV_SCORED = 3 };
 const char	*gs_ev_name(int code);
 
@@ -89,12 +90,13 @@ struct gs_hello {
 	char		room[GS_ROOM_MAX + 1];
 	const char	*token;		/* borrowed from the frame; NULL: none */
 	size_t		 tokenlen;
+	bool		 watch;		/* a spectator */
 };
 
 struct gs_input {
 	uint32_t	seq;		/* 1 up, never wraps; 0 is invalid */
-	int8_t		mx, my;		/* [-127, 127] */
-	uint8_t		buttons;
+	uint32_t	n;		/* values */
+	int32_t		v[GS_INPUT_VALUES_MAX];
 };
 
 struct gs_welcome {
@@ -109,23 +111,31 @@ struct gs_welcome {
 
 struct gs_snaphdr {
 	uint64_t	tick;
+	uint64_t	base;		/* the baseline's tick; 0: none */
 	uint32_t	ack;		/* last input seq processed; 0: none */
-	bool		full;
-	uint32_t	nent;
 };
 
-struct gs_entity {
-	uint64_t	id;
-	uint32_t	type;
-	int32_t		x, y;		/* world units */
-	int64_t		value;		/* player: score; pickup: points */
+/* The game message: what a client decodes snapshots and builds inputs
+ * by.  Names are borrowed (put) or not read (get). */
+struct gs_gameinfo {
+	const char		*name, *version;
+	double			 world_w, world_h;
+	double			 radius;	/* view radius; 0: everything */
+	struct gs_snap_schema	 schema;	/* cell, types, fields */
+	const char		*type_name[GS_SNAP_TYPES_MAX];
+	const char		*field_name[GS_SNAP_TYPES_MAX][GS_SNAP_FIELDS_MAX];
+	uint32_t		 ninputs;
+	const char		*input_name[GS_INPUT_VALUES_MAX];
+	int32_t			 input_min[GS_INPUT_VALUES_MAX];
+	int32_t			 input_max[GS_INPUT_VALUES_MAX];
+	uint32_t		 input_cooldown[GS_INPUT_VALUES_MAX];
 };
 
 struct gs_event {
 	uint64_t	tick;
 	uint32_t	code;
 	uint64_t	player;
-	int64_t		value;			/* SCORED: the new score */
+	int64_t		value;			/* not JOINED or LEFT */
 	char		name[GS_NAME_MAX + 1];	/* JOINED: the name */
 };
 
@@ -149,11 +159,13 @@ int	gs_bye_get(struct gs_rd *rd, uint32_t nf);
 int	gs_welcome_get(struct gs_rd *rd, uint32_t nf, struct gs_welcome *w);
 int	gs_pong_get(struct gs_rd *rd, uint32_t nf, uint64_t *t,
 	    uint64_t *server_us);
-/* Snapshot: the header, then call gs_entity_get() h->nent times. */
-int	gs_snaphdr_get(struct gs_rd *rd, uint32_t nf, struct gs_snaphdr *h);
-int	gs_entity_get(struct gs_rd *rd, struct gs_entity *e);
-/* After the entities: skips the snapshot's trailing fields. */
-int	gs_snapshot_end(struct gs_rd *rd, uint32_t nf);
+/* Snapshot: the header and the body (borrowed from the frame). */
+int	gs_snapshot_get(struct gs_rd *rd, uint32_t nf, struct gs_snaphdr *h,
+	    const uint8_t **body, size_t *len);
+int	gs_ack_get(struct gs_rd *rd, uint32_t nf, uint64_t *tick);
+int	gs_look_get(struct gs_rd *rd, uint32_t nf, double *x, double *y);
+/* The game message; GS_EINVAL for declarations out of bounds. */
+int	gs_gameinfo_get(struct gs_rd *rd, uint32_t nf, struct gs_gameinfo *g);
 int	gs_event_get(struct gs_rd *rd, uint32_t nf, struct gs_event *e);
 int	gs_perror_get(struct gs_rd *rd, uint32_t nf, struct gs_perror *e);
 /* Skip the rest of a message of a kind the reader does not handle. */
@@ -166,9 +178,11 @@ void	gs_ping_put(struct gs_wr *wr, uint64_t t);
 void	gs_bye_put(struct gs_wr *wr);
 void	gs_welcome_put(struct gs_wr *wr, const struct gs_welcome *w);
 void	gs_pong_put(struct gs_wr *wr, uint64_t t, uint64_t server_us);
-/* Snapshot: header with the entity count, then h->nent entities. */
-void	gs_snaphdr_put(struct gs_wr *wr, const struct gs_snaphdr *h);
-void	gs_entity_put(struct gs_wr *wr, const struct gs_entity *e);
+void	gs_snapshot_put(struct gs_wr *wr, const struct gs_snaphdr *h,
+	    const void *body, size_t len);
+void	gs_ack_put(struct gs_wr *wr, uint64_t tick);
+void	gs_look_put(struct gs_wr *wr, double x, double y);
+void	gs_gameinfo_put(struct gs_wr *wr, const struct gs_gameinfo *g);
 void	gs_event_put(struct gs_wr *wr, const struct gs_event *e);
 void	gs_perror_put(struct gs_wr *wr, uint32_t code, const char *text);
 

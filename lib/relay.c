@@ -13,6 +13,8 @@ gs_relay_name(int kind)
 	case GS_REL_REJECT:	return "reject";
 	case GS_REL_FRAME:	return "frame";
 	case GS_REL_CLOSE:	return "close";
+	case GS_REL_ACK:	return "ack";
+	case GS_REL_LOOK:	return "look";
 	default:		return "unknown";
 	}
 }
@@ -58,12 +60,14 @@ relay_nfields(int kind)
 {
 	switch (kind) {
 	case GS_REL_JOIN:	return 2;
-	case GS_REL_INPUT:	return 4;
+	case GS_REL_INPUT:	return 1;	/* seq, then 0-8 values */
 	case GS_REL_LEAVE:	return 0;
 	case GS_REL_JOINED:	return 5;
 	case GS_REL_REJECT:	return 2;
 	case GS_REL_FRAME:	return 2;
 	case GS_REL_CLOSE:	return 2;
+	case GS_REL_ACK:	return 1;
+	case GS_REL_LOOK:	return 2;
 	default:		return 0;
 	}
 }
@@ -94,12 +98,27 @@ gs_relay_get(struct gs_rd *outer, struct gs_relay_rec *r)
 	case GS_REL_JOIN:
 		gs_rd_str(rd, r->room, sizeof(r->room));
 		gs_rd_str(rd, r->name, sizeof(r->name));
+		/* watch was appended: missing is a player */
+		r->watch = n - 2 > want ? gs_rd_bool(rd) : false;
+		if (n - 2 > want)
+			want++;
 		break;
 	case GS_REL_INPUT:
 		r->input.seq = (uint32_t)gs_rd_uint(rd, UINT32_MAX);
-		r->input.mx = (int8_t)gs_rd_int(rd, -GS_AXIS_MAX, GS_AXIS_MAX);
-		r->input.my = (int8_t)gs_rd_int(rd, -GS_AXIS_MAX, GS_AXIS_MAX);
-		r->input.buttons = (uint8_t)gs_rd_uint(rd, 255);
+		if (n - 3 > GS_INPUT_VALUES_MAX)
+			return gs_rd_fail(rd, GS_ETOOBIG);
+		r->input.n = n - 3;
+		for (i = 0; i < GS_INPUT_VALUES_MAX; i++)
+			r->input.v[i] = i < r->input.n ? (int32_t)gs_rd_int(rd,
+			    INT32_MIN, INT32_MAX) : 0;
+		want += r->input.n;
+		break;
+	case GS_REL_ACK:
+		r->tick = gs_rd_uint(rd, UINT64_MAX);
+		break;
+	case GS_REL_LOOK:
+		r->x = gs_rd_f64(rd);
+		r->y = gs_rd_f64(rd);
 		break;
 	case GS_REL_LEAVE:
 		break;
@@ -135,25 +154,46 @@ gs_relay_get(struct gs_rd *outer, struct gs_relay_rec *r)
 
 void
 gs_relay_join_put(struct gs_wr *wr, uint64_t conn, const char *room,
-    const char *name)
+    const char *name, bool watch)
 {
-	gs_wr_array(wr, 4);
+	gs_wr_array(wr, 5);
 	gs_wr_uint(wr, GS_REL_JOIN);
 	gs_wr_uint(wr, conn);
 	gs_wr_str(wr, room);
 	gs_wr_str(wr, name);
+	gs_wr_bool(wr, watch);
 }
 
 void
 gs_relay_input_put(struct gs_wr *wr, uint64_t conn, const struct gs_input *in)
 {
-	gs_wr_array(wr, 6);
+	uint32_t	i;
+
+	gs_wr_array(wr, 3 + in->n);
 	gs_wr_uint(wr, GS_REL_INPUT);
 	gs_wr_uint(wr, conn);
 	gs_wr_uint(wr, in->seq);
-	gs_wr_int(wr, in->mx);
-	gs_wr_int(wr, in->my);
-	gs_wr_uint(wr, in->buttons);
+	for (i = 0; i < in->n; i++)
+		gs_wr_int(wr, in->v[i]);
+}
+
+void
+gs_relay_ack_put(struct gs_wr *wr, uint64_t conn, uint64_t tick)
+{
+	gs_wr_array(wr, 3);
+	gs_wr_uint(wr, GS_REL_ACK);
+	gs_wr_uint(wr, conn);
+	gs_wr_uint(wr, tick);
+}
+
+void
+gs_relay_look_put(struct gs_wr *wr, uint64_t conn, double x, double y)
+{
+	gs_wr_array(wr, 4);
+	gs_wr_uint(wr, GS_REL_LOOK);
+	gs_wr_uint(wr, conn);
+	gs_wr_f64(wr, x);
+	gs_wr_f64(wr, y);
 }
 
 void

@@ -26,9 +26,12 @@
  *   an older peer's header: they read as 0 and "".
  *
  * gateway -> sim
- *   JOIN   [1, conn:uint, room:str, name:str]          reliable
- *   INPUT  [2, conn, seq:uint, mx:int, my:int, buttons:uint]  state
+ *   JOIN   [1, conn:uint, room:str, name:str, watch:bool]  reliable
+ *          (watch appended: missing means a player)
+ *   INPUT  [2, conn, seq:uint, value:int ...]  state; 0-8 values
  *   LEAVE  [3, conn]                                    reliable
+ *   ACK    [8, conn, tick:uint]   the client has the snapshot of tick
+ *   LOOK   [9, conn, x:float, y:float]  a spectator's view centre
  * sim -> gateway
  *   JOINED [4, conn, player:uint, room:str, tick_rate:uint,
  *           snapshot_rate:uint, tick:uint]             reliable
@@ -58,6 +61,8 @@ enum gs_relay_kind {
 	GS_REL_REJECT = 5,
 	GS_REL_FRAME = 6,
 	GS_REL_CLOSE = 7,
+	GS_REL_ACK = 8,
+	GS_REL_LOOK = 9,
 };
 const char	*gs_relay_name(int kind);
 
@@ -76,9 +81,11 @@ struct gs_relay_rec {
 	uint64_t	player;			/* JOINED */
 	char		room[GS_ROOM_MAX + 1];	/* JOIN, JOINED */
 	char		name[GS_NAME_MAX + 1];	/* JOIN */
+	bool		watch;			/* JOIN */
+	double		x, y;			/* LOOK */
 	struct gs_input	input;			/* INPUT */
 	uint32_t	tick_rate, snapshot_rate;	/* JOINED */
-	uint64_t	tick;			/* JOINED */
+	uint64_t	tick;			/* JOINED, ACK */
 	uint32_t	code;			/* REJECT, CLOSE */
 	char		text[GS_TEXT_MAX + 1];	/* REJECT, CLOSE */
 	bool		reliable;		/* FRAME */
@@ -100,7 +107,10 @@ int	gs_relay_hdr_get(struct gs_rd *rd, struct gs_relay_hdr *h);
 int	gs_relay_get(struct gs_rd *rd, struct gs_relay_rec *r);
 
 void	gs_relay_join_put(struct gs_wr *wr, uint64_t conn, const char *room,
-	    const char *name);
+	    const char *name, bool watch);
+void	gs_relay_ack_put(struct gs_wr *wr, uint64_t conn, uint64_t tick);
+void	gs_relay_look_put(struct gs_wr *wr, uint64_t conn, double x,
+	    double y);
 void	gs_relay_input_put(struct gs_wr *wr, uint64_t conn,
 	    const struct gs_input *in);
 void	gs_relay_leave_put(struct gs_wr *wr, uint64_t conn);

@@ -297,90 +297,64 @@ read_record(const struct gs_snap_schema *s, struct snap_rd *r,
 
 int
 gs_snap_apply(const struct gs_snap_schema *s, const struct gs_snap *base,
-    const uint8_t *body, size_t len, struct gs_snap *out)
+    const uint8_t *body, size_t len, struct gs_snap *out,
+    struct gs_snap *scratch)
 {
 	struct snap_rd		 r = { body, body + len, 0 };
-	struct gs_snap_ent	*be;
-	uint64_t		 nrem, nupd, id, k;
+	struct gs_snap_ent	*surv, e;
+	uint64_t		 nrem, nupd, id, k, gap;
 	uint32_t		 bi = 0, nb = base != NULL ? base->n : 0;
-	int			 rc;
+	uint32_t		 ns, si;
+	int			 rc = GS_OK;
 
 	out->n = 0;
 	nrem = r_uv(&r);
 	if (r.bad || nrem > nb)
 		return GS_EINVAL;
-	/*
-	 * The removals and the updates are both ascending: walk the base
-	 * once, dropping the removed ids, then merge in the updates.  The
-	 * removed ids are read lazily as the walk passes them.
-	 */
-	if (snap_reserve(out, nb + 1) != GS_OK)
+	/* The base without the removed ids (both ascending), into the
+	 * scratch. */
+	if (snap_reserve(scratch, nb + 1) != GS_OK)
 		return GS_ENOMEM;
-	id = 0;
-	for (k = 0; k < nrem; k++) {
-		uint64_t gap = r_uv(&r);
-
+	surv = scratch->e;
+	ns = 0;
+	for (k = 0, id = 0; k < nrem; k++) {
+		gap = r_uv(&r);
 		if (r.bad || (k > 0 && gap == 0) || gap > UINT64_MAX - id)
 			return GS_EINVAL;
 		id += gap;
-		/* Copy the base's entities below id, then skip id. */
 		while (bi < nb && base->e[bi].id < id)
-			out->e[out->n++] = base->e[bi++];
+			surv[ns++] = base->e[bi++];
 		if (bi == nb || base->e[bi].id != id)
 			return GS_EINVAL;	/* removal of an unknown id */
 		bi++;
 	}
 	while (bi < nb)
-		out->e[out->n++] = base->e[bi++];
-	/* out now holds the survivors, ascending; merge the updates in. */
+		surv[ns++] = base->e[bi++];
+	/* Then the updates merged in, into out. */
 	nupd = r_uv(&r);
 	if (r.bad || nupd > (uint64_t)(r.end - r.p))
 		return GS_EINVAL;
-	{
-		uint32_t		 ns = out->n, si = 0, m;
-		struct gs_snap_ent	*surv;
-
-		if ((surv = malloc(((size_t)ns + 1) * sizeof(*surv))) == NULL)
-			return GS_ENOMEM;
-		if (ns > 0)
-			memcpy(surv, out->e, (size_t)ns * sizeof(*surv));
-		if (snap_reserve(out, ns + (uint32_t)nupd + 1) != GS_OK) {
-			free(surv);
-			return GS_ENOMEM;
-		}
-		out->n = 0;
-		id = 0;
-		rc = GS_OK;
-		for (k = 0; k < nupd && rc == GS_OK; k++) {
-			uint64_t	 gap = r_uv(&r);
-			struct gs_snap_ent e;
-
-			if (r.bad || (k > 0 && gap == 0) ||
-			    gap > UINT64_MAX - id) {
-				rc = GS_EINVAL;
-				break;
-			}
-			id += gap;
-			while (si < ns && surv[si].id < id)
-				out->e[out->n++] = surv[si++];
-			be = si < ns && surv[si].id == id ? &surv[si] : NULL;
-			if (be != NULL) {
-				e = *be;
-				si++;
-			} else
-				memset(&e, 0, sizeof(e));
-			e.id = id;
-			rc = read_record(s, &r, &e, be != NULL);
-			out->e[out->n++] = e;
-		}
-		m = out->n;
-		while (rc == GS_OK && si < ns)
-			out->e[m++] = surv[si++];
-		out->n = m;
-		free(surv);
-		if (rc != GS_OK)
-			return rc;
+	if (snap_reserve(out, ns + (uint32_t)nupd + 1) != GS_OK)
+		return GS_ENOMEM;
+	for (k = 0, id = 0, si = 0; k < nupd && rc == GS_OK; k++) {
+		gap = r_uv(&r);
+		if (r.bad || (k > 0 && gap == 0) || gap > UINT64_MAX - id)
+			return GS_EINVAL;
+		id += gap;
+		while (si < ns && surv[si].id < id)
+			out->e[out->n++] = surv[si++];
+		if (si < ns && surv[si].id == id)
+			e = surv[si++];
+		else
+			memset(&e, 0, sizeof(e));
+		e.id = id;
+		rc = read_record(s, &r, &e, e.type != 0);
+		out->e[out->n++] = e;
 	}
+	if (rc != GS_OK)
+		return rc;
+	while (si < ns)
+		out->e[out->n++] = surv[si++];
 	if (r.bad || r.p != r.end)
 		return GS_EINVAL;
 	return GS_OK;

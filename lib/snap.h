@@ -90,12 +90,15 @@ struct gs_snap_ent *gs_snap_find(const struct gs_snap *sn, uint64_t id);
 
 /*
  * Decode a body: out = base with the removals and records applied
- * (base NULL: a full snapshot, from nothing).  GS_OK, or GS_EPROTO for a
- * malformed body: bytes short or left over, ids not ascending, a removal
- * or delta for an entity base does not hold, an undeclared type or
- * field, a value outside its range.  out may not be base.
+ * (base NULL: a full snapshot, from nothing).  GS_OK, GS_ENOMEM, or
+ * GS_EINVAL for a malformed body: bytes short or left over, ids not
+ * ascending, a removal or delta for an entity base does not hold, an
+ * undeclared type or field, a value outside its range.  scratch is
+ * working space, kept for the next call; out, base and scratch are
+ * three different snapshots.  out->tick is left to the caller.
  */
 int	gs_snap_apply(const struct gs_snap_schema *s, const struct gs_snap *base,
-	    const uint8_t *body, size_t len, struct gs_snap *out);
+	    const uint8_t *body, size_t len, struct gs_snap *out,
+	    struct gs_snap *scratch);
 
 #endif

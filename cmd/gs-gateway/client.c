@@ -635,7 +635,8 @@ gw_client_hello(struct gw_client *c, struct gs_rd *rd, uint32_t nf)
 		gw_client_close(c, GS_PERR_INTERNAL, "out of memory");
 		return -1;
 	}
-	if (gw_relay_join(gw, sim, c->conn, h.room, h.name) != GS_OK) {
+	if (gw_relay_join(gw, sim, c->conn, h.room, h.name, h.watch) !=
+	    GS_OK) {
 		gw_room_unref(gw, rm);
 		gw_client_close(c, GS_PERR_UNAVAILABLE, "the room's server "
 		    "is not keeping up; try again later");
@@ -696,6 +697,7 @@ gw_client_recv(struct gw_client *c, const uint8_t *buf, size_t len)
 	struct gs_input		 in[GS_INPUTS_MAX];
 	struct gs_wr		*wr = &gw->scratch;
 	uint64_t		 t;
+	double			 x, y;
 	uint32_t		 nf;
 	int			 kind, n, i;
 
@@ -746,6 +748,29 @@ gw_client_recv(struct gw_client *c, const uint8_t *buf, size_t len)
 				c->in_seq = in[i].seq;
 			}
 			break;
+		case GS_MSG_ACK:
+		case GS_MSG_LOOK:
+			if ((kind == GS_MSG_ACK ? gs_ack_get(&rd, nf, &t) :
+			    gs_look_get(&rd, nf, &x, &y)) != GS_OK) {
+				gw_client_badf(c, GS_PERR_BADFRAME,
+				    gs_msg_name(kind), rd.err);
+				return;
+			}
+			if (c->state != GW_PLAYING) {
+				gw_client_bad(c, GS_PERR_PROTOCOL, kind ==
+				    GS_MSG_ACK ? "ack before welcome" :
+				    "look before welcome");
+				return;
+			}
+			/* The sim judges them; a full batch drops them,
+			 * and the next one replaces them. */
+			if (kind == GS_MSG_ACK)
+				(void)gw_relay_ack(gw, c->room->sim, c->conn,
+				    t);
+			else
+				(void)gw_relay_look(gw, c->room->sim, c->conn,
+				    x, y);
+			break;
 		case GS_MSG_PING:
 			if (gs_ping_get(&rd, nf, &t) != GS_OK) {
 				gw_client_badf(c, GS_PERR_BADFRAME, "ping",
@@ -781,7 +806,7 @@ gw_client_recv(struct gw_client *c, const uint8_t *buf, size_t len)
 			}
 			if (kind == GS_MSG_WELCOME || kind == GS_MSG_SNAPSHOT ||
 			    kind == GS_MSG_PONG || kind == GS_MSG_EVENT ||
-			    kind == GS_MSG_ERROR)
+			    kind == GS_MSG_ERROR || kind == GS_MSG_GAME)
 				gw_client_bad(c, GS_PERR_PROTOCOL,
 				    "server message kind sent to the server");
 			else

@@ -177,7 +177,7 @@ struct gw_client {
 };
 
 /* Labelled counters, indexed by message kind (0: other). */
-#define GW_KINDS	11
+#define GW_KINDS	14
 
 /* Why a message for a client was never written to it. */
 enum {
@@ -347,10 +347,14 @@ void	gw_room_unref(struct gw *gw, struct gw_room *rm);
 /* Append relay records to a sim's outbox.  Return GS_OK or GS_EAGAIN
  * (batch at its cap; counted). */
 int	gw_relay_join(struct gw *gw, struct gw_sim *s, uint64_t conn,
-	    const char *room, const char *name);
+	    const char *room, const char *name, bool watch);
 int	gw_relay_input(struct gw *gw, struct gw_sim *s, uint64_t conn,
 	    const struct gs_input *in);
 int	gw_relay_leave(struct gw *gw, struct gw_sim *s, uint64_t conn);
+int	gw_relay_ack(struct gw *gw, struct gw_sim *s, uint64_t conn,
+	    uint64_t tick);
+int	gw_relay_look(struct gw *gw, struct gw_sim *s, uint64_t conn,
+	    double x, double y);
 void	gw_heartbeat(struct gw *gw);
 /* Close the clients of sims that went silent (see route.c). */
 void	gw_sims_check(struct gw *gw);

@@ -240,6 +240,7 @@ main(int argc, char **argv)
 	hc.arg = &gw;
 	hc.ws_cb = gw_ws_cb;
 	hc.ws_protocol = GS_WS_SUBPROTOCOL;
+	hc.ws_protocol_old = GS_WS_SUBPROTOCOL_OLD;
 	hc.ws_user_size = sizeof(struct gw_pss);
 	/* lws allocates this per connection: sized to the traffic (inputs
 	 * and pings are tens of bytes), not to the largest message, which

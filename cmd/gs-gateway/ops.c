@@ -16,6 +16,7 @@ gw_msg_kind_index(int kind)
 	case GS_MSG_HELLO: case GS_MSG_WELCOME: case GS_MSG_INPUT:
 	case GS_MSG_SNAPSHOT: case GS_MSG_PING: case GS_MSG_PONG:
 	case GS_MSG_EVENT: case GS_MSG_ERROR: case GS_MSG_BYE:
+	case GS_MSG_ACK: case GS_MSG_GAME: case GS_MSG_LOOK:
 		return kind;
 	default:
 		return 0;
@@ -85,18 +86,22 @@ static const struct gs_metric_def gw_metric_defs[] = {
 	GW_IN(GS_MSG_INPUT, "input"),
 	GW_IN(GS_MSG_PING, "ping"),
 	GW_IN(GS_MSG_BYE, "bye"),
+	GW_IN(GS_MSG_ACK, "ack"),
+	GW_IN(GS_MSG_LOOK, "look"),
 	GW_OUT(0, "other"),
 	GW_OUT(GS_MSG_WELCOME, "welcome"),
 	GW_OUT(GS_MSG_SNAPSHOT, "snapshot"),
 	GW_OUT(GS_MSG_PONG, "pong"),
 	GW_OUT(GS_MSG_EVENT, "event"),
 	GW_OUT(GS_MSG_ERROR, "error"),
+	GW_OUT(GS_MSG_GAME, "game"),
 	GW_DROPS(0, "other"),
 	GW_DROPS(GS_MSG_WELCOME, "welcome"),
 	GW_DROPS(GS_MSG_SNAPSHOT, "snapshot"),
 	GW_DROPS(GS_MSG_PONG, "pong"),
 	GW_DROPS(GS_MSG_EVENT, "event"),
 	GW_DROPS(GS_MSG_ERROR, "error"),
+	GW_DROPS(GS_MSG_GAME, "game"),
 	GW_C(ws_in, "gs_gateway_ws_messages_in_total",
 	    "WebSocket messages received"),
 	GW_C(ws_out, "gs_gateway_ws_messages_out_total",

@@ -194,13 +194,13 @@ gw_relay_commit(struct gw *gw, struct gw_sim *s, int reliable)
 
 int
 gw_relay_join(struct gw *gw, struct gw_sim *s, uint64_t conn,
-    const char *room, const char *name)
+    const char *room, const char *name, bool watch)
 {
 	struct gs_wr	*wr;
 
 	if ((wr = gw_relay_begin(gw, s, "join")) == NULL)
 		return GS_EAGAIN;
-	gs_relay_join_put(wr, conn, room, name);
+	gs_relay_join_put(wr, conn, room, name, watch);
 	return gw_relay_commit(gw, s, 1);
 }
 
@@ -213,6 +213,30 @@ gw_relay_input(struct gw *gw, struct gw_sim *s, uint64_t conn,
 	if ((wr = gw_relay_begin(gw, s, "input")) == NULL)
 		return GS_EAGAIN;
 	gs_relay_input_put(wr, conn, in);
+	return gw_relay_commit(gw, s, 0);
+}
+
+/* Acks and looks are state: a lost one is replaced by the next. */
+int
+gw_relay_ack(struct gw *gw, struct gw_sim *s, uint64_t conn, uint64_t tick)
+{
+	struct gs_wr	*wr;
+
+	if ((wr = gw_relay_begin(gw, s, "ack")) == NULL)
+		return GS_EAGAIN;
+	gs_relay_ack_put(wr, conn, tick);
+	return gw_relay_commit(gw, s, 0);
+}
+
+int
+gw_relay_look(struct gw *gw, struct gw_sim *s, uint64_t conn, double x,
+    double y)
+{
+	struct gs_wr	*wr;
+
+	if ((wr = gw_relay_begin(gw, s, "look")) == NULL)
+		return GS_EAGAIN;
+	gs_relay_look_put(wr, conn, x, y);
 	return gw_relay_commit(gw, s, 0);
 }
 

@@ -137,8 +137,8 @@ lg_client_init(struct lg *lg, struct lg_client *c, int idx)
 	else
 		snprintf(c->room, sizeof(c->room), "lg-%d",
 		    idx / lg->conf.per_room);
-	c->mx = (int8_t)lround(GS_AXIS_MAX * cos(a));
-	c->my = (int8_t)lround(GS_AXIS_MAX * sin(a));
+	c->mx = (int8_t)lround(LG_AXIS * cos(a));
+	c->my = (int8_t)lround(LG_AXIS * sin(a));
 	lg_impair_draw(lg->conf.impair, &c->rng, c->imp);
 	for (d = 0; d < LG_NDIR; d++) {
 		/* WebSocket rides TCP: the reliable, ordered model. */
@@ -155,8 +155,32 @@ lg_client_init(struct lg *lg, struct lg_client *c, int idx)
 void
 lg_client_free(struct lg_client *c)
 {
+	unsigned	i;
+
 	lg_iq_reset(c);
 	lg_ws_free(&c->ws);
+	for (i = 0; i < LG_SNAPS; i++)
+		gs_snap_free(&c->snaps[i]);
+}
+
+/* The stick as the game's input values: mx and my in the first two
+ * fields, 0 in the others, each clamped to its declared range. */
+static void
+lg_client_values(const struct lg_client *c, struct gs_input *in)
+{
+	const struct gs_gameinfo	*g = &c->game;
+	int32_t				 v;
+	uint32_t			 i;
+
+	in->n = g->ninputs;
+	for (i = 0; i < g->ninputs; i++) {
+		v = i == 0 ? c->mx : i == 1 ? c->my : 0;
+		if (v < g->input_min[i])
+			v = g->input_min[i];
+		if (v > g->input_max[i])
+			v = g->input_max[i];
+		in->v[i] = v;
+	}
 }
 
 /* Backoff before the next connect: 100 ms doubling up to 2 s, each
@@ -501,11 +525,11 @@ lg_client_writable(struct lg_client *c)
 		gs_hello_put(&wr, &h);
 		nmsg++;
 	}
-	if ((want & LG_W_INPUT) && c->state == LG_WELCOMED) {
+	if ((want & LG_W_INPUT) && c->state == LG_WELCOMED && c->have_game) {
 		c->seq++;
-		c->hist[c->seq % LG_REDUNDANCY] = (struct gs_input){
-			.seq = c->seq, .mx = c->mx, .my = c->my, .buttons = 0
-		};
+		memset(&c->hist[c->seq % LG_REDUNDANCY], 0, sizeof(in[0]));
+		c->hist[c->seq % LG_REDUNDANCY].seq = c->seq;
+		lg_client_values(c, &c->hist[c->seq % LG_REDUNDANCY]);
 		c->sent[c->seq % LG_E2E_RING] = now;
 		if (c->nhist < LG_REDUNDANCY)
 			c->nhist++;
@@ -516,6 +540,12 @@ lg_client_writable(struct lg_client *c)
 			in[i] = c->hist[(uint32_t)(first + i) % LG_REDUNDANCY];
 		gs_input_put(&wr, in, n);
 		nmsg++;
+		/* The newest snapshot decoded goes with the input. */
+		if (c->ack_due) {
+			gs_ack_put(&wr, c->ack_tick);
+			c->ack_due = false;
+			nmsg++;
+		}
 	}
 	if (want & LG_W_PING) {
 		gs_ping_put(&wr, now);
@@ -558,6 +588,7 @@ lg_client_welcome(struct lg_client *c, const struct gs_welcome *w)
 	struct lg	*lg = c->lg;
 	uint64_t	 now = gs_now_us();
 	uint32_t	 hz;
+	unsigned	 i;
 
 	if (c->state != LG_OPEN) {
 		gs_log_debug("client=%s msg=\"welcome again\"", c->name);
@@ -603,6 +634,13 @@ lg_client_welcome(struct lg_client *c, const struct gs_welcome *w)
 	c->have_pos = c->in_cone = c->in_cone_left = false;
 	c->judged = false;
 	c->possnaps = 0;
+	/* The game message follows the welcome; snapshots of the last
+	 * session are no baseline for this one. */
+	c->have_game = false;
+	for (i = 0; i < LG_SNAPS; i++)
+		c->snaps[i].tick = 0;
+	c->ack_tick = 0;
+	c->ack_due = false;
 	lg_tick_rate(lg, hz);
 	gs_log_debug("client=%s msg=welcome player=%llu room=%s tick_rate=%u",
 	    c->name, (unsigned long long)w->player, w->room, hz);
@@ -684,28 +722,61 @@ lg_client_acked(struct lg_client *c, uint32_t ack, uint64_t now)
 	}
 }
 
+static struct gs_snap *
+lg_client_snap(struct lg_client *c, uint64_t tick)
+{
+	unsigned	i;
+
+	for (i = 0; i < LG_SNAPS; i++)
+		if (c->snaps[i].tick == tick && tick != 0)
+			return &c->snaps[i];
+	return NULL;
+}
+
+/*
+ * A snapshot: decoded against the baseline it names into the ring (the
+ * slot after the newest, unless that is the baseline), acknowledged
+ * with the next input.  One that cannot be decoded (its baseline is
+ * not kept, or it is malformed) is counted, and the client acks 0 so
+ * that the next one comes whole.
+ */
 static int
 lg_client_snapshot(struct lg_client *c, struct gs_rd *rd, uint32_t nf)
 {
-	struct gs_snaphdr	h;
-	struct gs_entity	e;
-	uint32_t		i;
-	bool			seen = false, run = c->lg->phase == LG_RUN;
+	struct lg		*lg = c->lg;
+	struct gs_snaphdr	 h;
+	struct gs_snap		*base = NULL, *out;
+	const struct gs_snap_ent *e;
+	const uint8_t		*body;
+	size_t			 len;
+	unsigned		 slot;
+	bool			 seen = false, run = lg->phase == LG_RUN;
 
-	if (gs_snaphdr_get(rd, nf, &h) != GS_OK)
+	if (gs_snapshot_get(rd, nf, &h, &body, &len) != GS_OK)
 		return rd->err;
-	for (i = 0; i < h.nent && rd->err == GS_OK; i++) {
-		if (gs_entity_get(rd, &e) != GS_OK)
-			break;
-		if (c->state != LG_WELCOMED || e.id != c->welcome.player ||
-		    !run)
-			continue;
+	if (c->state != LG_WELCOMED)
+		return GS_OK;
+	if (!c->have_game || (h.base != 0 &&
+	    (base = lg_client_snap(c, h.base)) == NULL))
+		goto undecodable;
+	slot = (c->snap_head + 1) % LG_SNAPS;
+	if (&c->snaps[slot] == base)
+		slot = (slot + 1) % LG_SNAPS;
+	out = &c->snaps[slot];
+	if (gs_snap_apply(&c->game.schema, base, body, len, out,
+	    &lg->snap_scratch) != GS_OK)
+		goto undecodable;
+	out->tick = h.tick;
+	c->snap_head = slot;
+	c->ack_tick = h.tick;
+	c->ack_due = true;
+	if (run && (e = gs_snap_find(out, c->welcome.player)) != NULL) {
 		seen = true;
-		lg_client_pos(c, e.x, e.y);
+		lg_client_pos(c, (int32_t)lround(gs_snap_unquantize(e->qx,
+		    c->game.schema.cell)), (int32_t)lround(
+		    gs_snap_unquantize(e->qy, c->game.schema.cell)));
 	}
-	if (gs_snapshot_end(rd, nf) != GS_OK)
-		return rd->err;
-	if (run && c->state == LG_WELCOMED) {
+	if (run) {
 		c->snapshots++;
 		c->last_ack = h.ack;
 		if (seen)
@@ -713,6 +784,17 @@ lg_client_snapshot(struct lg_client *c, struct gs_rd *rd, uint32_t nf)
 		lg_client_ticks(c, h.tick);
 		lg_client_acked(c, h.ack, gs_now_us());
 	}
+	return GS_OK;
+
+undecodable:
+	c->undecodable++;
+	if (run)
+		lg->badmsgs++;
+	c->ack_tick = 0;
+	c->ack_due = true;
+	gs_log_debug("client=%s msg=snapshot tick=%llu base=%llu "
+	    "err=undecodable", c->name, (unsigned long long)h.tick,
+	    (unsigned long long)h.base);
 	return GS_OK;
 }
 
@@ -757,6 +839,10 @@ lg_client_recv(struct lg_client *c, const uint8_t *buf, size_t len)
 			break;
 		case GS_MSG_SNAPSHOT:
 			(void)lg_client_snapshot(c, &rd, nf);
+			break;
+		case GS_MSG_GAME:
+			if (gs_gameinfo_get(&rd, nf, &c->game) == GS_OK)
+				c->have_game = true;
 			break;
 		case GS_MSG_PONG:
 			if (gs_pong_get(&rd, nf, &t, &server_us) != GS_OK)

@@ -67,6 +67,10 @@ enum lg_scenario { LG_SC_PLAY, LG_SC_CHURN, LG_SC_RECONNECT,
 #define LG_W_INPUT	0x02
 #define LG_W_PING	0x04
 #define LG_W_BYE	0x08
+#define LG_AXIS		127	/* the stick: each axis -127..127 */
+/* Snapshots a client keeps as baselines: the server bases a delta on the
+ * newest ack it has, and acks leave with the next input. */
+#define LG_SNAPS	8
 
 /* Latency samples: exact (up to a cap) plus a log histogram that is
  * used for percentiles once samples had to be dropped. */
@@ -114,6 +118,15 @@ struct lg_client {
 	int		 nretry;	/* connects since the last welcome */
 	int64_t		 loss;		/* lg->losses index while lost; -1 */
 	struct gs_welcome welcome;
+	/* The game message of this session, and the snapshots decoded
+	 * (ring, newest at snap_head). */
+	bool		 have_game;
+	struct gs_gameinfo game;
+	struct gs_snap	 snaps[LG_SNAPS];
+	unsigned	 snap_head;
+	uint64_t	 ack_tick;	/* to send: newest decoded; 0 none */
+	bool		 ack_due;
+	uint64_t	 undecodable;	/* snapshots that did not decode */
 	uint64_t	 input_period;	/* µs between inputs */
 	uint64_t	 next_input;
 	uint64_t	 next_ping;
@@ -241,6 +254,7 @@ struct lg {
 
 	uint64_t	 perrs[LG_PERR_MAX];	/* server errors by code */
 	uint64_t	 badmsgs;	/* server messages we could not decode */
+	struct gs_snap	 snap_scratch;	/* gs_snap_apply's working space */
 	uint64_t	 connfail;	/* connects that failed */
 	uint64_t	 timeouts;	/* not welcomed in time */
 

@@ -530,6 +530,7 @@ main(int argc, char *argv[])
 		rc = lg.sum.verdict;
 	for (i = 0; i < cf->nclients; i++)
 		lg_client_free(&lg.clients[i]);
+	gs_snap_free(&lg.snap_scratch);
 	free(lg.clients);
 	free(lg.losses);
 	lg_lat_free(&lg.rtt);

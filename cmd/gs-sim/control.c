@@ -5,12 +5,11 @@
  *   rooms          [ {room, players, tick, entities, age_s, empty_s,
  *                     overruns}, ... ]
  *   room NAME      {room, tick, tick_rate, snapshot_rate, age_s,
- *                   overruns, entities, players: [ {id, name, x, y,
- *                   score, last_input, queued_inputs, gateway, conn,
- *                   age_s} ]}
+ *                   overruns, entities, watchers, game, version,
+ *                   players: [ {id, name, x, y, score, last_input,
+ *                   queued_inputs, acked, gateway, conn, age_s} ]}
  *   snapshot NAME  {room, tick, entities: [ {id, type, type_name, x, y,
- *                  value, fields: {name: value}} ]}
- *                  what a client's next full snapshot would hold
+ *                  fields: {name: value}} ]}: every entity, unquantized
  *   reload PATH    {game, version, path, rooms}: the game plugin at
  *                  PATH (a file, or an installed game's name) replaces
  *                  the running one in every room (game.c)
@@ -102,7 +101,7 @@ ctl_rooms(void *arg, struct gs_rd *args, struct gs_wr *body,
 		kv_str(body, "room", room->name);
 		kv_uint(body, "players", room->nplayers);
 		kv_uint(body, "tick", room->tick);
-		kv_uint(body, "entities", room->nent);
+		kv_uint(body, "entities", room->ents.n);
 		kv_f64(body, "age_s", age_s(room->created_us));
 		/* Seconds left before an empty room ends; 0 if occupied. */
 		kv_f64(body, "ends_in_s", ev_is_active(&room->grace_w) ?
@@ -112,17 +111,6 @@ ctl_rooms(void *arg, struct gs_rd *args, struct gs_wr *body,
 	return GS_CTL_OK;
 }
 
-static const struct gs_entity *
-find_entity(const struct gs_entity *e, size_t n, uint64_t id)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		if (e[i].id == id)
-			return &e[i];
-	return NULL;
-}
-
 static int
 ctl_room(void *arg, struct gs_rd *args, struct gs_wr *body,
     const char **msg)
@@ -130,22 +118,21 @@ ctl_room(void *arg, struct gs_rd *args, struct gs_wr *body,
 	struct sim		*sim = arg;
 	struct sim_room		*room;
 	struct sim_player	*pl;
-	const struct gs_entity	*e;
-	size_t			 n;
+	const struct sim_ent	*e;
 	unsigned		 i;
 	int			 rc;
 
 	if ((rc = ctl_room_arg(sim, args, "room", &room, msg)) != GS_CTL_OK)
 		return rc;
-	n = sim_room_entities(room);
-	gs_wr_map(body, 10);
+	gs_wr_map(body, 11);
 	kv_str(body, "room", room->name);
 	kv_uint(body, "tick", room->tick);
 	kv_uint(body, "tick_rate", sim->conf.tick_rate);
 	kv_uint(body, "snapshot_rate", sim->conf.snapshot_rate);
 	kv_f64(body, "age_s", age_s(room->created_us));
 	kv_uint(body, "overruns", room->overruns);
-	kv_uint(body, "entities", n);
+	kv_uint(body, "entities", room->ents.n);
+	kv_uint(body, "watchers", room->nwatchers);
 	kv_str(body, "game", room->game->name);
 	kv_str(body, "version", room->game->version);
 	gs_wr_str(body, "players");
@@ -153,15 +140,18 @@ ctl_room(void *arg, struct gs_rd *args, struct gs_wr *body,
 	for (i = 0; i < sim->conf.room_players; i++) {
 		if ((pl = room->slot[i]) == NULL)
 			continue;
-		e = find_entity(sim->entbuf, n, pl->id);
-		gs_wr_map(body, 10);
+		e = sim_ents_owned(&room->ents, (int)pl->slot);
+		gs_wr_map(body, 11);
 		kv_id(body, "id", pl->id);
 		kv_str(body, "name", pl->name);
-		kv_int(body, "x", e != NULL ? e->x : 0);
-		kv_int(body, "y", e != NULL ? e->y : 0);
-		kv_int(body, "score", e != NULL ? e->value : 0);
+		kv_f64(body, "x", e != NULL ? e->x : 0);
+		kv_f64(body, "y", e != NULL ? e->y : 0);
+		/* The first field of its entity: the arena's score. */
+		kv_int(body, "score", e != NULL &&
+		    room->game->types[e->type].nfields > 0 ? e->f[0] : 0);
 		kv_uint(body, "last_input", pl->in.last_seq);
 		kv_uint(body, "queued_inputs", pl->in.n);
+		kv_uint(body, "acked", pl->view.ack);
 		kv_str(body, "gateway", pl->peer->url);
 		kv_id(body, "conn", pl->conn);
 		kv_f64(body, "age_s", age_s(pl->joined_us));
@@ -177,30 +167,27 @@ ctl_snapshot(void *arg, struct gs_rd *args, struct gs_wr *body,
 	struct sim_room		*room;
 	const struct sim_ent	*e;
 	const struct gs_type	*t;
-	size_t			 n, i;
+	uint32_t		 i;
 	unsigned		 k;
 	int			 rc;
 
 	if ((rc = ctl_room_arg(sim, args, "snapshot", &room, msg)) !=
 	    GS_CTL_OK)
 		return rc;
-	/* What protocol 1 sends (sim_room_entities), and every field. */
-	n = sim_room_entities(room);
 	gs_wr_map(body, 3);
 	kv_str(body, "room", room->name);
 	kv_uint(body, "tick", room->tick);
 	gs_wr_str(body, "entities");
-	gs_wr_array(body, (uint32_t)n);
-	for (i = 0; i < n; i++) {
-		e = sim_ents_at(&room->ents, (uint32_t)i);
+	gs_wr_array(body, room->ents.n);
+	for (i = 0; i < room->ents.n; i++) {
+		e = sim_ents_at(&room->ents, i);
 		t = &room->game->types[e->type];
-		gs_wr_map(body, 7);
-		kv_id(body, "id", sim->entbuf[i].id);
-		kv_uint(body, "type", sim->entbuf[i].type);
+		gs_wr_map(body, 6);
+		kv_id(body, "id", e->id);
+		kv_uint(body, "type", (uint64_t)e->type + 1);
 		kv_str(body, "type_name", t->name);
-		kv_int(body, "x", sim->entbuf[i].x);
-		kv_int(body, "y", sim->entbuf[i].y);
-		kv_int(body, "value", sim->entbuf[i].value);
+		kv_f64(body, "x", e->x);
+		kv_f64(body, "y", e->y);
 		gs_wr_str(body, "fields");
 		gs_wr_map(body, t->nfields);
 		for (k = 0; k < t->nfields; k++)
@@ -253,6 +240,7 @@ sim_ctl_status(void *arg, struct gs_wr *body)
 
 	kv_uint(body, "rooms", sim->nrooms);
 	kv_uint(body, "players", sim->nplayers);
+	kv_uint(body, "watchers", sim->nwatchers);
 	kv_uint(body, "gateways", sim->npeers);
 	kv_uint(body, "tick_rate", sim->conf.tick_rate);
 	kv_uint(body, "snapshot_rate", sim->conf.snapshot_rate);
@@ -263,7 +251,7 @@ sim_ctl_status(void *arg, struct gs_wr *body)
 	gs_ctl_put_instance(body, sim->instance);
 	kv_str(body, "inbox", sim->conf.inbox_url);
 	kv_uint(body, "stopping", (uint64_t)sim->stopping);
-	return 11;
+	return 12;
 }
 
 /* ---------------------------------------------------------- metrics */
@@ -280,12 +268,15 @@ sim_ctl_status(void *arg, struct gs_wr *body)
 
 static const double sim_tick_b[] = { 0.00005, 0.0001, 0.00025, 0.0005,
 	0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1 };
+static const double sim_client_b[] = { 0.000001, 0.0000025, 0.000005,
+	0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001 };
 static const double sim_drift_b[] = { 0.0005, 0.001, 0.002, 0.005, 0.01,
 	0.02, 0.05, 0.1, 0.25 };
 
 static const struct gs_metric_def sim_metric_defs[] = {
 	SIM_U(nrooms, "gs_sim_rooms", "Rooms alive."),
 	SIM_U(nplayers, "gs_sim_players", "Players in rooms."),
+	SIM_U(nwatchers, "gs_sim_watchers", "Spectators in rooms."),
 	SIM_U(npeers, "gs_sim_gateways",
 	    "Gateways heard from within the gateway timeout."),
 	SIM_C(ticks, "gs_sim_ticks_total", "Room ticks run."),
@@ -364,8 +355,26 @@ static const struct gs_metric_def sim_metric_defs[] = {
 	    "Live reloads of the game plugin done."),
 	SIM_C(reloads_failed, "gs_sim_game_reloads_failed_total",
 	    "Live reloads refused or undone (every room kept the old game)."),
-	SIM_C(entities_cut, "gs_sim_snapshot_entities_cut_total",
-	    "Entities left out of snapshots over the protocol's limit."),
+	SIM_HIST(snapshot_client_seconds,
+	    "gs_sim_snapshot_client_duration_seconds",
+	    "Time to assemble and queue one viewer's snapshot.", sim_client_b),
+	SIM_C(snap_full, "gs_sim_snapshot_records_total{kind=\"full\"}",
+	    "Entity records in snapshots, by kind."),
+	SIM_C(snap_delta, "gs_sim_snapshot_records_total{kind=\"delta\"}",
+	    "Entity records in snapshots, by kind."),
+	SIM_C(snap_removed, "gs_sim_snapshot_records_total{kind=\"removed\"}",
+	    "Entity records in snapshots, by kind."),
+	SIM_C(snap_shared, "gs_sim_snapshot_records_shared_total",
+	    "Records taken already encoded from the frame (encode once)."),
+	SIM_C(snap_cut, "gs_sim_snapshot_records_deferred_total",
+	    "Records left for a later snapshot by the byte budget."),
+	SIM_C(snap_nobase, "gs_sim_snapshots_without_baseline_total",
+	    "Snapshots sent with no acknowledged baseline (from nothing)."),
+	SIM_C(acks, "gs_sim_snapshot_acks_total", "Snapshot acks received."),
+	SIM_C(acks_bad, "gs_sim_snapshot_acks_ignored_total",
+	    "Acks of a snapshot the viewer was not sent lately."),
+	SIM_C(looks, "gs_sim_looks_total", "Spectators' look messages."),
+	SIM_DROP(inputs_watcher, "spectator"),
 };
 
 void

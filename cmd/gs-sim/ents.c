@@ -40,10 +40,13 @@ sim_ents_init(struct sim_ents *es, const struct gs_game *game)
 void
 sim_ents_free(struct sim_ents *es)
 {
+	const struct gs_game	*g = es->game;
+
 	free(es->e);
 	free(es->live);
 	free(es->free);
-	sim_ents_init(es, es->game);
+	free(es->owned);
+	sim_ents_init(es, g);
 }
 
 static int
@@ -93,13 +96,10 @@ sim_ents_get(struct sim_ents *es, gs_ent h)
 struct sim_ent *
 sim_ents_owned(struct sim_ents *es, int owner)
 {
-	uint32_t	i;
-
-	/* Linear: only a spawn for a player (a join) asks. */
-	for (i = 0; i < es->n; i++)
-		if (sim_ents_at(es, i)->owner == owner)
-			return sim_ents_at(es, i);
-	return NULL;
+	if (owner < 0 || (uint32_t)owner >= es->nowned ||
+	    es->owned[owner] == 0)
+		return NULL;
+	return &es->e[es->owned[owner] - 1];
 }
 
 static int64_t
@@ -124,6 +124,15 @@ sim_ents_spawn(struct sim_ents *es, unsigned type, int owner,
 	if (owner != GS_GAME_NOBODY && (owner < 0 ||
 	    (unsigned)owner >= nslots || sim_ents_owned(es, owner) != NULL))
 		return SIM_ENT_EOWNER;
+	if (owner != GS_GAME_NOBODY && (uint32_t)owner >= es->nowned) {
+		uint32_t	*o;
+
+		if ((o = realloc(es->owned, nslots * sizeof(*o))) == NULL)
+			return SIM_ENT_ENOMEM;
+		memset(o + es->nowned, 0, (nslots - es->nowned) * sizeof(*o));
+		es->owned = o;
+		es->nowned = nslots;
+	}
 	if (es->nfree == 0 && (rc = ents_grow(es)) != SIM_ENT_OK)
 		return rc;
 	t = &es->game->types[type];
@@ -138,6 +147,8 @@ sim_ents_spawn(struct sim_ents *es, unsigned type, int owner,
 	e->live = 1;
 	e->dense = es->n;
 	es->live[es->n++] = idx;
+	if (owner != GS_GAME_NOBODY)
+		es->owned[owner] = idx + 1;
 	*out = ((uint32_t)e->gen << ENT_IDX_BITS) | (idx + 1);
 	return SIM_ENT_OK;
 }
@@ -156,6 +167,8 @@ sim_ents_despawn(struct sim_ents *es, gs_ent h)
 	es->live[e->dense] = es->live[es->n - 1];
 	last->dense = e->dense;
 	es->n--;
+	if (e->owner != GS_GAME_NOBODY)
+		es->owned[e->owner] = 0;
 	e->live = 0;
 	e->gen = (uint16_t)((e->gen + 1) & ENT_GEN_MASK);
 	es->free[es->nfree++] = idx;

@@ -54,6 +54,9 @@ struct sim_ents {
 	uint32_t		 n;		/* live */
 	uint32_t		 nfree;
 	uint32_t		 cap;
+	/* By player slot: the index + 1 of its entity; 0: none. */
+	uint32_t		*owned;
+	uint32_t		 nowned;
 };
 
 /* Empty storage for game's entities; nothing is allocated yet. */

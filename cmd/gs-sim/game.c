@@ -391,6 +391,44 @@ game_save_checked(struct sim_room *room)
 	return same ? n : 0;
 }
 
+/* ------------------------------------------------------ the game message */
+
+int
+sim_game_msg(struct sim *sim)
+{
+	const struct gs_game	*g = sim->game;
+	struct gs_gameinfo	 gi;
+	unsigned		 t, i;
+
+	memset(&gi, 0, sizeof(gi));
+	gi.name = g->name;
+	gi.version = g->version;
+	gi.world_w = g->world_w;
+	gi.world_h = g->world_h;
+	gi.radius = sim->conf.radius;
+	gi.schema.cell = sim->conf.cell;
+	gi.schema.ntypes = g->ntypes;
+	for (t = 0; t < g->ntypes; t++) {
+		gi.type_name[t] = g->types[t].name;
+		gi.schema.nfields[t] = g->types[t].nfields;
+		for (i = 0; i < g->types[t].nfields; i++) {
+			gi.field_name[t][i] = g->types[t].fields[i].name;
+			gi.schema.min[t][i] = g->types[t].fields[i].min;
+			gi.schema.max[t][i] = g->types[t].fields[i].max;
+		}
+	}
+	gi.ninputs = g->ninputs;
+	for (i = 0; i < g->ninputs; i++) {
+		gi.input_name[i] = g->inputs[i].name;
+		gi.input_min[i] = g->inputs[i].min;
+		gi.input_max[i] = g->inputs[i].max;
+		gi.input_cooldown[i] = g->inputs[i].cooldown;
+	}
+	gs_wr_reset(&sim->gamemsg);
+	gs_gameinfo_put(&sim->gamemsg, &gi);
+	return sim->gamemsg.err;
+}
+
 /* --------------------------------------------------------- the reload */
 
 /*
@@ -465,6 +503,8 @@ sim_game_reload(struct sim *sim, const char *spec, char *err, size_t errlen)
 	sim_game_close(&sim->plugin);
 	sim->plugin = np;
 	sim->game = np.game;
+	/* Same declarations; the name and version may have changed. */
+	(void)sim_game_msg(sim);
 	gs_counter_inc(sim->st.reloads);
 	return 0;
 

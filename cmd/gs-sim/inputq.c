@@ -19,14 +19,10 @@ sim_inputq_push(struct sim_inputq *q, const struct gs_input *in)
 	struct gs_input	 v = *in;
 	unsigned	 i, did = 0;
 
+	/* The values were checked against the game's declaration before
+	 * (room.c); only the sequence is judged here. */
 	if (v.seq == 0)
 		return SIM_INPUTQ_INVALID;
-	/* The axes are int8_t, so -128 is the one value out of range. */
-	if (v.mx < -GS_AXIS_MAX || v.my < -GS_AXIS_MAX) {
-		did |= SIM_INPUTQ_CLAMPED;
-		v.mx = (int8_t)GS_MAX(-GS_AXIS_MAX, v.mx);
-		v.my = (int8_t)GS_MAX(-GS_AXIS_MAX, v.my);
-	}
 	if (v.seq <= q->last_seq)
 		return did | SIM_INPUTQ_STALE;
 	for (i = 0; i < q->n && q->q[i].seq < v.seq; i++)

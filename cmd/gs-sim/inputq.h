@@ -43,7 +43,6 @@ struct sim_inputq {
 /* What sim_inputq_push() did with an input, as bits. */
 #define SIM_INPUTQ_QUEUED	0x01u	/* it waits in the queue */
 #define SIM_INPUTQ_INVALID	0x02u	/* seq 0 ("none" in acks): dropped */
-#define SIM_INPUTQ_CLAMPED	0x04u	/* an axis at -128, queued as -127 */
 #define SIM_INPUTQ_STALE	0x08u	/* applied or queued already: dropped */
 #define SIM_INPUTQ_FULL		0x10u	/* the queue was full (see push) */
 

@@ -18,10 +18,11 @@
 
 /* Exactly the SYNOPSIS of man/gs-sim.8. */
 static const char synopsis[] =
-"usage: gs-sim [-hV] [-C ticks] [-c url] [-e grace] [-G timeout]\n"
-"              [-g game] [-H [addr:]port] [-l level] [-N players]\n"
-"              [-n fd] [-P players] [-q inputs] [-R rooms] [-S seed]\n"
-"              [-s rate] [-t rate] -i url\n";
+"usage: gs-sim [-hV] [-B bytes] [-C ticks] [-c url] [-e grace]\n"
+"              [-G timeout] [-g game] [-H [addr:]port] [-l level]\n"
+"              [-N players] [-n fd] [-P players] [-q inputs] [-R rooms]\n"
+"              [-S seed] [-s rate] [-t rate] [-v radius] [-W watchers]\n"
+"              [-z cell] -i url\n";
 
 /* Settings from flags and GS_SIM_* variables (opt.h). */
 struct sim_args {
@@ -45,6 +46,8 @@ sim_opt_http(void *base, const char *v, char *why, size_t whylen)
 #define AT(m)	GS_OPT_AT(struct sim_args, conf.m)
 
 static const struct gs_opt sim_opts[] = {
+	{ 'B', "budget", "GS_SIM_BUDGET", GS_OPT_INT, AT(budget),
+	  .min = 0, .max = GS_SNAP_BODY_MAX },
 	{ 'C', "catchup", "GS_SIM_CATCHUP", GS_OPT_INT, AT(catchup),
 	  .min = 1, .max = 1000 },
 	{ 'c', "ctl", "GS_SIM_CTL", GS_OPT_STR, AT(ctl_url),
@@ -76,6 +79,12 @@ static const struct gs_opt sim_opts[] = {
 	  AT(snapshot_rate), .min = 1, .max = 128 },
 	{ 't', "tick-rate", "GS_SIM_TICK_RATE", GS_OPT_INT, AT(tick_rate),
 	  .min = 1, .max = 128 },
+	{ 'v', "view-radius", "GS_SIM_VIEW_RADIUS", GS_OPT_REAL,
+	  AT(radius), .min = 0, .max = 1000000000 },
+	{ 'W', "room-watchers", "GS_SIM_ROOM_WATCHERS", GS_OPT_INT,
+	  AT(room_watchers), .min = 0, .max = 100000 },
+	{ 'z', "cell", "GS_SIM_CELL", GS_OPT_REAL, AT(cell),
+	  .min = 0, .max = 1000000000, .flags = GS_OPT_ABOVE_MIN },
 	{ 0 }
 };
 
@@ -97,6 +106,10 @@ sim_args_parse(struct sim_args *a, int argc, char **argv)
 	c->max_rooms = 1000;
 	c->max_players = 10000;
 	c->inputq = 16;
+	c->room_watchers = 64;
+	c->cell = 1024;
+	c->radius = 0;
+	c->budget = 1200;
 	c->catchup = 4;
 	c->grace_ms = 10000;
 	c->gw_timeout_ms = 10000;
@@ -214,9 +227,9 @@ sim_free(struct sim *sim)
 	free(sim->save);
 	free(sim->result);
 	gs_wr_free(&sim->hdr);
-	gs_wr_free(&sim->ents);
 	gs_wr_free(&sim->msg);
-	free(sim->entbuf);
+	free(sim->body);
+	gs_wr_free(&sim->gamemsg);
 	gs_metrics_free(sim->metrics);
 }
 
@@ -250,10 +263,12 @@ main(int argc, char **argv)
 	sim.start_us = gs_now_us();
 	sim_pool_init(&sim.players, sizeof(struct sim_player),
 	    sim.conf.max_players);
-	if ((sim.entbuf = calloc(GS_ENTITIES_MAX, sizeof(*sim.entbuf))) ==
-	    NULL)
-		gs_fatal(GS_EXIT_SYSTEM, "out of memory call=calloc what=entities");
-	gs_wr_init(&sim.ents, 4096, GS_MSG_MAX);
+	if ((sim.body = malloc(GS_SNAP_BODY_MAX)) == NULL)
+		gs_fatal(GS_EXIT_SYSTEM, "out of memory call=malloc what=body");
+	gs_wr_init(&sim.gamemsg, 1024, GS_MSG_MAX);
+	if (sim_game_msg(&sim) != GS_OK)
+		gs_fatalx(GS_EXIT_RUNTIME, "game message too large game=%s",
+		    sim.game->name);
 	gs_wr_init(&sim.msg, 4096, GS_MSG_MAX);
 	gs_wr_init(&sim.hdr, 512, 1024);
 	sim_metrics_init(&sim);

@@ -346,7 +346,16 @@ peer_record(struct sim_peer *peer, const struct gs_relay_rec *rec)
 			    "already in a room");
 			break;
 		}
-		sim_join(peer, rec->conn, rec->room, rec->name);
+		sim_join(peer, rec->conn, rec->room, rec->name, rec->watch);
+		break;
+	case GS_REL_ACK:
+		/* State, like an input: a client gone is not told. */
+		if ((pl = peer_find_player(peer, rec->conn)) != NULL)
+			sim_player_ack(pl, rec->tick);
+		break;
+	case GS_REL_LOOK:
+		if ((pl = peer_find_player(peer, rec->conn)) != NULL)
+			sim_player_look(pl, rec->x, rec->y);
 		break;
 	case GS_REL_INPUT:
 		if ((pl = peer_find_player(peer, rec->conn)) == NULL) {

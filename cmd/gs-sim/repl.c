@@ -320,6 +320,10 @@ hist_of(struct sim_view *v, uint64_t tick)
 bool
 sim_view_ack(struct sim_view *v, uint64_t tick)
 {
+	if (tick == 0) {	/* the client lost its baselines: start over */
+		v->ack = 0;
+		return true;
+	}
 	if (hist_of(v, tick) == NULL)
 		return false;
 	/* A late ack of an older snapshot changes nothing. */

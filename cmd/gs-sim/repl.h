@@ -110,8 +110,9 @@ void	 sim_view_init(struct sim_view *v);
 void	 sim_view_free(struct sim_view *v);
 void	 sim_view_center(struct sim_view *v, const struct sim_repl *r,
 	    double x, double y);
-/* The viewer acknowledged the snapshot of tick.  false: not one it was
- * sent lately (ignored). */
+/* The viewer acknowledged the snapshot of tick (0: it holds none, and
+ * wants the next one whole).  false: not one it was sent lately
+ * (ignored). */
 bool	 sim_view_ack(struct sim_view *v, uint64_t tick);
 /*
  * The body for v at the current frame into out (at most cap bytes);

@@ -46,37 +46,6 @@ sim_room_find(struct sim *sim, const char *name)
 	return NULL;
 }
 
-/*
- * The room's entities as protocol 1 carries them, into entbuf: the
- * position rounded to whole units, value the type's first field.  At
- * most GS_ENTITIES_MAX; the rest are counted as cut.
- */
-size_t
-sim_room_entities(struct sim_room *room)
-{
-	struct sim		*sim = room->sim;
-	const struct sim_ent	*e;
-	struct gs_entity	*o;
-	uint32_t		 i, n;
-
-	n = room->ents.n;
-	if (n > GS_ENTITIES_MAX) {
-		gs_counter_add(sim->st.entities_cut, n - GS_ENTITIES_MAX);
-		n = GS_ENTITIES_MAX;
-	}
-	for (i = 0; i < n; i++) {
-		e = sim_ents_at(&room->ents, i);
-		o = &sim->entbuf[i];
-		o->id = e->id;
-		o->type = (uint32_t)e->type + 1;
-		o->x = (int32_t)lround(e->x);
-		o->y = (int32_t)lround(e->y);
-		o->value = room->game->types[e->type].nfields > 0 ? e->f[0] : 0;
-	}
-	room->nent = room->ents.n;
-	return n;
-}
-
 void
 sim_room_conf(const struct sim_room *room, struct gs_room_conf *c)
 {
@@ -144,6 +113,14 @@ room_create(struct sim *sim, const char *name)
 	(void)gs_strlcpy(room->name, name, sizeof(room->name));
 	room->game = sim->game;
 	sim_ents_init(&room->ents, room->game);
+	if (sim_repl_init(&room->repl, room->game, sim->conf.cell,
+	    sim->conf.radius, sim->conf.budget) != GS_OK) {
+		gs_log_warnx("room grid failed room=%s cell=%g", name,
+		    sim->conf.cell);
+		sim_repl_free(&room->repl);
+		free(room);
+		return NULL;
+	}
 	room->rng = sim->conf.seed ^ gs_hash_fnv1a(name);
 	room->next_ent_id = SIM_ENT_ID_BASE;
 	sim_room_conf(room, &gc);
@@ -155,6 +132,7 @@ room_create(struct sim *sim, const char *name)
 		if (room->world != NULL)
 			room->game->destroy(room->world);
 		sim_ents_free(&room->ents);
+		sim_repl_free(&room->repl);
 		free(room);
 		return NULL;
 	}
@@ -195,6 +173,7 @@ sim_room_free(struct sim_room *room)
 	ev_timer_stop(sim->loop, &room->grace_w);
 	room->game->destroy(room->world);
 	sim_ents_free(&room->ents);
+	sim_repl_free(&room->repl);
 	if (room->prev != NULL)
 		room->prev->next = room->next;
 	else
@@ -211,7 +190,7 @@ room_grace_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct sim_room	*room = w->data;
 	struct sim	*sim = room->sim;
 
-	if (room->nplayers > 0)
+	if (room->nplayers + room->nwatchers > 0)
 		return;		/* not reached: a join stops the timer */
 	gs_log_info("room end room=%s ticks=%llu age_s=%.1f", room->name,
 	    (unsigned long long)room->tick,
@@ -272,15 +251,95 @@ sim_room_end_fault(struct sim_room *room)
 		sim_send_close(pl, GS_PERR_ROOMCLOSED, text);
 		sim_player_remove(pl);
 	}
+	while ((pl = room->watchers) != NULL) {
+		sim_send_close(pl, GS_PERR_ROOMCLOSED, text);
+		sim_player_remove(pl);
+	}
 	gs_log_warnx("room end room=%s ticks=%llu why=fault", room->name,
 	    (unsigned long long)room->tick);
 	gs_counter_inc(sim->st.rooms_faulted);
 	sim_room_free(room);
 }
 
+static void
+player_init(struct sim_player *pl, struct sim_peer *peer,
+    struct sim_room *room, uint64_t conn, const char *name)
+{
+	struct sim	*sim = room->sim;
+
+	pl->peer = peer;
+	pl->room = room;
+	pl->conn = conn;
+	pl->id = ++sim->next_id;
+	pl->joined_us = gs_now_us();
+	sim_inputq_init(&pl->in, sim->conf.inputq);
+	(void)gs_strlcpy(pl->name, name, sizeof(pl->name));
+	memset(pl->ready, 0, sizeof(pl->ready));
+	sim_view_init(&pl->view);
+	pl->watch = false;
+	pl->wprev = pl->wnext = NULL;
+}
+
+/* After JOINED, before the events: what the client decodes by. */
+static void
+send_game(struct sim_player *pl)
+{
+	struct sim	*sim = pl->room->sim;
+
+	if (sim->gamemsg.err != GS_OK || sim_send_frame(pl, true,
+	    sim->gamemsg.buf, sim->gamemsg.len) != GS_OK)
+		gs_log_warnx("game message not sent player=%llu",
+		    (unsigned long long)pl->id);
+}
+
+/* A spectator: a viewer of the room, centred on the world until it
+ * looks elsewhere; the game does not know it. */
+static int
+watch_join(struct sim_peer *peer, struct sim_room *room, uint64_t conn,
+    const char *name, const char **why)
+{
+	struct sim		*sim = room->sim;
+	struct sim_player	*pl, *o;
+	unsigned		 i;
+
+	if (room->nwatchers >= sim->conf.room_watchers) {
+		*why = "no room for another spectator";
+		return GS_PERR_ROOMFULL;
+	}
+	if ((pl = sim_pool_get(&sim->players)) == NULL) {
+		gs_log_warn("player allocation");
+		*why = "out of memory";
+		return GS_PERR_INTERNAL;
+	}
+	player_init(pl, peer, room, conn, name);
+	pl->watch = true;
+	pl->slot = UINT32_MAX;
+	sim_view_center(&pl->view, &room->repl, room->game->world_w / 2,
+	    room->game->world_h / 2);
+	pl->wnext = room->watchers;
+	if (room->watchers != NULL)
+		room->watchers->wprev = pl;
+	room->watchers = pl;
+	room->nwatchers++;
+	sim->nwatchers++;
+	sim_peer_link_player(peer, pl);
+	ev_timer_stop(sim->loop, &room->grace_w);
+	gs_counter_inc(sim->st.joins);
+	sim_send_joined(pl);
+	send_game(pl);
+	for (i = 0; i < sim->conf.room_players; i++)
+		if ((o = room->slot[i]) != NULL)
+			sim_room_event(room, pl, GS_EV_JOINED, o->id, 0,
+			    o->name);
+	gs_log_info("watch player=%llu name=%s room=%s conn=%llu gateway=%s "
+	    "watchers=%u", (unsigned long long)pl->id, pl->name, room->name,
+	    (unsigned long long)conn, peer->url, room->nwatchers);
+	return 0;
+}
+
 void
 sim_join(struct sim_peer *peer, uint64_t conn, const char *rname,
-    const char *name)
+    const char *name, bool watch)
 {
 	struct sim		*sim = peer->sim;
 	struct sim_room		*room;
@@ -297,7 +356,7 @@ sim_join(struct sim_peer *peer, uint64_t conn, const char *rname,
 		    "[A-Za-z0-9_.-]";
 		goto reject;
 	}
-	if (sim->nplayers >= sim->conf.max_players) {
+	if (sim->nplayers + sim->nwatchers >= sim->conf.max_players) {
 		code = GS_PERR_UNAVAILABLE;
 		why = "this sim is full";
 		goto reject;
@@ -318,6 +377,11 @@ sim_join(struct sim_peer *peer, uint64_t conn, const char *rname,
 		code = GS_PERR_ROOMCLOSED;
 		why = "the room's game failed";
 		goto reject;
+	}
+	if (watch) {
+		if ((code = watch_join(peer, room, conn, name, &why)) != 0)
+			goto reject;
+		return;
 	}
 	if (room->nplayers >= sim->conf.room_players) {
 		code = GS_PERR_ROOMFULL;
@@ -346,15 +410,8 @@ sim_join(struct sim_peer *peer, uint64_t conn, const char *rname,
 		why = "out of memory";
 		goto reject;
 	}
-	pl->peer = peer;
-	pl->room = room;
-	pl->conn = conn;
-	pl->id = ++sim->next_id;
+	player_init(pl, peer, room, conn, name);
 	pl->slot = slot;
-	pl->joined_us = gs_now_us();
-	sim_inputq_init(&pl->in, sim->conf.inputq);
-	(void)gs_strlcpy(pl->name, name, sizeof(pl->name));
-	memset(pl->ready, 0, sizeof(pl->ready));
 	room->joining = pl;
 	code = room->game->join(room->world, slot, pl->id, name);
 	room->joining = NULL;
@@ -378,6 +435,7 @@ sim_join(struct sim_peer *peer, uint64_t conn, const char *rname,
 	gs_counter_inc(sim->st.joins);
 
 	sim_send_joined(pl);
+	send_game(pl);
 	/* The newcomer learns who is there, then everyone (the newcomer
 	 * too) learns of the newcomer. */
 	for (i = 0; i < sim->conf.room_players; i++) {
@@ -399,12 +457,40 @@ reject:
 	sim_send_reject(peer, conn, (uint32_t)code, why);
 }
 
+static void
+watch_remove(struct sim_player *pl)
+{
+	struct sim_room	*room = pl->room;
+	struct sim	*sim = room->sim;
+
+	if (pl->wprev != NULL)
+		pl->wprev->wnext = pl->wnext;
+	else
+		room->watchers = pl->wnext;
+	if (pl->wnext != NULL)
+		pl->wnext->wprev = pl->wprev;
+	room->nwatchers--;
+	sim->nwatchers--;
+	sim_peer_unlink_player(pl->peer, pl);
+	if (!sim->stopping && room->fault[0] == '\0' &&
+	    room->nplayers + room->nwatchers == 0)
+		room_grace_start(room);
+	gs_log_debug("remove watcher=%llu room=%s watchers=%u",
+	    (unsigned long long)pl->id, room->name, room->nwatchers);
+	sim_view_free(&pl->view);
+	sim_pool_put(&sim->players, pl);
+}
+
 void
 sim_player_remove(struct sim_player *pl)
 {
 	struct sim_room	*room = pl->room;
 	struct sim	*sim = room->sim;
 
+	if (pl->watch) {
+		watch_remove(pl);
+		return;
+	}
 	if (room->fault[0] == '\0') {
 		room->game->leave(room->world, pl->slot);
 		if (room->fault[0] == '\0' &&
@@ -418,11 +504,12 @@ sim_player_remove(struct sim_player *pl)
 	sim_peer_unlink_player(pl->peer, pl);
 	if (!sim->stopping && room->fault[0] == '\0') {
 		sim_room_event(room, NULL, GS_EV_LEFT, pl->id, 0, NULL);
-		if (room->nplayers == 0)
+		if (room->nplayers + room->nwatchers == 0)
 			room_grace_start(room);
 	}
 	gs_log_debug("remove player=%llu room=%s players=%u",
 	    (unsigned long long)pl->id, room->name, room->nplayers);
+	sim_view_free(&pl->view);
 	sim_pool_put(&sim->players, pl);
 }
 
@@ -435,6 +522,10 @@ sim_player_input(struct sim_player *pl, const struct gs_input *in)
 	unsigned	 did;
 
 	gs_counter_inc(sim->st.inputs_in);
+	if (pl->watch) {
+		gs_counter_inc(sim->st.inputs_watcher);
+		return;
+	}
 	/* Checked against the game's declaration before it is queued, so
 	 * that the queue holds only inputs the game may see. */
 	switch (sim_input_values(pl->room->game, in, v)) {
@@ -446,7 +537,7 @@ sim_player_input(struct sim_player *pl, const struct gs_input *in)
 		return;
 	}
 	did = sim_inputq_push(&pl->in, in);
-	if (did & (SIM_INPUTQ_INVALID | SIM_INPUTQ_CLAMPED))
+	if (did & SIM_INPUTQ_INVALID)
 		gs_counter_inc(sim->st.inputs_invalid);
 	if (did & SIM_INPUTQ_STALE)
 		gs_counter_inc(sim->st.inputs_old);
@@ -508,47 +599,96 @@ room_step(struct sim_room *room)
 	gs_counter_inc(sim->st.ticks);
 }
 
-/* A full snapshot to every player: the entities are packed once, then
- * each player's copy gets its own header (its input ack). */
+void
+sim_player_ack(struct sim_player *pl, uint64_t tick)
+{
+	struct sim	*sim = pl->room->sim;
+
+	gs_counter_inc(sim->st.acks);
+	if (!sim_view_ack(&pl->view, tick))
+		gs_counter_inc(sim->st.acks_bad);
+}
+
+void
+sim_player_look(struct sim_player *pl, double x, double y)
+{
+	struct sim_room	*room = pl->room;
+
+	gs_counter_inc(room->sim->st.looks);
+	if (!pl->watch)
+		return;		/* a player's view follows its entity */
+	x = x < 0 ? 0 : x > room->game->world_w ? room->game->world_w : x;
+	y = y < 0 ? 0 : y > room->game->world_h ? room->game->world_h : y;
+	sim_view_center(&pl->view, &room->repl, x, y);
+}
+
+/* One viewer's snapshot: a delta against what it acknowledged, built
+ * from the frame's shared records (repl.h). */
+static void
+room_snapshot_to(struct sim_room *room, struct sim_player *pl)
+{
+	struct sim		*sim = room->sim;
+	const struct sim_ent	*e;
+	struct sim_repl_stats	 st;
+	struct gs_snaphdr	 h;
+	uint64_t		 t0 = gs_now_us();
+	size_t			 len;
+
+	if (!pl->watch &&
+	    (e = sim_ents_owned(&room->ents, (int)pl->slot)) != NULL)
+		sim_view_center(&pl->view, &room->repl, e->x, e->y);
+	len = sim_repl_build(&room->repl, &pl->view, sim->body,
+	    GS_SNAP_BODY_MAX, &st);
+	if (len == 0) {
+		gs_counter_inc(sim->st.snapshots_dropped);
+		return;
+	}
+	h.tick = room->tick;
+	h.base = st.base;
+	h.ack = pl->watch ? 0 : pl->in.last_seq;
+	gs_wr_reset(&sim->msg);
+	gs_snapshot_put(&sim->msg, &h, sim->body, len);
+	gs_counter_add(sim->st.snap_full, st.full);
+	gs_counter_add(sim->st.snap_delta, st.delta);
+	gs_counter_add(sim->st.snap_removed, st.removed);
+	gs_counter_add(sim->st.snap_shared, st.shared);
+	gs_counter_add(sim->st.snap_cut, st.cut);
+	if (st.base == 0)
+		gs_counter_inc(sim->st.snap_nobase);
+	gs_hist_observe(sim->st.snapshot_client_seconds,
+	    (double)(gs_now_us() - t0) / 1e6);
+	if (sim->msg.err != GS_OK ||
+	    sim_send_frame(pl, false, sim->msg.buf, sim->msg.len) != GS_OK) {
+		gs_counter_inc(sim->st.snapshots_dropped);
+		return;
+	}
+	gs_counter_inc(sim->st.snapshots);
+	gs_counter_add(sim->st.snapshot_bytes, sim->msg.len);
+}
+
+/* A snapshot to every viewer: the room's entities are quantized into
+ * a frame once, then each viewer's body is assembled. */
 static void
 room_snapshot(struct sim_room *room)
 {
 	struct sim		*sim = room->sim;
 	struct sim_player	*pl;
-	struct gs_snaphdr	 h;
-	size_t			 n, i;
+	unsigned		 i;
 
-	if (room->nplayers == 0)
+	if (room->nplayers + room->nwatchers == 0)
 		return;
-	n = sim_room_entities(room);
-	gs_wr_reset(&sim->ents);
-	for (i = 0; i < n; i++)
-		gs_entity_put(&sim->ents, &sim->entbuf[i]);
-	if (sim->ents.err != GS_OK) {
-		gs_log_warnx("snapshot encode room=%s entities=%zu err=%s",
-		    room->name, n, gs_err_name(sim->ents.err));
-		gs_counter_add(sim->st.snapshots_dropped, room->nplayers);
+	if (sim_repl_frame(&room->repl, room->tick, &room->ents) != GS_OK) {
+		gs_log_warn("snapshot frame room=%s entities=%u", room->name,
+		    room->ents.n);
+		gs_counter_add(sim->st.snapshots_dropped,
+		    room->nplayers + room->nwatchers);
 		return;
 	}
-	for (i = 0; i < sim->conf.room_players; i++) {
-		if ((pl = room->slot[i]) == NULL)
-			continue;
-		h.tick = room->tick;
-		h.ack = pl->in.last_seq;
-		h.full = true;
-		h.nent = (uint32_t)n;
-		gs_wr_reset(&sim->msg);
-		gs_snaphdr_put(&sim->msg, &h);
-		gs_wr_raw(&sim->msg, sim->ents.buf, sim->ents.len);
-		if (sim->msg.err != GS_OK ||
-		    sim_send_frame(pl, false, sim->msg.buf, sim->msg.len) !=
-		    GS_OK) {
-			gs_counter_inc(sim->st.snapshots_dropped);
-			continue;
-		}
-		gs_counter_inc(sim->st.snapshots);
-		gs_counter_add(sim->st.snapshot_bytes, sim->msg.len);
-	}
+	for (i = 0; i < sim->conf.room_players; i++)
+		if ((pl = room->slot[i]) != NULL)
+			room_snapshot_to(room, pl);
+	for (pl = room->watchers; pl != NULL; pl = pl->wnext)
+		room_snapshot_to(room, pl);
 }
 
 /* A room's wake-up: the ticks its clock says it owes, then at most

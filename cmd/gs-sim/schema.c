@@ -141,19 +141,15 @@ int
 sim_input_values(const struct gs_game *g, const struct gs_input *in,
     int32_t *v)
 {
-	int32_t		w[3] = { in->mx, in->my, in->buttons };
-	unsigned	i;
+	uint32_t	i;
 
 	memset(v, 0, GS_GAME_INPUTS_MAX * sizeof(*v));
-	for (i = 0; i < GS_NELEM(w); i++) {
-		if (i >= g->ninputs) {
-			if (w[i] != 0)
-				return SIM_INPUT_EUNDECLARED;
-			continue;
-		}
-		if (w[i] < g->inputs[i].min || w[i] > g->inputs[i].max)
+	if (in->n != g->ninputs)
+		return SIM_INPUT_EUNDECLARED;
+	for (i = 0; i < in->n; i++) {
+		if (in->v[i] < g->inputs[i].min || in->v[i] > g->inputs[i].max)
 			return SIM_INPUT_ERANGE;
-		v[i] = w[i];
+		v[i] = in->v[i];
 	}
 	return SIM_INPUT_OK;
 }

@@ -30,11 +30,10 @@ int	sim_schema_same(const struct gs_game *a, const struct gs_game *b,
 /* What sim_input_values() found wrong. */
 enum { SIM_INPUT_OK = 0, SIM_INPUT_ERANGE, SIM_INPUT_EUNDECLARED };
 /*
- * The values of a protocol-1 input ([seq, mx, my, buttons]) for g's
- * input fields: mx, my and buttons go to the first three declared
- * fields in that order.  ERANGE: a value outside its field's range;
- * EUNDECLARED: a non-zero value beyond the declared fields.  v has
- * GS_GAME_INPUTS_MAX elements; those past g->ninputs are 0.
+ * The values of an input for g's input fields, one each in order.
+ * ERANGE: a value outside its field's range; EUNDECLARED: more or fewer
+ * values than fields.  v has GS_GAME_INPUTS_MAX elements; those past
+ * g->ninputs are 0.
  */
 int	sim_input_values(const struct gs_game *g, const struct gs_input *in,
 	    int32_t *v);

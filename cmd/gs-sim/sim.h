@@ -40,6 +40,7 @@
 #include "ents.h"
 #include "inputq.h"
 #include "pool.h"
+#include "repl.h"
 #include "sched.h"
 #include "schema.h"
 #include "tickclock.h"
@@ -86,6 +87,10 @@ struct sim_conf {
 	unsigned	 max_rooms;
 	unsigned	 max_players;	/* in the whole sim */
 	unsigned	 inputq;	/* input queue per player */
+	unsigned	 room_watchers;	/* spectators per room */
+	double		 cell;		/* grid and quantization, units */
+	double		 radius;	/* view radius; 0: everything */
+	unsigned	 budget;	/* snapshot body bytes per viewer */
 	unsigned	 catchup;	/* ticks per wake-up at most */
 	long long	 grace_ms;	/* an empty room lives this long */
 	long long	 gw_timeout_ms;	/* a silent gateway's players go */
@@ -112,6 +117,17 @@ struct sim_stats {
 	struct gs_counter	*snapshots;
 	struct gs_counter	*snapshot_bytes;
 	struct gs_counter	*snapshots_dropped;
+	struct gs_hist		*snapshot_client_seconds;
+	struct gs_counter	*snap_full;
+	struct gs_counter	*snap_delta;
+	struct gs_counter	*snap_removed;
+	struct gs_counter	*snap_shared;
+	struct gs_counter	*snap_cut;
+	struct gs_counter	*snap_nobase;
+	struct gs_counter	*acks;
+	struct gs_counter	*acks_bad;
+	struct gs_counter	*looks;
+	struct gs_counter	*inputs_watcher;
 	struct gs_counter	*events;
 	struct gs_counter	*batches_in;
 	struct gs_counter	*records_in;
@@ -134,7 +150,6 @@ struct sim_stats {
 	struct gs_counter	*reloads;
 	struct gs_counter	*reloads_failed;
 	struct gs_counter	*results;
-	struct gs_counter	*entities_cut;
 };
 
 /* A loaded game plugin. */
@@ -174,6 +189,11 @@ struct sim_peer {
 
 struct sim_player {
 	struct sim_player	*next_conn;	/* peer's hash chain */
+	/* A spectator: no slot, no entity, no inputs; on the room's
+	 * watcher list. */
+	bool			 watch;
+	struct sim_player	*wprev, *wnext;
+	struct sim_view		 view;		/* what it was sent */
 	struct sim_peer		*peer;
 	struct sim_room		*room;
 	uint64_t		 conn;		/* the gateway's connection */
@@ -205,7 +225,9 @@ struct sim_room {
 	uint64_t		 tick;		/* ticks done */
 	struct sim_tickclock	 clock;
 	unsigned		 nplayers;
-	unsigned		 nent;		/* entities at the last tick */
+	struct sim_player	*watchers;
+	unsigned		 nwatchers;
+	struct sim_repl		 repl;
 	uint64_t		 created_us;
 	uint64_t		 overruns;
 	struct sim_sched_entry	 sched_e;	/* its slot; data: the room */
@@ -231,9 +253,9 @@ struct sim {
 	struct gs_metrics	*metrics;
 	struct sim_stats	 st;
 	struct gs_wr		 hdr;		/* scratch: a peer's batch header */
-	struct gs_wr		 ents;		/* scratch: packed entities */
 	struct gs_wr		 msg;		/* scratch: one client message */
-	struct gs_entity	*entbuf;	/* scratch: GS_ENTITIES_MAX */
+	uint8_t			*body;		/* scratch: a snapshot body */
+	struct gs_wr		 gamemsg;	/* the game message of sim->game */
 	struct gs_ratelimit	 rl_bad;
 	struct gs_ratelimit	 rl_game;	/* the games' log lines */
 	struct sim_pool		 players;
@@ -242,6 +264,7 @@ struct sim {
 	struct sim_room		*rooms;
 	unsigned		 nrooms;
 	unsigned		 nplayers;
+	unsigned		 nwatchers;
 	uint64_t		 next_id;	/* player ids */
 	int			 stopping;
 	/* Outbox statistics of peers already freed, so that the mirrored
@@ -284,11 +307,12 @@ void	sim_room_conf(const struct sim_room *room, struct gs_room_conf *c);
 void	sim_room_event(struct sim_room *room, struct sim_player *only,
 	    uint32_t code, uint64_t player, int64_t value, const char *name);
 void	sim_join(struct sim_peer *peer, uint64_t conn, const char *room,
-	    const char *name);
+	    const char *name, bool watch);
+void	sim_player_ack(struct sim_player *pl, uint64_t tick);
+void	sim_player_look(struct sim_player *pl, double x, double y);
 /* Remove a player: the game forgets it, the room hears LEFT. */
 void	sim_player_remove(struct sim_player *pl);
 void	sim_player_input(struct sim_player *pl, const struct gs_input *in);
-size_t	sim_room_entities(struct sim_room *room);	/* into entbuf */
 /* The shared tick timer: set up (not started: rooms start it), armed
  * for the next slot with rooms (stopped when there are none or the sim
  * is stopping), and stopped. */
@@ -313,6 +337,8 @@ size_t	sim_game_save(struct sim_room *room, const struct gs_game *g,
  * err and every room still on the old game. */
 int	sim_game_reload(struct sim *sim, const char *spec, char *err,
 	    size_t errlen);
+/* The game message (gs-protocol(7)) of sim->game into sim->gamemsg. */
+int	sim_game_msg(struct sim *sim);
 
 /* control.c */
 extern const struct gs_ctl_cmd	sim_ctl_cmds[];

@@ -202,6 +202,9 @@ test_owner(void)
 	T_EQ_INT(sim_ents_spawn(&es, 0, 2, 4, 9, &b), SIM_ENT_EOWNER);
 	T_EQ_INT(sim_ents_spawn(&es, 0, 4, 4, 10, &b), SIM_ENT_EOWNER);
 	T_EQ_INT(sim_ents_spawn(&es, 0, -2, 4, 10, &b), SIM_ENT_EOWNER);
+	T_EQ_INT(sim_ents_spawn(&es, 0, 3, 4, 11, &b), SIM_ENT_OK);
+	T_CHECK(sim_ents_owned(&es, 3) == sim_ents_get(&es, b));
+	T_CHECK(sim_ents_owned(&es, 2) == sim_ents_get(&es, a));
 	T_EQ_INT(sim_ents_despawn(&es, a), SIM_ENT_OK);
 	T_CHECK(sim_ents_owned(&es, 2) == NULL);
 	T_EQ_INT(sim_ents_spawn(&es, 0, 2, 4, 9, &b), SIM_ENT_OK);
@@ -281,24 +284,25 @@ static void
 test_input_values(void)
 {
 	struct gs_game	 g = game();
-	struct gs_input	 in = { 1, -127, 127, 1 };
+	struct gs_input	 in = { 1, 3, { -127, 127, 1 } };
 	int32_t		 v[GS_GAME_INPUTS_MAX];
 
 	T_EQ_INT(sim_input_values(&g, &in, v), SIM_INPUT_OK);
 	T_CHECK(v[0] == -127 && v[1] == 127 && v[2] == 1 && v[3] == 0);
-	in.buttons = 2;		/* fire is 0..1 */
+	in.v[2] = 2;		/* fire is 0..1 */
 	T_EQ_INT(sim_input_values(&g, &in, v), SIM_INPUT_ERANGE);
-	in.buttons = 0;
-	in.mx = -128;
+	in.v[2] = 0;
+	in.v[0] = -128;
 	T_EQ_INT(sim_input_values(&g, &in, v), SIM_INPUT_ERANGE);
-	/* A game with two input fields: buttons is undeclared, and only
-	 * 0 may come in it. */
-	g.ninputs = 2;
-	in.mx = 5;
-	T_EQ_INT(sim_input_values(&g, &in, v), SIM_INPUT_OK);
-	T_CHECK(v[0] == 5 && v[2] == 0);
-	in.buttons = 1;
+	/* One value per declared field, no more, no fewer. */
+	in.v[0] = 5;
+	in.n = 4;
 	T_EQ_INT(sim_input_values(&g, &in, v), SIM_INPUT_EUNDECLARED);
+	in.n = 2;
+	T_EQ_INT(sim_input_values(&g, &in, v), SIM_INPUT_EUNDECLARED);
+	g.ninputs = 2;
+	T_EQ_INT(sim_input_values(&g, &in, v), SIM_INPUT_OK);
+	T_CHECK(v[0] == 5 && v[1] == 127 && v[2] == 0);
 }
 
 T_MAIN(T(test_spawn_set_move), T(test_handles), T(test_dense),

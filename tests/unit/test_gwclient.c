@@ -190,9 +190,10 @@ send_msg(struct gw_client *c, void (*put)(struct gs_wr *, const void *),
 static void
 put_snapshot(struct gs_wr *wr, const void *arg)
 {
-	struct gs_snaphdr	h = { *(const uint64_t *)arg, 0, true, 0 };
+	struct gs_snaphdr	h = { *(const uint64_t *)arg, 0, 0 };
+	static const uint8_t	body[] = { 0, 0 };	/* nothing changed */
 
-	gs_snaphdr_put(wr, &h);
+	gs_snapshot_put(wr, &h, body, sizeof(body));
 }
 
 /* The kinds and, for errors, the codes of the messages in buf. */

@@ -15,7 +15,8 @@ push(struct sim_inputq *q, uint32_t seq)
 
 	memset(&in, 0, sizeof(in));
 	in.seq = seq;
-	in.mx = (int8_t)(seq % 100);	/* tells the copies apart */
+	in.n = 1;
+	in.v[0] = (int32_t)(seq % 100);	/* tells the copies apart */
 	return sim_inputq_push(q, &in);
 }
 
@@ -29,7 +30,7 @@ tick(struct sim_inputq *q, unsigned *skipped)
 	*skipped = 99;
 	if (!sim_inputq_next(q, &in, skipped))
 		return 0;
-	T_CHECK(in.mx == (int8_t)(in.seq % 100));
+	T_CHECK(in.v[0] == (int32_t)(in.seq % 100));
 	return in.seq;
 }
 
@@ -72,35 +73,11 @@ test_seq_zero_invalid(void)
 	sim_inputq_init(&q, 16);
 	T_EQ_INT(push(&q, 0), SIM_INPUTQ_INVALID);
 	T_EQ_INT(q.n, 0);
-	/* Invalid once, not also clamped: counted once. */
 	memset(&in, 0, sizeof(in));
-	in.mx = -128;
+	in.n = 2;
+	in.v[0] = -128;
 	T_EQ_INT(sim_inputq_push(&q, &in), SIM_INPUTQ_INVALID);
 	T_EQ_INT(q.n, 0);
-}
-
-static void
-test_clamp(void)
-{
-	struct sim_inputq	q;
-	struct gs_input		in;
-
-	sim_inputq_init(&q, 16);
-	memset(&in, 0, sizeof(in));
-	in.seq = 1;
-	in.mx = -128;
-	in.my = -127;
-	T_EQ_INT(sim_inputq_push(&q, &in), SIM_INPUTQ_CLAMPED |
-	    SIM_INPUTQ_QUEUED);
-	T_EQ_INT(q.q[0].mx, -127);
-	T_EQ_INT(q.q[0].my, -127);
-	in.seq = 2;
-	in.mx = 127;
-	in.my = -128;
-	T_EQ_INT(sim_inputq_push(&q, &in), SIM_INPUTQ_CLAMPED |
-	    SIM_INPUTQ_QUEUED);
-	T_EQ_INT(q.q[1].mx, 127);
-	T_EQ_INT(q.q[1].my, -127);
 }
 
 /* Clients resend their last few inputs: an input applied already, or
@@ -293,7 +270,6 @@ test_drains_alone_not_trimmed(void)
 T_MAIN(
 	T(test_empty),
 	T(test_seq_zero_invalid),
-	T(test_clamp),
 	T(test_stale_and_duplicates),
 	T(test_order_kept),
 	T(test_full_drops_oldest),

@@ -157,7 +157,7 @@ run(double cell, double radius, size_t budget, unsigned n, unsigned steps,
 	static gs_ent		 h[4096];
 	static uint8_t		 body[1 << 16];
 	struct sim_repl_stats	 st;
-	struct gs_snap		*base, *out, tmp;
+	struct gs_snap		*base, *out, tmp, scratch;
 	uint64_t		 tick, next_id = 1;
 	unsigned		 nh = 0, i, k, step, decoded = 0, deltas = 0;
 	size_t			 len;
@@ -172,6 +172,7 @@ run(double cell, double radius, size_t budget, unsigned n, unsigned steps,
 			gs_snap_init(&cl[i].s[k]);
 	}
 	gs_snap_init(&tmp);
+	gs_snap_init(&scratch);
 	for (step = 1; step <= steps; step++) {
 		tick = step * 2;	/* snapshots every other tick */
 		/* The world changes. */
@@ -226,7 +227,8 @@ run(double cell, double radius, size_t budget, unsigned n, unsigned steps,
 				T_ASSERT(base != NULL);
 				deltas++;
 			}
-			rc = gs_snap_apply(&r.schema, base, body, len, &tmp);
+			rc = gs_snap_apply(&r.schema, base, body, len, &tmp,
+			    &scratch);
 			T_ASSERT(rc == GS_OK);
 			tmp.tick = tick;
 			T_ASSERT(agrees(&r, &v[k], &tmp, &es, radius,
@@ -248,6 +250,7 @@ run(double cell, double radius, size_t budget, unsigned n, unsigned steps,
 			gs_snap_free(&cl[i].s[k]);
 	}
 	gs_snap_free(&tmp);
+	gs_snap_free(&scratch);
 	sim_repl_free(&r);
 	sim_ents_free(&es);
 }
@@ -268,7 +271,7 @@ test_borders(void)
 	struct sim_repl		 r;
 	struct sim_view		 v;
 	struct sim_repl_stats	 st;
-	struct gs_snap		 s;
+	struct gs_snap		 s, scratch;
 	uint8_t			 body[4096];
 	static const double	 at[][2] = {
 		{ 300, 200 },		/* on the circle, on a cell border */
@@ -293,7 +296,9 @@ test_borders(void)
 	T_ASSERT(sim_repl_frame(&r, 1, &es) == GS_OK);
 	len = sim_repl_build(&r, &v, body, sizeof(body), &st);
 	gs_snap_init(&s);
-	T_ASSERT(gs_snap_apply(&r.schema, NULL, body, len, &s) == GS_OK);
+	gs_snap_init(&scratch);
+	T_ASSERT(gs_snap_apply(&r.schema, NULL, body, len, &s, &scratch) ==
+	    GS_OK);
 	s.tick = 1;
 	T_CHECK(agrees(&r, &v, &s, &es, 100, 1));
 	T_CHECK(gs_snap_find(&s, 1) != NULL);	/* on the circle */
@@ -304,6 +309,7 @@ test_borders(void)
 	T_CHECK(gs_snap_find(&s, 9) != NULL && gs_snap_find(&s, 10) == NULL);
 	T_CHECK(gs_snap_find(&s, 11) == NULL && gs_snap_find(&s, 12) == NULL);
 	gs_snap_free(&s);
+	gs_snap_free(&scratch);
 	sim_view_free(&v);
 	sim_repl_free(&r);
 	sim_ents_free(&es);
