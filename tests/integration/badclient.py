@@ -67,14 +67,14 @@ async def subprotocol(url, offer):
 
 async def hello_deadline(url):
     """Say nothing: error protocol after 10 s, then close 1008."""
-    ws = await websockets.connect(url, subprotocols=["gs.v1"])
+    ws = await websockets.connect(url, subprotocols=["gs.v2"])
     return await until_closed(ws, 20.0)
 
 
 async def join(url, name):
-    ws = await websockets.connect(url, subprotocols=["gs.v1"],
+    ws = await websockets.connect(url, subprotocols=["gs.v2"],
                                   max_size=1 << 20)
-    await ws.send(msgpack.packb([HELLO, 1, name, None, "bad-room"]))
+    await ws.send(msgpack.packb([HELLO, 2, name, None, "bad-room"]))
     w = await expect(ws, WELCOME)
     return ws, w
 
@@ -89,17 +89,18 @@ async def main(url):
 
     deadline = asyncio.create_task(hello_deadline(url))
 
-    for offer, want in ((["gs.v1"], "gs.v1"), (None, None),
-                        (["gs.v0", "gs.v1"], "gs.v1"),
-                        (["gs.v2"], "refused")):
+    for offer, want in ((["gs.v2"], "gs.v2"), (None, None),
+                        (["gs.v0", "gs.v2"], "gs.v2"),
+                        (["gs.v1"], "gs.v1"),
+                        (["gs.v3"], "refused")):
         got = await subprotocol(url, offer)
         check(got == want, "subprotocol offer %r -> %r (got %r)" %
               (offer, want, got))
 
     # Everything up to the first snapshot, in order of arrival.
-    ws = await websockets.connect(url, subprotocols=["gs.v1"],
+    ws = await websockets.connect(url, subprotocols=["gs.v2"],
                                   max_size=1 << 20)
-    await ws.send(msgpack.packb([HELLO, 1, "mallory", None, "bad-room"]))
+    await ws.send(msgpack.packb([HELLO, 2, "mallory", None, "bad-room"]))
     seen = []
 
     async def first_snapshot():
@@ -118,20 +119,23 @@ async def main(url):
 
     cases = [
         ("garbage bytes", b"\xc1\xff\x00\x13", BADFRAME),
-        ("truncated hello", msgpack.packb([HELLO, 1, "x", None, "r"])[:4],
+        ("truncated hello", msgpack.packb([HELLO, 2, "x", None, "r"])[:4],
          BADFRAME),
         ("array claiming 2^32 elements", b"\xdd\xff\xff\xff\xff\x03",
          BADFRAME),
         ("unknown kind", msgpack.packb([99, 1, 2]), BADFRAME),
-        ("input with an axis out of range",
-         msgpack.packb([3, [[1, 500, 0, 0]]]), BADFRAME),
+        ("input with a value beyond 32 bits",
+         msgpack.packb([3, [[1, 1 << 31, 0, 0]]]), BADFRAME),
         ("input with a sequence number of 2^32",
          msgpack.packb([3, [[1 << 32, 0, 0, 0]]]), BADFRAME),
         ("input with no inputs", msgpack.packb([3, []]), BADFRAME),
+        ("ack of a tick beyond 64 bits", msgpack.packb([11, -1]), BADFRAME),
+        ("look at a string", msgpack.packb([13, "x", 1]), BADFRAME),
         ("a kind the server sends (snapshot)",
-         msgpack.packb([SNAPSHOT, 1, 0, True, []]), PROTOCOL),
+         msgpack.packb([SNAPSHOT, 1, 0, 0, b""]), PROTOCOL),
+
         ("a second hello",
-         msgpack.packb([HELLO, 1, "mallory", None, "bad-room"]), PROTOCOL),
+         msgpack.packb([HELLO, 2, "mallory", None, "bad-room"]), PROTOCOL),
         ("oversized frame", msgpack.packb([3, "x" * 200000]), TOOBIG),
     ]
     for what, data, code in cases:
@@ -192,12 +196,30 @@ async def main(url):
     check(errors == [] and code == CLOSE_NORMAL,
           "bye -> close 1000, no error (got %r, %r)" % (errors, code))
 
-    # A fatal error: the error, then close 1008.
+    # A version 1 client is told, then closed 1008.
     ws = await websockets.connect(url, subprotocols=["gs.v1"])
-    await ws.send(msgpack.packb([HELLO, 2, "mallory3", None, "bad-room"]))
+    await ws.send(msgpack.packb([HELLO, 1, "mallory3", None, "bad-room"]))
+    texts = []
+
+    async def version_error():
+        try:
+            while True:
+                for m in messages(await ws.recv()):
+                    if m[0] == ERROR:
+                        texts.append((m[1], m[2]))
+        except websockets.ConnectionClosed:
+            pass
+    await asyncio.wait_for(version_error(), 10)
+    check(len(texts) == 1 and texts[0][0] == VERSION and
+          "version 1 is not supported; this server speaks 2" in texts[0][1]
+          and ws.close_code == CLOSE_POLICY,
+          "a version 1 hello -> error version saying 2, close 1008 "
+          "(got %r, %r)" % (texts, ws.close_code))
+    ws = await websockets.connect(url, subprotocols=["gs.v2"])
+    await ws.send(msgpack.packb([HELLO, 3, "mallory4", None, "bad-room"]))
     errors, code = await until_closed(ws)
     check(errors == [VERSION] and code == CLOSE_POLICY,
-          "hello version 2 -> error version, close 1008 (got %r, %r)" %
+          "hello version 3 -> error version, close 1008 (got %r, %r)" %
           (errors, code))
 
     # Persistent garbage: closed with toomany.
@@ -221,7 +243,7 @@ async def main(url):
           "toomany -> close 1008 (got %r)" % ws.close_code)
 
     # Garbage before hello, and a second hello.
-    ws = await websockets.connect(url, subprotocols=["gs.v1"])
+    ws = await websockets.connect(url, subprotocols=["gs.v2"])
     await ws.send(b"\x00\x01")
     e = await expect(ws, ERROR)
     check(e[1] == BADFRAME, "garbage before hello -> badframe")

@@ -40,7 +40,7 @@ ANN=$!
 wait_for "ann plays" 30 grep -q playing "$T/ann.out"
 pos() {
 	"$B/gs-ctl" -c "$C" -j snapshot field >"$T/snap.json" &&
-	    json "$T/snap.json" 'j["entities"][0]["x"]'
+	    json "$T/snap.json" 'int(j["entities"][0]["x"])'
 }
 x_above() { [ "$(pos)" -gt "$1" ]; }
 wait_for "the dot moves right" 20 x_above 55

@@ -24,8 +24,8 @@ The stick is always (100, -50); the buttons are $PLAYER_BUTTONS (default
 0).  With PLAYER_ARENA=1 the player also checks that it moves as the
 arena game of gs-sim(8) says: between two snapshots whose acks show its
 input applied, its own entity (id: its player id) moves by the ticks
-between them times 150 units/s * (100, -50) / 127, within the rounding
-of whole units, unless a wall stopped it.  A reload that lost the
+between them times 150 units/s * (100, -50) / 127, within 0.1 units
+(positions are quantized finer), unless a wall stopped it.  A reload that lost the
 player's position or velocity fails this.
 
 The bounds only keep a broken run from hanging; nothing is timed.
@@ -38,7 +38,7 @@ import sys
 import msgpack
 import websockets
 
-HELLO, WELCOME, INPUT, SNAPSHOT, ERROR = 1, 2, 3, 4, 8
+HELLO, WELCOME, INPUT, SNAPSHOT, ERROR, ACK, GAME = 1, 2, 3, 4, 8, 11, 12
 REPEAT = 3              # inputs per message: the new one and 2 before it
 GIVE_UP_S = 30.0
 STICK = (100, -50)
@@ -52,14 +52,77 @@ def arena_step(tick_rate):
     return tuple(a / 127.0 * ARENA_SPEED / tick_rate for a in STICK)
 
 
-def arena_check(state, m):
+def uv(b, i):
+    """An unsigned LEB128 varint at b[i]: (value, next index)."""
+    v = shift = 0
+    while True:
+        c = b[i]
+        i += 1
+        v |= (c & 0x7f) << shift
+        shift += 7
+        if not c & 0x80:
+            return v, i
+
+
+def sv(b, i):
+    u, i = uv(b, i)
+    return (u >> 1) ^ -(u & 1), i
+
+
+def apply(game, base, body):
+    """A snapshot body (gs-protocol(7)) applied to base, a dict of
+    id -> [type, qx, qy, [fields]] (None: from nothing)."""
+    out = dict(base) if base is not None else {}
+    i = 0
+    n, i = uv(body, i)
+    eid = 0
+    for _ in range(n):
+        g, i = uv(body, i)
+        eid += g
+        del out[eid]
+    n, i = uv(body, i)
+    eid = 0
+    for _ in range(n):
+        g, i = uv(body, i)
+        eid += g
+        mask, i = uv(body, i)
+        if mask & 2:
+            t, i = uv(body, i)
+            cx, i = uv(body, i)
+            cy, i = uv(body, i)
+            ox = body[i] | body[i + 1] << 8
+            oy = body[i + 2] | body[i + 3] << 8
+            i += 4
+            fields = []
+            for _name, lo, _hi in game["types"][t - 1][1]:
+                v, i = uv(body, i)
+                fields.append(lo + v)
+            out[eid] = [t, cx * 65536 + ox, cy * 65536 + oy, fields]
+            continue
+        e = [out[eid][0], out[eid][1], out[eid][2], list(out[eid][3])]
+        if mask & 1:
+            d, i = sv(body, i)
+            e[1] += d
+            d, i = sv(body, i)
+            e[2] += d
+        for f in range(len(e[3])):
+            if mask & (4 << f):
+                d, i = sv(body, i)
+                e[3][f] += d
+        out[eid] = e
+    if i != len(body):
+        raise ValueError("%d bytes left in a snapshot body" % (len(body) - i))
+    return out
+
+
+def arena_check(state, tick, ack, ents):
     """The own entity moved as the arena's rules say (see above)."""
-    tick, ack, ents = m[1], m[2], m[4]
-    me = [e for e in ents if e[0] == state["player"] and e[1] == 1]
-    if len(me) != 1:
+    me = ents.get(state["player"])
+    if me is None or me[0] != 1:
         state["bad"] = "snapshot at tick %d without my entity" % tick
         return
-    x, y = me[0][2], me[0][3]
+    cell = state["game"]["cell"]
+    x, y = me[1] * cell / 65536, me[2] * cell / 65536
     last = state.get("last")
     state["last"] = (tick, ack, x, y)
     if last is None or last[1] == 0 or ack == 0:
@@ -70,9 +133,9 @@ def arena_check(state, m):
     step = arena_step(state["tick_rate"])
     n = tick - last[0]
     for got, want in ((x - last[2], n * step[0]), (y - last[3], n * step[1])):
-        if abs(got - want) > 1.0:
-            state["bad"] = "moved (%d, %d) in %d ticks to tick %d, " \
-                "want (%.1f, %.1f)" % (x - last[2], y - last[3], n, tick,
+        if abs(got - want) > 0.1:
+            state["bad"] = "moved (%.2f, %.2f) in %d ticks to tick %d, " \
+                "want (%.2f, %.2f)" % (x - last[2], y - last[3], n, tick,
                                        n * step[0], n * step[1])
             return
     state["moves"] += 1
@@ -90,11 +153,12 @@ def messages(data):
 
 
 async def play(url, room, name, n):
-    ws = await websockets.connect(url, subprotocols=["gs.v1"],
+    ws = await websockets.connect(url, subprotocols=["gs.v2"],
                                   max_size=1 << 20)
-    await ws.send(msgpack.packb([HELLO, 1, name, None, room]))
+    await ws.send(msgpack.packb([HELLO, 2, name, None, room]))
     state = {"sent": 0, "ack": 0, "snapshots": 0, "error": None,
-             "bad": None, "moves": 0}
+             "bad": None, "moves": 0, "game": None, "snaps": {},
+             "acked": None}
     welcomed = asyncio.Event()
     done = asyncio.Event()
 
@@ -110,8 +174,29 @@ async def play(url, room, name, n):
                         state["player"] = m[2]
                         state["rate"] = state["tick_rate"] = m[4]
                         welcomed.set()
+                    elif m[0] == GAME:
+                        state["game"] = {"cell": m[5], "types": m[7],
+                                         "inputs": m[8]}
                     elif m[0] == SNAPSHOT:
-                        ack = m[2]
+                        tick, age, ack, body = m[1], m[2], m[3], m[4]
+                        base = None
+                        if age != 0:
+                            base = state["snaps"].get(tick - age)
+                            if base is None:
+                                state["bad"] = "snapshot at tick %d on " \
+                                    "a baseline not kept" % tick
+                                break
+                        try:
+                            ents = apply(state["game"], base, body)
+                        except (KeyError, IndexError, ValueError) as e:
+                            state["bad"] = "snapshot at tick %d does not " \
+                                "decode: %r" % (tick, e)
+                            break
+                        state["snaps"][tick] = ents
+                        for old in [t for t in state["snaps"]
+                                    if t <= tick - 32]:
+                            del state["snaps"][old]
+                        state["acked"] = tick
                         state["snapshots"] += 1
                         if ack < state["ack"]:
                             state["bad"] = "ack went back from %d to %d" % (
@@ -121,7 +206,7 @@ async def play(url, room, name, n):
                                 "(sent up to %d)" % (ack, state["sent"])
                         state["ack"] = ack
                         if ARENA and state["bad"] is None:
-                            arena_check(state, m)
+                            arena_check(state, tick, ack, ents)
                         if ack > 0 and not playing:
                             playing = True
                             say("playing")
@@ -140,17 +225,24 @@ async def play(url, room, name, n):
 
     async def send():
         await welcomed.wait()
+        while state["game"] is None:
+            await asyncio.sleep(0.01)
         period = 1.0 / state["rate"]
         seq = 0
         while True:
             if n is None or seq < n:
                 seq += 1
             first = max(1, seq - REPEAT + 1)
-            inputs = [[s, STICK[0], STICK[1], BUTTONS]
-                      for s in range(first, seq + 1)]
+            # One value per input field of the game, in order.
+            values = ([STICK[0], STICK[1], BUTTONS] +
+                      [0] * 8)[:len(state["game"]["inputs"])]
+            inputs = [[s] + values for s in range(first, seq + 1)]
             state["sent"] = seq
+            msg = msgpack.packb([INPUT, inputs])
+            if state["acked"] is not None:
+                msg += msgpack.packb([ACK, state["acked"]])
             try:
-                await ws.send(msgpack.packb([INPUT, inputs]))
+                await ws.send(msg)
             except websockets.ConnectionClosed:
                 return
             await asyncio.sleep(period)

@@ -50,7 +50,7 @@ def main(host, port, room, ready, go):
     s.sendall(("GET / HTTP/1.1\r\nHost: %s:%s\r\nUpgrade: websocket\r\n"
                "Connection: Upgrade\r\nSec-WebSocket-Key: "
                "dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-               "Sec-WebSocket-Protocol: gs.v1\r\n\r\n" % (host, port))
+               "Sec-WebSocket-Protocol: gs.v2\r\n\r\n" % (host, port))
               .encode())
     head = b""
     while b"\r\n\r\n" not in head:
@@ -58,7 +58,7 @@ def main(host, port, room, ready, go):
     if b" 101 " not in head.split(b"\r\n")[0]:
         print("no upgrade:", head.split(b"\r\n")[0])
         return 1
-    s.sendall(frame(msgpack.packb([HELLO, 1, "slow", None, room])))
+    s.sendall(frame(msgpack.packb([HELLO, 2, "slow", None, room])))
     open(ready, "w").close()
     while not os.path.exists(go):
         time.sleep(0.05)
