@@ -109,7 +109,9 @@ BENCH_SRC = $(wildcard tests/bench/bench_*.c)
 BENCHES	= $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIBGS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBGS) $(LIBS)
+$(BUILD)/bench/bench_repl: $(addprefix $(BUILD)/obj/cmd/gs-sim/,\
+	repl.o ents.o)
 
 # The tests always run the sanitizer build, from a recursive make so that
 # plain and sanitized objects never mix.

@@ -406,7 +406,7 @@ sim_game_msg(struct sim *sim)
 	gi.world_w = g->world_w;
 	gi.world_h = g->world_h;
 	gi.radius = sim->conf.radius;
-	gi.schema.cell = sim->conf.cell;
+	gi.schema.cell = g->pos_step * GS_SNAP_CELL_STEPS;
 	gi.schema.ntypes = g->ntypes;
 	for (t = 0; t < g->ntypes; t++) {
 		gi.type_name[t] = g->types[t].name;

@@ -48,14 +48,16 @@ grow(void *pp, uint32_t *cap, uint32_t need, size_t size)
 }
 
 int
-sim_repl_init(struct sim_repl *r, const struct gs_game *g, double cell,
+sim_repl_init(struct sim_repl *r, const struct gs_game *g, double grid,
     double radius, size_t budget)
 {
 	unsigned	t, i;
 	double		cells;
 
 	memset(r, 0, sizeof(*r));
-	r->schema.cell = cell;
+	r->schema.cell = g->pos_step * GS_SNAP_CELL_STEPS;
+	r->grid = grid;
+	r->q2g = g->pos_step / grid;
 	r->schema.ntypes = g->ntypes;
 	for (t = 0; t < g->ntypes; t++) {
 		r->schema.nfields[t] = g->types[t].nfields;
@@ -68,11 +70,11 @@ sim_repl_init(struct sim_repl *r, const struct gs_game *g, double cell,
 	r->world_h = g->world_h;
 	r->radius = radius;
 	r->budget = budget;
-	cells = (floor(g->world_w / cell) + 1) * (floor(g->world_h / cell) + 1);
-	if (!(cell > 0) || cells > REPL_GRID_MAX)
+	cells = (floor(g->world_w / grid) + 1) * (floor(g->world_h / grid) + 1);
+	if (!(grid > 0) || cells > REPL_GRID_MAX)
 		return GS_EINVAL;
-	r->gw = (uint32_t)floor(g->world_w / cell) + 1;
-	r->gh = (uint32_t)floor(g->world_h / cell) + 1;
+	r->gw = (uint32_t)floor(g->world_w / grid) + 1;
+	r->gh = (uint32_t)floor(g->world_h / grid) + 1;
 	if ((r->start = calloc((size_t)r->gw * r->gh + 1,
 	    sizeof(*r->start))) == NULL)
 		return GS_ENOMEM;
@@ -104,18 +106,20 @@ pair_cmp(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* The grid cell of a quantized coordinate, clamped into the grid. */
+static int64_t
+grid_of(const struct sim_repl *r, double q, uint32_t n)
+{
+	double	c = floor(q * r->q2g);
+
+	return c < 0 ? 0 : c >= n ? (int64_t)n - 1 : (int64_t)c;
+}
+
 static uint32_t
 cell_of(const struct sim_repl *r, const struct gs_snap_ent *e)
 {
-	uint64_t	cx = (uint64_t)e->qx / GS_SNAP_CELL_STEPS;
-	uint64_t	cy = (uint64_t)e->qy / GS_SNAP_CELL_STEPS;
-
-	/* A position on the far edge rounds into the last cell. */
-	if (cx >= r->gw)
-		cx = r->gw - 1;
-	if (cy >= r->gh)
-		cy = r->gh - 1;
-	return (uint32_t)(cy * r->gw + cx);
+	return (uint32_t)(grid_of(r, (double)e->qy, r->gh) * r->gw +
+	    grid_of(r, (double)e->qx, r->gw));
 }
 
 int
@@ -360,18 +364,10 @@ visible(struct sim_repl *r, const struct sim_view *v,
 	}
 	rq = gs_snap_quantize(r->radius, r->schema.cell);
 	r2 = (double)rq * (double)rq;
-	x0 = (v->qx - rq) / GS_SNAP_CELL_STEPS;
-	x1 = (v->qx + rq) / GS_SNAP_CELL_STEPS;
-	y0 = (v->qy - rq) / GS_SNAP_CELL_STEPS;
-	y1 = (v->qy + rq) / GS_SNAP_CELL_STEPS;
-	if (v->qx - rq < 0)
-		x0 = 0;
-	if (v->qy - rq < 0)
-		y0 = 0;
-	if (x1 >= r->gw)
-		x1 = r->gw - 1;
-	if (y1 >= r->gh)
-		y1 = r->gh - 1;
+	x0 = grid_of(r, (double)(v->qx - rq), r->gw);
+	x1 = grid_of(r, (double)(v->qx + rq), r->gw);
+	y0 = grid_of(r, (double)(v->qy - rq), r->gh);
+	y1 = grid_of(r, (double)(v->qy + rq), r->gh);
 	for (cy = y0; cy <= y1; cy++)
 		for (cx = x0; cx <= x1; cx++) {
 			c = (uint32_t)(cy * r->gw + cx);

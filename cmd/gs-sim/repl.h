@@ -2,10 +2,10 @@
  * Replication: what each viewer of a room (a player, or a spectator)
  * is sent each snapshot, as a protocol-2 snapshot body (lib/snap.h).
  *
- * At each snapshot the room's entities are quantized once into a frame
- * (a ring of the last SIM_REPL_FRAMES frames, indexed by entity storage
- * slot) and binned into a uniform grid whose cell is the quantization
- * cell.  A viewer sees the entities within its view radius of its
+ * At each snapshot the room's entities are quantized once, in the
+ * game's position steps, into a frame (a ring of the last
+ * SIM_REPL_FRAMES frames, indexed by entity storage slot) and binned
+ * into a uniform grid of the operator's cell size.  A viewer sees the entities within its view radius of its
  * centre (all of them with radius 0).  Its body is a delta against the
  * last snapshot it acknowledged: the ids that left its view, full
  * records for entities that entered it (or whose baseline is gone),
@@ -51,8 +51,10 @@ struct sim_repl_memo {
 };
 
 struct sim_repl {
-	struct gs_snap_schema	 schema;
+	struct gs_snap_schema	 schema;	/* cell: 65536 steps */
 	double			 world_w, world_h;
+	double			 grid;		/* a grid cell's side, units */
+	double			 q2g;		/* steps -> grid cells */
 	double			 radius;	/* world units; 0: everything */
 	size_t			 budget;	/* bytes per body */
 	struct sim_repl_frame	 frame[SIM_REPL_FRAMES];
@@ -99,8 +101,9 @@ struct sim_repl_stats {
 	uint64_t	 base;		/* baseline tick used; 0: none */
 };
 
+/* grid: the side of a grid cell, world units. */
 int	 sim_repl_init(struct sim_repl *r, const struct gs_game *g,
-	    double cell, double radius, size_t budget);
+	    double grid, double radius, size_t budget);
 void	 sim_repl_free(struct sim_repl *r);
 /* Quantize the room's entities into a new frame for tick. */
 int	 sim_repl_frame(struct sim_repl *r, uint64_t tick,

@@ -48,6 +48,10 @@ sim_schema_check(const struct gs_game *g, char *err, size_t errlen)
 	    g->world_h > 0 && g->world_h <= SIM_WORLD_MAX))
 		FAIL("world %g x %g: each side must be in (0, %g]",
 		    g->world_w, g->world_h, SIM_WORLD_MAX);
+	if (!(g->pos_step > 0) || !(g->world_w / g->pos_step <= 1e12) ||
+	    !(g->world_h / g->pos_step <= 1e12))
+		FAIL("pos_step %g: it must be above 0 and divide each side "
+		    "of the world into at most 10^12 steps", g->pos_step);
 	if (g->ntypes == 0 || g->ntypes > GS_GAME_TYPES_MAX ||
 	    g->types == NULL)
 		FAIL("%u entity types: 1 to %d are allowed", g->ntypes,
@@ -94,9 +98,11 @@ sim_schema_same(const struct gs_game *a, const struct gs_game *b,
 	const struct gs_input_field *ia, *ib;
 	unsigned		 i, j;
 
-	if (a->world_w != b->world_w || a->world_h != b->world_h)
-		FAIL("the world was %g x %g, is %g x %g", a->world_w,
-		    a->world_h, b->world_w, b->world_h);
+	if (a->world_w != b->world_w || a->world_h != b->world_h ||
+	    a->pos_step != b->pos_step)
+		FAIL("the world was %g x %g in steps of %g, is %g x %g in "
+		    "steps of %g", a->world_w, a->world_h, a->pos_step,
+		    b->world_w, b->world_h, b->pos_step);
 	if (a->ntypes != b->ntypes)
 		FAIL("%u entity types were declared, %u are", a->ntypes,
 		    b->ntypes);

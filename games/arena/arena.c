@@ -455,6 +455,7 @@ const struct gs_game gs_game = {
 	.version = ARENA_VERSION,
 	.world_w = ARENA_SIZE,
 	.world_h = ARENA_SIZE,
+	.pos_step = 0.25,
 	.types = arena_types,
 	.ntypes = 2,
 	.inputs = arena_inputs,

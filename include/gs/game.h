@@ -135,6 +135,9 @@ struct gs_game {
 	const char			*name;	/* [a-z0-9_-], 1-32 bytes */
 	const char			*version;
 	double				 world_w, world_h;
+	/* Positions reach clients in steps of this many units (a step
+	 * 65536 times smaller than the world is plenty). */
+	double				 pos_step;
 	const struct gs_type		*types;
 	unsigned			 ntypes;
 	const struct gs_input_field	*inputs;

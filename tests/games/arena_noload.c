@@ -83,6 +83,7 @@ const struct gs_game gs_game = {
 	.version = "noload",
 	.world_w = 2000,
 	.world_h = 2000,
+	.pos_step = 0.25,
 	.types = n_types,
 	.ntypes = 2,
 	.inputs = n_inputs,

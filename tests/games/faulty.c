@@ -222,6 +222,7 @@ const struct gs_game gs_game = {
 	.version = "1",
 	.world_w = F_SIZE,
 	.world_h = F_SIZE,
+	.pos_step = 1.0 / 64,
 	.types = f_types,
 	.ntypes = 1,
 	.inputs = f_inputs,

@@ -24,8 +24,8 @@ The stick is always (100, -50); the buttons are $PLAYER_BUTTONS (default
 0).  With PLAYER_ARENA=1 the player also checks that it moves as the
 arena game of gs-sim(8) says: between two snapshots whose acks show its
 input applied, its own entity (id: its player id) moves by the ticks
-between them times 150 units/s * (100, -50) / 127, within 0.1 units
-(positions are quantized finer), unless a wall stopped it.  A reload that lost the
+between them times 150 units/s * (100, -50) / 127, within a position
+step of the game (rounding), unless a wall stopped it.  A reload that lost the
 player's position or velocity fails this.
 
 The bounds only keep a broken run from hanging; nothing is timed.
@@ -133,7 +133,7 @@ def arena_check(state, tick, ack, ents):
     step = arena_step(state["tick_rate"])
     n = tick - last[0]
     for got, want in ((x - last[2], n * step[0]), (y - last[3], n * step[1])):
-        if abs(got - want) > 0.1:
+        if abs(got - want) > cell / 65536 + 0.01:  # a step of rounding
             state["bad"] = "moved (%.2f, %.2f) in %d ticks to tick %d, " \
                 "want (%.2f, %.2f)" % (x - last[2], y - last[3], n, tick,
                                        n * step[0], n * step[1])

@@ -58,6 +58,7 @@ game(void)
 	g.version = "1";
 	g.world_w = 1000;
 	g.world_h = 500;
+	g.pos_step = 1.0 / 64;
 	g.types = types;
 	g.ntypes = 3;
 	g.inputs = inputs;

@@ -43,6 +43,7 @@ game(void)
 	g.version = "1";
 	g.world_w = W;
 	g.world_h = W;
+	g.pos_step = 1.0 / 64;
 	g.types = types;
 	g.ntypes = 2;
 	return g;
@@ -351,21 +352,21 @@ test_wire_example(void)
 }
 
 /* The two bodies of gs-protocol(7)'s EXAMPLES, as the page explains
- * them: the arena's declarations, a cell of 1024 units. */
+ * them: the arena's declarations, steps of a quarter unit. */
 static void
 test_page_example(void)
 {
 	static const uint8_t	full[] = { 0x00, 0x02, 0x07, 0x07, 0x01,
-	    0x01, 0x00, 0x80, 0x47, 0x80, 0xaf, 0x00, 0xf9, 0xff, 0xff, 0xff,
-	    0x0f, 0x07, 0x02, 0x00, 0x01, 0xc0, 0x71, 0x80, 0x97, 0x00 };
-	static const uint8_t	delta[] = { 0x00, 0x01, 0x07, 0x01, 0x80,
-	    0x0a, 0x00 };
+	    0x00, 0x00, 0x78, 0x14, 0xf8, 0x0a, 0x00, 0xf9, 0xff, 0xff, 0xff,
+	    0x0f, 0x07, 0x02, 0x00, 0x00, 0x1c, 0x07, 0x78, 0x19, 0x00 };
+	static const uint8_t	delta[] = { 0x00, 0x01, 0x07, 0x01, 0x50,
+	    0x00 };
 	struct gs_snap_schema	 sc;
 	struct gs_snap		 s1, s2, scratch;
 	const struct gs_snap_ent *e;
 
 	memset(&sc, 0, sizeof(sc));
-	sc.cell = 1024;
+	sc.cell = 16384;
 	sc.ntypes = 2;
 	sc.nfields[0] = sc.nfields[1] = 1;
 	sc.max[0][0] = (int64_t)1 << 53;
@@ -378,17 +379,17 @@ test_page_example(void)
 	    GS_OK);
 	T_EQ_INT(s1.n, 2);
 	T_ASSERT((e = gs_snap_find(&s1, 7)) != NULL);
-	T_CHECK(e->type == 1 && gs_snap_unquantize(e->qx, 1024) == 1310 &&
-	    gs_snap_unquantize(e->qy, 1024) == 702 && e->f[0] == 0);
+	T_CHECK(e->type == 1 && gs_snap_unquantize(e->qx, 16384) == 1310 &&
+	    gs_snap_unquantize(e->qy, 16384) == 702 && e->f[0] == 0);
 	T_ASSERT((e = gs_snap_find(&s1, (uint64_t)1 << 32)) != NULL);
-	T_CHECK(e->type == 2 && gs_snap_unquantize(e->qx, 1024) == 455 &&
-	    gs_snap_unquantize(e->qy, 1024) == 1630 && e->f[0] == 1);
+	T_CHECK(e->type == 2 && gs_snap_unquantize(e->qx, 16384) == 455 &&
+	    gs_snap_unquantize(e->qy, 16384) == 1630 && e->f[0] == 1);
 	T_ASSERT(gs_snap_apply(&sc, &s1, delta, sizeof(delta), &s2,
 	    &scratch) == GS_OK);
 	T_EQ_INT(s2.n, 2);
 	T_ASSERT((e = gs_snap_find(&s2, 7)) != NULL);
-	T_CHECK(gs_snap_unquantize(e->qx, 1024) == 1320 &&
-	    gs_snap_unquantize(e->qy, 1024) == 702);
+	T_CHECK(gs_snap_unquantize(e->qx, 16384) == 1320 &&
+	    gs_snap_unquantize(e->qy, 16384) == 702);
 	T_CHECK(memcmp(gs_snap_find(&s2, (uint64_t)1 << 32),
 	    gs_snap_find(&s1, (uint64_t)1 << 32), sizeof(*e)) == 0);
 	/* The same delta with nothing under it does not decode. */
