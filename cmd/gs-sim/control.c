@@ -2,8 +2,8 @@
  * The control socket's commands (lib/ctl.h), the extra "status"
  * fields, and the metrics registry.
  *
- *   rooms          [ {room, players, tick, entities, age_s, empty_s,
- *                     overruns}, ... ]
+ *   rooms          [ {room, players, watchers, tick, entities, age_s,
+ *                     ends_in_s, overruns}, ... ]
  *   room NAME      {room, tick, tick_rate, snapshot_rate, age_s,
  *                   overruns, entities, watchers, game, version,
  *                   players: [ {id, name, x, y, score, last_input,
@@ -97,9 +97,10 @@ ctl_rooms(void *arg, struct gs_rd *args, struct gs_wr *body,
 	}
 	gs_wr_array(body, sim->nrooms);
 	for (room = sim->rooms; room != NULL; room = room->next) {
-		gs_wr_map(body, 7);
+		gs_wr_map(body, 8);
 		kv_str(body, "room", room->name);
 		kv_uint(body, "players", room->nplayers);
+		kv_uint(body, "watchers", room->nwatchers);
 		kv_uint(body, "tick", room->tick);
 		kv_uint(body, "entities", room->ents.n);
 		kv_f64(body, "age_s", age_s(room->created_us));
@@ -357,7 +358,8 @@ static const struct gs_metric_def sim_metric_defs[] = {
 	    "Live reloads refused or undone (every room kept the old game)."),
 	SIM_HIST(snapshot_client_seconds,
 	    "gs_sim_snapshot_client_duration_seconds",
-	    "Time to assemble and queue one viewer's snapshot.", sim_client_b),
+	    "Time to assemble and queue one viewer's snapshot (one viewer "
+	    "in 8 is timed).", sim_client_b),
 	SIM_C(snap_full, "gs_sim_snapshot_records_total{kind=\"full\"}",
 	    "Entity records in snapshots, by kind."),
 	SIM_C(snap_delta, "gs_sim_snapshot_records_total{kind=\"delta\"}",

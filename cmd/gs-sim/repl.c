@@ -25,11 +25,6 @@ struct sim_repl_cand {
 	uint8_t		 had;		/* in the baseline */
 };
 
-struct sim_repl_pair {
-	uint64_t	 id;
-	uint32_t	 slot;
-};
-
 static int
 grow(void *pp, uint32_t *cap, uint32_t need, size_t size)
 {
@@ -88,9 +83,10 @@ sim_repl_free(struct sim_repl *r)
 
 	for (i = 0; i < SIM_REPL_FRAMES; i++)
 		free(r->frame[i].e);
-	free(r->order);
+	free(r->all);
 	free(r->cand);
-	free(r->sortkey);
+	free(r->vis);
+	free(r->rem);
 	free(r->start);
 	free(r->item);
 	free(r->memo);
@@ -126,19 +122,16 @@ int
 sim_repl_frame(struct sim_repl *r, uint64_t tick, const struct sim_ents *es)
 {
 	struct sim_repl_frame	*f;
-	struct sim_repl_pair	*pairs;
 	const struct sim_ent	*e;
 	struct gs_snap_ent	*q;
 	uint32_t		 i, slot, c, ncells = r->gw * r->gh;
-	uint32_t		 pcap;
 
 	r->cur = (r->cur + 1) % SIM_REPL_FRAMES;
 	f = &r->frame[r->cur];
 	f->tick = 0;
 	if (grow(&f->e, &f->cap, es->cap, sizeof(*f->e)) != GS_OK ||
 	    grow(&r->memo, &r->memo_cap, es->cap, sizeof(*r->memo)) != GS_OK ||
-	    grow(&r->order, &r->order_cap, es->n + 1, sizeof(*r->order)) !=
-	    GS_OK ||
+	    grow(&r->all, &r->all_cap, es->n + 1, sizeof(*r->all)) != GS_OK ||
 	    grow(&r->item, &r->item_cap, es->n + 1, sizeof(*r->item)) !=
 	    GS_OK)
 		return GS_ENOMEM;
@@ -154,34 +147,22 @@ sim_repl_frame(struct sim_repl *r, uint64_t tick, const struct sim_ents *es)
 		q->qx = gs_snap_quantize(e->x, r->schema.cell);
 		q->qy = gs_snap_quantize(e->y, r->schema.cell);
 		memcpy(q->f, e->f, sizeof(q->f));
+		r->all[i].id = e->id;
+		r->all[i].slot = slot;
 	}
 	f->tick = tick;
-
-	/* Live slots by id. */
-	pcap = r->sort_cap / 2;
-	if (grow(&r->sortkey, &pcap, es->n + 1, sizeof(*pairs)) != GS_OK)
-		return GS_ENOMEM;
-	r->sort_cap = pcap * 2;
-	pairs = (struct sim_repl_pair *)(void *)r->sortkey;
-	for (i = 0; i < es->n; i++) {
-		e = sim_ents_at(es, i);
-		pairs[i].id = e->id;
-		pairs[i].slot = (uint32_t)(e - es->e);
-	}
-	qsort(pairs, es->n, sizeof(*pairs), pair_cmp);
-	for (i = 0; i < es->n; i++)
-		r->order[i] = pairs[i].slot;
-	r->norder = es->n;
+	qsort(r->all, es->n, sizeof(*r->all), pair_cmp);
+	r->nall = es->n;
 
 	/* The grid: count per cell, prefix sums, then place (by id). */
 	memset(r->start, 0, ((size_t)ncells + 1) * sizeof(*r->start));
-	for (i = 0; i < r->norder; i++)
-		r->start[cell_of(r, &f->e[r->order[i]]) + 1]++;
+	for (i = 0; i < r->nall; i++)
+		r->start[cell_of(r, &f->e[r->all[i].slot]) + 1]++;
 	for (c = 0; c < ncells; c++)
 		r->start[c + 1] += r->start[c];
-	for (i = 0; i < r->norder; i++) {
-		c = cell_of(r, &f->e[r->order[i]]);
-		r->item[r->start[c]++] = r->order[i];
+	for (i = 0; i < r->nall; i++) {
+		c = cell_of(r, &f->e[r->all[i].slot]);
+		r->item[r->start[c]++] = r->all[i].slot;
 	}
 	/* Placing advanced each start to the next cell's: shift back. */
 	for (c = ncells; c > 0; c--)
@@ -293,9 +274,7 @@ sim_view_free(struct sim_view *v)
 	unsigned	i;
 
 	for (i = 0; i < SIM_REPL_FRAMES; i++) {
-		free(v->hist[i].id);
-		free(v->hist[i].slot);
-		free(v->hist[i].held);
+		free(v->hist[i].e);
 	}
 	sim_view_init(v);
 }
@@ -336,32 +315,26 @@ sim_view_ack(struct sim_view *v, uint64_t tick)
 	return true;
 }
 
-/* The visible slots of the current frame, ascending by id, into
- * r->order's scratch twin (pairs); returns how many, or -1. */
+/* The visible entities of the current frame, ascending by id: the
+ * frame's own list when the view is the whole world; returns how many,
+ * or -1. */
 static int64_t
 visible(struct sim_repl *r, const struct sim_view *v,
     struct sim_repl_pair **out)
 {
 	const struct sim_repl_frame	*f = &r->frame[r->cur];
-	struct sim_repl_pair		*pairs;
 	const struct gs_snap_ent	*e;
 	int64_t				 rq, x0, x1, y0, y1, cx, cy, dx, dy;
-	uint32_t			 pcap, n = 0, i, c;
+	uint32_t			 n = 0, i, c;
 	double				 r2;
 
-	pcap = r->sort_cap / 2;
-	if (grow(&r->sortkey, &pcap, r->norder + 1, sizeof(*pairs)) != GS_OK)
-		return -1;
-	r->sort_cap = pcap * 2;
-	pairs = (struct sim_repl_pair *)(void *)r->sortkey;
-	*out = pairs;
 	if (r->radius <= 0) {
-		for (i = 0; i < r->norder; i++) {
-			pairs[i].id = f->e[r->order[i]].id;
-			pairs[i].slot = r->order[i];
-		}
-		return r->norder;
+		*out = r->all;
+		return r->nall;
 	}
+	if (grow(&r->vis, &r->vis_cap, r->nall + 1, sizeof(*r->vis)) != GS_OK)
+		return -1;
+	*out = r->vis;
 	rq = gs_snap_quantize(r->radius, r->schema.cell);
 	r2 = (double)rq * (double)rq;
 	x0 = grid_of(r, (double)(v->qx - rq), r->gw);
@@ -377,12 +350,12 @@ visible(struct sim_repl *r, const struct sim_view *v,
 				dy = e->qy - v->qy;
 				if ((double)dx * dx + (double)dy * dy > r2)
 					continue;
-				pairs[n].id = e->id;
-				pairs[n].slot = r->item[i];
+				r->vis[n].id = e->id;
+				r->vis[n].slot = r->item[i];
 				n++;
 			}
 		}
-	qsort(pairs, n, sizeof(*pairs), pair_cmp);
+	qsort(r->vis, n, sizeof(*r->vis), pair_cmp);
 	return n;
 }
 
@@ -409,14 +382,7 @@ cand_prio_cmp(const void *a, const void *b)
 static int
 hist_reserve(struct sim_view_hist *h, uint32_t n)
 {
-	uint32_t	c1 = h->cap, c2 = h->cap, c3 = h->cap;
-
-	if (grow(&h->id, &c1, n, sizeof(*h->id)) != GS_OK ||
-	    grow(&h->slot, &c2, n, sizeof(*h->slot)) != GS_OK ||
-	    grow(&h->held, &c3, n, sizeof(*h->held)) != GS_OK)
-		return GS_ENOMEM;
-	h->cap = c1;
-	return GS_OK;
+	return grow(&h->e, &h->cap, n, sizeof(*h->e));
 }
 
 /* The body's size for the chosen records, with their real id gaps. */
@@ -438,38 +404,6 @@ body_size(const struct sim_repl_cand *c, uint32_t nc, size_t removed_bytes,
 	return n + uv_len(nup);
 }
 
-/*
- * The baseline's ids that are not visible now, in the order they are
- * written (ascending): each is passed to fn, or counted when fn is NULL.
- * Returns how many; *bytes gets their encoded size.
- */
-static uint32_t
-removals(const struct sim_view_hist *base, const struct sim_repl_pair *vis,
-    uint32_t nv, size_t *bytes, uint8_t *out, size_t cap, size_t *n)
-{
-	uint32_t	bi = 0, i, count = 0;
-	uint64_t	prev = 0;
-
-	*bytes = 0;
-	if (base == NULL)
-		return 0;
-	for (i = 0; i <= nv; i++) {
-		uint64_t lim = i < nv ? vis[i].id : UINT64_MAX;
-
-		for (; bi < base->n && base->id[bi] < lim; bi++) {
-			*bytes += uv_len(base->id[bi] - prev);
-			if (out != NULL)
-				*n += gs_snap_put_uv(out + *n, cap - *n,
-				    base->id[bi] - prev);
-			prev = base->id[bi];
-			count++;
-		}
-		if (bi < base->n && i < nv && base->id[bi] == lim)
-			bi++;
-	}
-	return count;
-}
-
 size_t
 sim_repl_build(struct sim_repl *r, struct sim_view *v, uint8_t *out,
     size_t cap, struct sim_repl_stats *st)
@@ -479,11 +413,13 @@ sim_repl_build(struct sim_repl *r, struct sim_view *v, uint8_t *out,
 	struct sim_repl_pair		*vis;
 	struct sim_repl_cand		*c, **byprio;
 	uint64_t			 tick = now->tick, prev, hbase;
-	uint64_t			 prevw = 0;
+	uint64_t			 prevw = 0, last_h = 0, prevr = 0;
+	const struct sim_repl_frame	*last_fh = NULL;
 	int64_t				 nv, dx, dy;
-	uint32_t			 nb, bi, i, nc = 0, nrem, nup;
-	size_t				 remb, n, k, size;
+	uint32_t			 nb, bi, i, nc = 0, nrem = 0, nup = 0;
+	size_t				 remb = 0, n, k, size, want = 0;
 	double				 d;
+	bool				 cut = false;
 
 	memset(st, 0, sizeof(*st));
 	base = hist_of(v, v->ack);
@@ -496,27 +432,41 @@ sim_repl_build(struct sim_repl *r, struct sim_view *v, uint8_t *out,
 		return 0;
 	nb = base != NULL ? base->n : 0;
 	if (grow(&r->cand, &r->cand_cap, (uint32_t)nv + 1, sizeof(*r->cand))
-	    != GS_OK)
+	    != GS_OK || grow(&r->rem, &r->rem_cap, nb + 1, sizeof(*r->rem)) !=
+	    GS_OK)
 		return 0;
-	/* Each visible entity against the baseline (both ascending). */
-	for (i = bi = 0; i < (uint32_t)nv; i++) {
-		while (bi < nb && base->id[bi] < vis[i].id)
-			bi++;			/* a removal, written below */
+	/* Each visible entity against the baseline (both ascending); the
+	 * baseline's others are removals. */
+	for (i = bi = 0; i <= (uint32_t)nv; i++) {
+		uint64_t lim = i < (uint32_t)nv ? vis[i].id : UINT64_MAX;
+
+		for (; bi < nb && base->e[bi].id < lim; bi++) {
+			remb += uv_len(base->e[bi].id - prevr);
+			prevr = r->rem[nrem++] = base->e[bi].id;
+		}
+		if (i == (uint32_t)nv)
+			break;
 		c = &r->cand[nc++];
 		memset(c, 0, sizeof(*c));
 		c->id = vis[i].id;
 		c->slot = vis[i].slot;
 		c->held = tick;
 		fh = NULL;
-		if (bi < nb && base->id[bi] == vis[i].id) {
+		if (bi < nb && base->e[bi].id == vis[i].id) {
 			c->had = 1;
-			c->old_held = base->held[bi];
-			fh = frame_of(r, c->old_held);
-			if (fh != NULL && (base->slot[bi] >= fh->cap ||
-			    fh->e[base->slot[bi]].id != c->id))
+			c->old_held = base->e[bi].held;
+			/* Most entities were last sent in one frame: look
+			 * it up once. */
+			if (c->old_held != last_h) {
+				last_h = c->old_held;
+				last_fh = frame_of(r, last_h);
+			}
+			fh = last_fh;
+			if (fh != NULL && (base->e[bi].slot >= fh->cap ||
+			    fh->e[base->e[bi].slot].id != c->id))
 				fh = NULL;
 			if (fh != NULL && rec_delta(r, c->slot, c->old_held,
-			    &fh->e[base->slot[bi]], &c->off, &c->len, st) !=
+			    &fh->e[base->e[bi].slot], &c->off, &c->len, st) !=
 			    GS_OK)
 				return 0;
 			bi++;
@@ -532,14 +482,17 @@ sim_repl_build(struct sim_repl *r, struct sim_view *v, uint8_t *out,
 		if (c->want) {
 			c->gapl = (uint8_t)uv_len(c->id - prevw);
 			prevw = c->id;
+			want += c->gapl + c->len;
+			nup++;
 		}
 	}
-	nrem = removals(base, vis, (uint32_t)nv, &remb, NULL, 0, NULL);
+	/* With every record in, the size is exact. */
+	size = uv_len(nrem) + remb + uv_len(nup) + want;
 
 	/* Over the budget: the nearest and the longest unsent first.  An
 	 * entity never sent counts as unsent since the baseline. */
-	if (r->budget > 0 &&
-	    body_size(r->cand, nc, remb, nrem) > r->budget) {
+	if (r->budget > 0 && size > r->budget) {
+		cut = true;
 		if ((byprio = malloc(((size_t)nc + 1) * sizeof(*byprio))) ==
 		    NULL)
 			return 0;
@@ -577,7 +530,7 @@ sim_repl_build(struct sim_repl *r, struct sim_view *v, uint8_t *out,
 			}
 		free(byprio);
 	}
-	if (body_size(r->cand, nc, remb, nrem) > cap)
+	if ((cut ? body_size(r->cand, nc, remb, nrem) : size) > cap)
 		return 0;
 
 	/* The new history entry, then the body. */
@@ -586,7 +539,11 @@ sim_repl_build(struct sim_repl *r, struct sim_view *v, uint8_t *out,
 	if (hist_reserve(nh, nc + 1) != GS_OK)
 		return 0;
 	n = gs_snap_put_uv(out, cap, nrem);
-	st->removed = removals(base, vis, (uint32_t)nv, &remb, out, cap, &n);
+	for (i = 0, prevr = 0; i < nrem; i++) {
+		n += gs_snap_put_uv(out + n, cap - n, r->rem[i] - prevr);
+		prevr = r->rem[i];
+	}
+	st->removed = nrem;
 	for (i = nup = 0; i < nc; i++)
 		nup += r->cand[i].want && r->cand[i].in;
 	n += gs_snap_put_uv(out + n, cap - n, nup);
@@ -611,9 +568,9 @@ sim_repl_build(struct sim_repl *r, struct sim_view *v, uint8_t *out,
 				continue;
 			c->held = c->full ? 0 : c->old_held;
 		}
-		nh->id[nh->n] = c->id;
-		nh->slot[nh->n] = c->slot;
-		nh->held[nh->n] = c->held;
+		nh->e[nh->n].id = c->id;
+		nh->e[nh->n].slot = c->slot;
+		nh->e[nh->n].held = c->held;
 		nh->n++;
 	}
 	nh->tick = tick;

@@ -43,6 +43,12 @@ struct sim_repl_frame {
 
 struct sim_repl_cand;
 
+/* An entity of the current frame: its id and storage slot. */
+struct sim_repl_pair {
+	uint64_t	 id;
+	uint32_t	 slot;
+};
+
 /* A record encoded for this frame, shared by viewers. */
 struct sim_repl_memo {
 	uint32_t	 full_off, full_len;	/* len 0: not encoded yet */
@@ -59,14 +65,16 @@ struct sim_repl {
 	size_t			 budget;	/* bytes per body */
 	struct sim_repl_frame	 frame[SIM_REPL_FRAMES];
 	unsigned		 cur;		/* frame[cur]: the newest */
-	/* The current frame's live slots, ascending by id. */
-	uint32_t		*order;
-	uint32_t		 norder, order_cap;
-	/* Scratch of a build: candidates and their sort keys. */
+	/* The current frame's entities, ascending by id. */
+	struct sim_repl_pair	*all;
+	uint32_t		 nall, all_cap;
+	/* Scratch of a build: candidates, and the visible entities. */
 	struct sim_repl_cand	*cand;
 	uint32_t		 cand_cap;
-	uint64_t		*sortkey;	/* (id, slot) pairs to sort */
-	uint32_t		 sort_cap;
+	struct sim_repl_pair	*vis;
+	uint32_t		 vis_cap;
+	uint64_t		*rem;		/* the removed ids */
+	uint32_t		 rem_cap;
 	/* The grid of the current frame: cell c holds
 	 * item[start[c] .. start[c + 1]). */
 	uint32_t		 gw, gh;
@@ -79,13 +87,18 @@ struct sim_repl {
 	size_t			 nbytes, bytes_cap;
 };
 
-/* A snapshot a viewer was sent: what it then held, by id. */
+/* An entity a viewer holds: by id, at the state of frame held. */
+struct sim_view_ent {
+	uint64_t		 id;
+	uint64_t		 held;		/* frame tick; 0: no frame */
+	uint32_t		 slot;
+};
+
+/* A snapshot a viewer was sent: what it then held, ascending by id. */
 struct sim_view_hist {
 	uint64_t		 tick;		/* 0: unused */
 	uint32_t		 n, cap;
-	uint64_t		*id;		/* ascending */
-	uint32_t		*slot;
-	uint64_t		*held;		/* frame tick of the state */
+	struct sim_view_ent	*e;
 };
 
 struct sim_view {

@@ -255,6 +255,7 @@ struct sim {
 	struct gs_wr		 hdr;		/* scratch: a peer's batch header */
 	struct gs_wr		 msg;		/* scratch: one client message */
 	uint8_t			*body;		/* scratch: a snapshot body */
+	uint64_t		 snap_seq;	/* viewers' snapshots built */
 	struct gs_wr		 gamemsg;	/* the game message of sim->game */
 	struct gs_ratelimit	 rl_bad;
 	struct gs_ratelimit	 rl_game;	/* the games' log lines */

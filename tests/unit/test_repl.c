@@ -111,13 +111,13 @@ agrees(const struct sim_repl *r, const struct sim_view *v,
 	if (h == NULL || h->n != got->n)
 		return 0;
 	for (j = 0; j < h->n; j++) {
-		if (got->e[j].id != h->id[j])
+		if (got->e[j].id != h->e[j].id)
 			return 0;
-		if (h->held[j] == 0)
+		if (h->e[j].held == 0)
 			continue;		/* stale: no frame to compare */
 		for (k = 0, want = NULL; k < SIM_REPL_FRAMES; k++)
-			if (r->frame[k].tick == h->held[j])
-				want = &r->frame[k].e[h->slot[j]];
+			if (r->frame[k].tick == h->e[j].held)
+				want = &r->frame[k].e[h->e[j].slot];
 		if (want == NULL || memcmp(want, &got->e[j], sizeof(*want)) != 0)
 			return 0;
 	}
