@@ -205,22 +205,35 @@ gs_input_put(struct gs_wr *wr, const struct gs_input *in, int n)
 	}
 }
 
+/* The messages of one unsigned 64-bit field: ping [5, t], ack [11, tick]. */
+static int
+get_u64(struct gs_rd *rd, uint32_t nf, uint64_t *v)
+{
+	if (need(rd, nf, 1) != GS_OK)
+		return rd->err;
+	*v = gs_rd_uint(rd, UINT64_MAX);
+	return rest(rd, nf, 1);
+}
+
+static void
+put_u64(struct gs_wr *wr, int kind, uint64_t v)
+{
+	gs_wr_array(wr, 2);
+	gs_wr_uint(wr, (uint64_t)kind);
+	gs_wr_uint(wr, v);
+}
+
 /* ping: [5, t]; pong: [6, t, server_us] */
 int
 gs_ping_get(struct gs_rd *rd, uint32_t nf, uint64_t *t)
 {
-	if (need(rd, nf, 1) != GS_OK)
-		return rd->err;
-	*t = gs_rd_uint(rd, UINT64_MAX);
-	return rest(rd, nf, 1);
+	return get_u64(rd, nf, t);
 }
 
 void
 gs_ping_put(struct gs_wr *wr, uint64_t t)
 {
-	gs_wr_array(wr, 2);
-	gs_wr_uint(wr, GS_MSG_PING);
-	gs_wr_uint(wr, t);
+	put_u64(wr, GS_MSG_PING, t);
 }
 
 int
@@ -321,18 +334,13 @@ gs_snapshot_put(struct gs_wr *wr, const struct gs_snaphdr *h,
 int
 gs_ack_get(struct gs_rd *rd, uint32_t nf, uint64_t *tick)
 {
-	if (need(rd, nf, 1) != GS_OK)
-		return rd->err;
-	*tick = gs_rd_uint(rd, UINT64_MAX);
-	return rest(rd, nf, 1);
+	return get_u64(rd, nf, tick);
 }
 
 void
 gs_ack_put(struct gs_wr *wr, uint64_t tick)
 {
-	gs_wr_array(wr, 2);
-	gs_wr_uint(wr, GS_MSG_ACK);
-	gs_wr_uint(wr, tick);
+	put_u64(wr, GS_MSG_ACK, tick);
 }
 
 /* look: [13, x, y]: numbers, integer or float */

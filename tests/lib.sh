@@ -145,3 +145,29 @@ chaos_verdict() {
 	[ "$losses" -ge "$2" ] || die "only $losses losses recorded, want $2 or more"
 	echo "$1: $losses losses; SLO met"
 }
+
+# man_example PAGE MARKER OUT: the indented block that follows the
+# paragraph containing MARKER in man page PAGE, as a reader sees it
+# (mandoc), written to OUT without its indentation; so an example in a
+# page is the code a test runs.
+man_example() {
+	mandoc -Tascii "$1" >"$T/page.txt" || die "mandoc $1"
+	$PY - "$T/page.txt" "$2" "$3" <<'PY' || die "no example after '$2' in $1"
+import re, sys, textwrap
+# Strip overstrike (bold, underline), find the paragraph holding the
+# marker; the code is the indented block after it.
+lines = re.sub(r".\x08", "", open(sys.argv[1]).read()).split("\n")
+i = next(i for i, l in enumerate(lines) if sys.argv[2] in l)
+while lines[i].strip():
+    i += 1
+while not lines[i].strip():
+    i += 1
+indent = len(lines[i]) - len(lines[i].lstrip())
+code = []
+while i < len(lines) and (not lines[i].strip() or
+                          len(lines[i]) - len(lines[i].lstrip()) >= indent):
+    code.append(lines[i])
+    i += 1
+open(sys.argv[3], "w").write(textwrap.dedent("\n".join(code)).strip() + "\n")
+PY
+}

@@ -10,27 +10,10 @@
 . "$(dirname "$0")/../lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 
-mandoc -Tascii "$top/man/gs-protocol.7" >"$T/page.txt" || die "mandoc"
-$PY - "$T/page.txt" "$T/client.py" <<'PY' || die "no Python example in gs-protocol(7)"
-import re, sys, textwrap
-# Strip overstrike (bold, underline) and find the paragraph that
-# introduces the example; the code is the indented block after it.
-lines = re.sub(r".\x08", "", open(sys.argv[1]).read()).split("\n")
-i = next(i for i, l in enumerate(lines) if "A complete client in Python" in l)
-while lines[i].strip():
-    i += 1
-while not lines[i].strip():
-    i += 1
-indent = len(lines[i]) - len(lines[i].lstrip())
-code = []
-while i < len(lines) and (not lines[i].strip() or
-                          len(lines[i]) - len(lines[i].lstrip()) >= indent):
-    code.append(lines[i])
-    i += 1
-code = textwrap.dedent("\n".join(code)).strip() + "\n"
-compile(code, "client.py", "exec")
-open(sys.argv[2], "w").write(code)
-PY
+man_example "$top/man/gs-protocol.7" "A complete client in Python" \
+    "$T/client.py"
+$PY -c 'import sys; compile(open(sys.argv[1]).read(), "client.py", "exec")' \
+    "$T/client.py" || die "the example client does not compile"
 
 PORT=$(free_port)
 start sim "$B/gs-sim" -i "ipc://$T/sim.in" -c "ipc://$T/sim.ctl" -t 30 -s 5

@@ -7,22 +7,7 @@
 . "$(dirname "$0")/../lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 
-mandoc -Tascii "$top/man/gs-game.3" >"$T/page.txt" || die "mandoc"
-$PY - "$T/page.txt" "$T/dots.c" <<'PY' || die "no example game in gs-game(3)"
-import re, sys, textwrap
-lines = re.sub(r".\x08", "", open(sys.argv[1]).read()).split("\n")
-i = next(i for i, l in enumerate(lines) if "A game in which each player" in l)
-i += 1
-while not lines[i].strip():
-    i += 1
-indent = len(lines[i]) - len(lines[i].lstrip())
-code = []
-while i < len(lines) and (not lines[i].strip() or
-                          len(lines[i]) - len(lines[i].lstrip()) >= indent):
-    code.append(lines[i])
-    i += 1
-open(sys.argv[2], "w").write(textwrap.dedent("\n".join(code)).strip() + "\n")
-PY
+man_example "$top/man/gs-game.3" "A game in which each player" "$T/dots.c"
 cc -std=c11 -Wall -Werror -O2 -fPIC -shared -I"$top/include" \
     -o "$T/dots.so" "$T/dots.c" -lm 2>"$T/cc.log" || die "cc: $(cat "$T/cc.log")"
 
