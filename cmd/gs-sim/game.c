@@ -445,6 +445,7 @@ sim_game_reload(struct sim *sim, const char *spec, char *err, size_t errlen)
 	char			 why[256];
 	unsigned		 n = 0, ended = 0;
 	size_t			 len;
+	uint64_t		 t0 = gs_now_us();
 
 	if (sim_game_open(spec, &np, why, sizeof(why)) != 0) {
 		(void)snprintf(err, errlen, "cannot load %s: %s", spec, why);
@@ -496,10 +497,12 @@ sim_game_reload(struct sim *sim, const char *spec, char *err, size_t errlen)
 		 * with the old object. */
 		room->ents.game = np.game;
 	}
+	/* ms: how long every room waited, between two of its ticks. */
 	gs_log_info("game reloaded game=%s version=%s path=%s rooms=%u "
-	    "rooms_ended=%u old_version=%s old_path=%s", np.game->name,
-	    np.game->version, np.path, n, ended, sim->game->version,
-	    sim->plugin.path);
+	    "rooms_ended=%u old_version=%s old_path=%s ms=%.2f",
+	    np.game->name, np.game->version, np.path, n, ended,
+	    sim->game->version, sim->plugin.path,
+	    (double)(gs_now_us() - t0) / 1e3);
 	sim_game_close(&sim->plugin);
 	sim->plugin = np;
 	sim->game = np.game;
