@@ -372,6 +372,9 @@ static const struct gs_metric_def sim_metric_defs[] = {
 	    "Records left for a later snapshot by the byte budget."),
 	SIM_C(snap_nobase, "gs_sim_snapshots_without_baseline_total",
 	    "Snapshots sent with no acknowledged baseline (from nothing)."),
+	SIM_C(snap_bodies_shared, "gs_sim_snapshots_shared_total",
+	    "Snapshots whose whole body another viewer's was (whole world, "
+	    "same baseline)."),
 	SIM_C(acks, "gs_sim_snapshot_acks_total", "Snapshot acks received."),
 	SIM_C(acks_bad, "gs_sim_snapshot_acks_ignored_total",
 	    "Acks of a snapshot the viewer was not sent lately."),

@@ -138,6 +138,7 @@ sim_repl_frame(struct sim_repl *r, uint64_t tick, const struct sim_ents *es)
 	memset(f->e, 0, (size_t)f->cap * sizeof(*f->e));
 	memset(r->memo, 0, (size_t)r->memo_cap * sizeof(*r->memo));
 	r->nbytes = 0;
+	r->nshare = 0;
 	for (i = 0; i < es->n; i++) {
 		e = sim_ents_at(es, i);
 		slot = (uint32_t)(e - es->e);
@@ -404,6 +405,34 @@ body_size(const struct sim_repl_cand *c, uint32_t nc, size_t removed_bytes,
 	return n + uv_len(nup);
 }
 
+/* A body built for another viewer of the same frame on the same
+ * baseline content: the same bytes, and the same history entry. */
+static size_t
+share_copy(struct sim_repl *r, const struct sim_repl_share *sh,
+    struct sim_view *v, uint8_t *out, size_t cap, struct sim_repl_stats *st)
+{
+	struct sim_view_hist	*nh = &v->hist[v->next];
+
+	if (sh->len > cap)
+		return 0;
+	nh->tick = 0;
+	if (hist_reserve(nh, sh->h->n + 1) != GS_OK)
+		return 0;
+	memcpy(nh->e, sh->h->e, (size_t)sh->h->n * sizeof(*nh->e));
+	nh->n = sh->h->n;
+	nh->key = sh->key;
+	nh->tick = sh->h->tick;
+	v->next = (v->next + 1) % SIM_REPL_FRAMES;
+	memcpy(out, r->bytes + sh->off, sh->len);
+	st->base = sh->base;
+	st->full = sh->full;
+	st->delta = sh->delta;
+	st->removed = sh->removed;
+	st->shared = st->full + st->delta;
+	st->body_shared = 1;
+	return sh->len;
+}
+
 size_t
 sim_repl_build(struct sim_repl *r, struct sim_view *v, uint8_t *out,
     size_t cap, struct sim_repl_stats *st)
@@ -414,6 +443,7 @@ sim_repl_build(struct sim_repl *r, struct sim_view *v, uint8_t *out,
 	struct sim_repl_cand		*c, **byprio;
 	uint64_t			 tick = now->tick, prev, hbase;
 	uint64_t			 prevw = 0, last_h = 0, prevr = 0;
+	uint64_t			 bkey;
 	const struct sim_repl_frame	*last_fh = NULL;
 	int64_t				 nv, dx, dy;
 	uint32_t			 nb, bi, i, nc = 0, nrem = 0, nup = 0;
@@ -428,6 +458,12 @@ sim_repl_build(struct sim_repl *r, struct sim_view *v, uint8_t *out,
 		base = NULL;
 	hbase = base != NULL ? base->tick : 0;
 	st->base = hbase;
+	bkey = base != NULL ? base->key : SIM_REPL_KEY_NONE;
+	if (r->radius <= 0 && bkey != 0)
+		for (i = 0; i < r->nshare; i++)
+			if (r->share[i].base_key == bkey)
+				return share_copy(r, &r->share[i], v, out, cap,
+				    st);
 	if ((nv = visible(r, v, &vis)) < 0)
 		return 0;
 	nb = base != NULL ? base->n : 0;
@@ -574,6 +610,27 @@ sim_repl_build(struct sim_repl *r, struct sim_view *v, uint8_t *out,
 		nh->n++;
 	}
 	nh->tick = tick;
+	nh->key = 0;
 	v->next = (v->next + 1) % SIM_REPL_FRAMES;
+	/* Whole, and of the whole world: others holding what this viewer
+	 * held get the same body. */
+	if (r->radius <= 0 && bkey != 0 && !cut &&
+	    r->nshare < SIM_REPL_SHARES && bytes_reserve(r, n) == GS_OK) {
+		struct sim_repl_share	*sh = &r->share[r->nshare++];
+
+		memcpy(r->bytes + r->nbytes, out, n);
+		sh->base_key = bkey;
+		/* Its content is canonical: every entity of the frame, at
+		 * the frame's state, whoever it was built for. */
+		sh->key = nh->key = SIM_REPL_KEY_FULL | tick;
+		sh->base = hbase;
+		sh->off = (uint32_t)r->nbytes;
+		sh->len = (uint32_t)n;
+		sh->h = nh;
+		sh->full = st->full;
+		sh->delta = st->delta;
+		sh->removed = st->removed;
+		r->nbytes += n;
+	}
 	return n;
 }

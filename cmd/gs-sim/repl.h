@@ -42,6 +42,21 @@ struct sim_repl_frame {
 };
 
 struct sim_repl_cand;
+struct sim_view_hist;
+
+#define SIM_REPL_SHARES		4	/* bodies shared per frame */
+#define SIM_REPL_KEY_NONE	1	/* the key of "no baseline" */
+/* The key of "every entity of frame T at T's state": this bit | T. */
+#define SIM_REPL_KEY_FULL	((uint64_t)1 << 63)
+
+struct sim_repl_share {
+	uint64_t		 base_key;	/* what it was built on */
+	uint64_t		 key;		/* what it makes */
+	uint64_t		 base;		/* its baseline tick */
+	uint32_t		 off, len;	/* the body, in bytes */
+	const struct sim_view_hist *h;	/* the entry it made */
+	uint32_t		 full, delta, removed;
+};
 
 /* An entity of the current frame: its id and storage slot. */
 struct sim_repl_pair {
@@ -85,6 +100,17 @@ struct sim_repl {
 	uint32_t		 memo_cap;
 	uint8_t			*bytes;
 	size_t			 nbytes, bytes_cap;
+	/*
+	 * Whole bodies of the current frame, shared by viewers that see
+	 * the whole world and hold the same thing.  A snapshot of the
+	 * whole world with nothing held back leaves its viewer holding
+	 * every entity of the frame at the frame's state, whatever it was
+	 * built on: its history entry gets the key SIM_REPL_KEY_FULL |
+	 * tick.  Viewers whose baselines have the same key (or that have
+	 * none) get the body built first on it this frame.
+	 */
+	struct sim_repl_share	 share[SIM_REPL_SHARES];
+	unsigned		 nshare;
 };
 
 /* An entity a viewer holds: by id, at the state of frame held. */
@@ -97,6 +123,7 @@ struct sim_view_ent {
 /* A snapshot a viewer was sent: what it then held, ascending by id. */
 struct sim_view_hist {
 	uint64_t		 tick;		/* 0: unused */
+	uint64_t		 key;		/* shared content; 0: its own */
 	uint32_t		 n, cap;
 	struct sim_view_ent	*e;
 };
@@ -111,6 +138,7 @@ struct sim_view {
 /* What one build did, for the metrics. */
 struct sim_repl_stats {
 	uint32_t	 full, delta, removed, shared, cut;
+	uint32_t	 body_shared;	/* the whole body was another's */
 	uint64_t	 base;		/* baseline tick used; 0: none */
 };
 

@@ -658,6 +658,8 @@ room_snapshot_to(struct sim_room *room, struct sim_player *pl)
 	gs_counter_add(sim->st.snap_cut, st.cut);
 	if (st.base == 0)
 		gs_counter_inc(sim->st.snap_nobase);
+	if (st.body_shared)
+		gs_counter_inc(sim->st.snap_bodies_shared);
 	if (timed)
 		gs_hist_observe(sim->st.snapshot_client_seconds,
 		    (double)(gs_now_us() - t0) / 1e6);

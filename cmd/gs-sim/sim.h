@@ -124,6 +124,7 @@ struct sim_stats {
 	struct gs_counter	*snap_shared;
 	struct gs_counter	*snap_cut;
 	struct gs_counter	*snap_nobase;
+	struct gs_counter	*snap_bodies_shared;
 	struct gs_counter	*acks;
 	struct gs_counter	*acks_bad;
 	struct gs_counter	*looks;

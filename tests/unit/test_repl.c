@@ -161,6 +161,7 @@ run(double cell, double radius, size_t budget, unsigned n, unsigned steps,
 	struct gs_snap		*base, *out, tmp, scratch;
 	uint64_t		 tick, next_id = 1;
 	unsigned		 nh = 0, i, k, step, decoded = 0, deltas = 0;
+	unsigned		 bodies_shared = 0;
 	size_t			 len;
 	int			 rc;
 
@@ -218,6 +219,7 @@ run(double cell, double radius, size_t budget, unsigned n, unsigned steps,
 				sim_view_center(&v[k], &r, uni(0, W), uni(0, W));
 			len = sim_repl_build(&r, &v[k], body, sizeof(body), &st);
 			T_ASSERT(len > 0);
+			bodies_shared += st.body_shared;
 			if (budget > 0)
 				T_ASSERT(len <= budget || st.full + st.delta == 0);
 			if (uni(0, 1) < loss)
@@ -245,6 +247,10 @@ run(double cell, double radius, size_t budget, unsigned n, unsigned steps,
 	}
 	T_CHECK(decoded > steps);
 	T_CHECK(deltas > decoded / 2);
+	/* Viewers of the whole world on the same baseline share bodies;
+	 * a view radius never does. */
+	T_CHECK(radius > 0 ? bodies_shared == 0 :
+	    budget > 0 || bodies_shared > 0);
 	for (i = 0; i < NVIEW; i++) {
 		sim_view_free(&v[i]);
 		for (k = 0; k < KEEP; k++)
@@ -262,6 +268,67 @@ static void test_aoi_big_cells(void)	{ run(700, 300, 0, 300, 200, 0.3); }
 static void test_budget(void)		{ run(100, 0, 300, 200, 300, 0.2); }
 static void test_budget_aoi(void)	{ run(50, 250, 120, 400, 300, 0.1); }
 static void test_no_loss(void)		{ run(100, 250, 0, 300, 200, 0); }
+
+/*
+ * Viewers of the whole world that ack in step hold the same thing, so
+ * all but the first of each frame get the first one's body; and what
+ * each decodes is still exactly the world.
+ */
+static void
+test_lockstep_shared(void)
+{
+	struct gs_game		 g = game();
+	struct sim_ents		 es;
+	struct sim_repl		 r;
+	static struct sim_view	 v[NVIEW];
+	static struct gs_snap	 have[NVIEW], next;
+	struct gs_snap		 scratch;
+	struct sim_repl_stats	 st;
+	static uint8_t		 body[1 << 16];
+	gs_ent			 h[50];
+	unsigned		 i, k, t, shared = 0;
+	size_t			 len;
+
+	sim_ents_init(&es, &g);
+	T_ASSERT(sim_repl_init(&r, &g, 100, 0, 0) == GS_OK);
+	for (i = 0; i < 50; i++) {
+		T_ASSERT(sim_ents_spawn(&es, 0, GS_GAME_NOBODY, 1, i + 1,
+		    &h[i]) == 0);
+		(void)sim_ents_move(&es, h[i], uni(0, W), uni(0, W));
+	}
+	gs_snap_init(&next);
+	gs_snap_init(&scratch);
+	for (k = 0; k < NVIEW; k++) {
+		sim_view_init(&v[k]);
+		gs_snap_init(&have[k]);
+	}
+	for (t = 1; t <= 60; t++) {
+		for (i = 0; i < 50; i += 3)
+			(void)sim_ents_set(&es, h[i], 0, pick(101));
+		T_ASSERT(sim_repl_frame(&r, t, &es) == GS_OK);
+		for (k = 0; k < NVIEW; k++) {
+			len = sim_repl_build(&r, &v[k], body, sizeof(body), &st);
+			T_ASSERT(len > 0);
+			shared += st.body_shared;
+			T_ASSERT(gs_snap_apply(&r.schema, st.base != 0 ?
+			    &have[k] : NULL, body, len, &next, &scratch) ==
+			    GS_OK);
+			next.tick = t;
+			T_ASSERT(agrees(&r, &v[k], &next, &es, 0, 1));
+			T_ASSERT(gs_snap_copy(&have[k], &next) == GS_OK);
+			(void)sim_view_ack(&v[k], t);
+		}
+	}
+	T_EQ_INT(shared, 60 * (NVIEW - 1));
+	for (k = 0; k < NVIEW; k++) {
+		sim_view_free(&v[k]);
+		gs_snap_free(&have[k]);
+	}
+	gs_snap_free(&next);
+	gs_snap_free(&scratch);
+	sim_repl_free(&r);
+	sim_ents_free(&es);
+}
 
 /* Entities exactly on the view circle and on cell borders. */
 static void
@@ -405,4 +472,4 @@ test_page_example(void)
 
 T_MAIN(T(test_whole_world), T(test_aoi), T(test_aoi_big_cells),
     T(test_budget), T(test_budget_aoi), T(test_no_loss), T(test_borders),
-    T(test_wire_example), T(test_page_example))
+    T(test_wire_example), T(test_page_example), T(test_lockstep_shared))
