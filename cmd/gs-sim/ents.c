@@ -147,6 +147,7 @@ sim_ents_spawn(struct sim_ents *es, unsigned type, int owner,
 	e->live = 1;
 	e->dense = es->n;
 	es->live[es->n++] = idx;
+	es->changes++;
 	if (owner != GS_GAME_NOBODY)
 		es->owned[owner] = idx + 1;
 	*out = ((uint32_t)e->gen << ENT_IDX_BITS) | (idx + 1);
@@ -167,6 +168,7 @@ sim_ents_despawn(struct sim_ents *es, gs_ent h)
 	es->live[e->dense] = es->live[es->n - 1];
 	last->dense = e->dense;
 	es->n--;
+	es->changes++;
 	if (e->owner != GS_GAME_NOBODY)
 		es->owned[e->owner] = 0;
 	e->live = 0;

@@ -57,6 +57,9 @@ struct sim_ents {
 	/* By player slot: the index + 1 of its entity; 0: none. */
 	uint32_t		*owned;
 	uint32_t		 nowned;
+	/* Counts spawns and despawns: the set of live slots is the same
+	 * while it is. */
+	uint64_t		 changes;
 };
 
 /* Empty storage for game's entities; nothing is allocated yet. */

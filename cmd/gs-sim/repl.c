@@ -126,17 +126,29 @@ sim_repl_frame(struct sim_repl *r, uint64_t tick, const struct sim_ents *es)
 	struct gs_snap_ent	*q;
 	uint32_t		 i, slot, c, ncells = r->gw * r->gh;
 
+	uint32_t		 oldcap, oldmemo = r->memo_cap;
+	bool			 same;
+
 	r->cur = (r->cur + 1) % SIM_REPL_FRAMES;
 	f = &r->frame[r->cur];
 	f->tick = 0;
+	oldcap = f->cap;
 	if (grow(&f->e, &f->cap, es->cap, sizeof(*f->e)) != GS_OK ||
 	    grow(&r->memo, &r->memo_cap, es->cap, sizeof(*r->memo)) != GS_OK ||
 	    grow(&r->all, &r->all_cap, es->n + 1, sizeof(*r->all)) != GS_OK ||
 	    grow(&r->item, &r->item_cap, es->n + 1, sizeof(*r->item)) !=
 	    GS_OK)
 		return GS_ENOMEM;
-	memset(f->e, 0, (size_t)f->cap * sizeof(*f->e));
-	memset(r->memo, 0, (size_t)r->memo_cap * sizeof(*r->memo));
+	/* New memo entries are of no frame (memo_of). */
+	memset(r->memo + oldmemo, 0,
+	    (size_t)(r->memo_cap - oldmemo) * sizeof(*r->memo));
+	/* While no entity came or went, the frame this one replaces had
+	 * the same live slots (and the list by id holds): each is written
+	 * again below, and nothing needs clearing or sorting. */
+	same = r->all_valid && r->all_changes == es->changes &&
+	    f->changes == es->changes && oldcap == f->cap && f->cap != 0;
+	if (!same)
+		memset(f->e, 0, (size_t)f->cap * sizeof(*f->e));
 	r->nbytes = 0;
 	r->nshare = 0;
 	for (i = 0; i < es->n; i++) {
@@ -148,11 +160,18 @@ sim_repl_frame(struct sim_repl *r, uint64_t tick, const struct sim_ents *es)
 		q->qx = gs_snap_quantize(e->x, r->schema.cell);
 		q->qy = gs_snap_quantize(e->y, r->schema.cell);
 		memcpy(q->f, e->f, sizeof(q->f));
-		r->all[i].id = e->id;
-		r->all[i].slot = slot;
+		if (!r->all_valid || r->all_changes != es->changes) {
+			r->all[i].id = e->id;
+			r->all[i].slot = slot;
+		}
 	}
 	f->tick = tick;
-	qsort(r->all, es->n, sizeof(*r->all), pair_cmp);
+	f->changes = es->changes;
+	if (!r->all_valid || r->all_changes != es->changes) {
+		qsort(r->all, es->n, sizeof(*r->all), pair_cmp);
+		r->all_changes = es->changes;
+		r->all_valid = true;
+	}
 	r->nall = es->n;
 
 	/* The grid: count per cell, prefix sums, then place (by id). */
@@ -203,12 +222,27 @@ bytes_reserve(struct sim_repl *r, size_t more)
 	return GS_OK;
 }
 
+/* slot's records of the current frame, emptied if they are an older
+ * frame's. */
+static struct sim_repl_memo *
+memo_of(struct sim_repl *r, uint32_t slot)
+{
+	struct sim_repl_memo	*m = &r->memo[slot];
+	uint64_t		 tick = r->frame[r->cur].tick;
+
+	if (m->tick != tick) {
+		memset(m, 0, sizeof(*m));
+		m->tick = tick;
+	}
+	return m;
+}
+
 /* The full record of slot in the current frame. */
 static int
 rec_full(struct sim_repl *r, uint32_t slot, uint32_t *off, uint32_t *len,
     struct sim_repl_stats *st)
 {
-	struct sim_repl_memo	*m = &r->memo[slot];
+	struct sim_repl_memo	*m = memo_of(r, slot);
 	size_t			 n;
 
 	if (m->full_len != 0) {
@@ -234,7 +268,7 @@ rec_delta(struct sim_repl *r, uint32_t slot, uint64_t h,
     const struct gs_snap_ent *base, uint32_t *off, uint32_t *len,
     struct sim_repl_stats *st)
 {
-	struct sim_repl_memo	*m = &r->memo[slot];
+	struct sim_repl_memo	*m = memo_of(r, slot);
 	size_t			 n;
 	int			 k;
 

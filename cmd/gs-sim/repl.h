@@ -39,6 +39,7 @@ struct sim_repl_frame {
 	uint64_t		 tick;		/* 0: unused */
 	uint32_t		 cap;		/* slots */
 	struct gs_snap_ent	*e;
+	uint64_t		 changes;	/* the storage's, when taken */
 };
 
 struct sim_repl_cand;
@@ -64,8 +65,10 @@ struct sim_repl_pair {
 	uint32_t	 slot;
 };
 
-/* A record encoded for this frame, shared by viewers. */
+/* A record encoded for this frame, shared by viewers (an entry of an
+ * older frame's tick is empty). */
 struct sim_repl_memo {
+	uint64_t	 tick;
 	uint32_t	 full_off, full_len;	/* len 0: not encoded yet */
 	uint64_t	 d_tick[2];		/* delta against that frame */
 	uint32_t	 d_off[2], d_len[2];	/* len 0 and tick set: same */
@@ -80,9 +83,13 @@ struct sim_repl {
 	size_t			 budget;	/* bytes per body */
 	struct sim_repl_frame	 frame[SIM_REPL_FRAMES];
 	unsigned		 cur;		/* frame[cur]: the newest */
-	/* The current frame's entities, ascending by id. */
+	/* The current frame's entities, ascending by id, and the storage's
+	 * change count they were taken at (the live slots are the same
+	 * while it is). */
 	struct sim_repl_pair	*all;
 	uint32_t		 nall, all_cap;
+	uint64_t		 all_changes;
+	bool			 all_valid;
 	/* Scratch of a build: candidates, and the visible entities. */
 	struct sim_repl_cand	*cand;
 	uint32_t		 cand_cap;
