@@ -15,6 +15,7 @@ gs_relay_name(int kind)
 	case GS_REL_CLOSE:	return "close";
 	case GS_REL_ACK:	return "ack";
 	case GS_REL_LOOK:	return "look";
+	case GS_REL_INPUT_ACK:	return "input_ack";
 	default:		return "unknown";
 	}
 }
@@ -68,6 +69,7 @@ relay_nfields(int kind)
 	case GS_REL_CLOSE:	return 2;
 	case GS_REL_ACK:	return 1;
 	case GS_REL_LOOK:	return 2;
+	case GS_REL_INPUT_ACK:	return 2;	/* tick, seq, then values */
 	default:		return 0;
 	}
 }
@@ -103,11 +105,14 @@ gs_relay_get(struct gs_rd *outer, struct gs_relay_rec *r)
 		if (n - 2 > want)
 			want++;
 		break;
+	case GS_REL_INPUT_ACK:
 	case GS_REL_INPUT:
+		if (r->kind == GS_REL_INPUT_ACK)
+			r->tick = gs_rd_uint(rd, UINT64_MAX);
 		r->input.seq = (uint32_t)gs_rd_uint(rd, UINT32_MAX);
-		if (n - 3 > GS_INPUT_VALUES_MAX)
+		if (n - 2 - want > GS_INPUT_VALUES_MAX)
 			return gs_rd_fail(rd, GS_ETOOBIG);
-		r->input.n = n - 3;
+		r->input.n = n - 2 - want;
 		for (i = 0; i < GS_INPUT_VALUES_MAX; i++)
 			r->input.v[i] = i < r->input.n ? (int32_t)gs_rd_int(rd,
 			    INT32_MIN, INT32_MAX) : 0;
@@ -172,6 +177,21 @@ gs_relay_input_put(struct gs_wr *wr, uint64_t conn, const struct gs_input *in)
 	gs_wr_array(wr, 3 + in->n);
 	gs_wr_uint(wr, GS_REL_INPUT);
 	gs_wr_uint(wr, conn);
+	gs_wr_uint(wr, in->seq);
+	for (i = 0; i < in->n; i++)
+		gs_wr_int(wr, in->v[i]);
+}
+
+void
+gs_relay_input_ack_put(struct gs_wr *wr, uint64_t conn,
+    const struct gs_input *in, uint64_t tick)
+{
+	uint32_t	i;
+
+	gs_wr_array(wr, 4 + in->n);
+	gs_wr_uint(wr, GS_REL_INPUT_ACK);
+	gs_wr_uint(wr, conn);
+	gs_wr_uint(wr, tick);
 	gs_wr_uint(wr, in->seq);
 	for (i = 0; i < in->n; i++)
 		gs_wr_int(wr, in->v[i]);

@@ -32,6 +32,9 @@
  *   LEAVE  [3, conn]                                    reliable
  *   ACK    [8, conn, tick:uint]   the client has the snapshot of tick
  *   LOOK   [9, conn, x:float, y:float]  a spectator's view centre
+ *   INPUT_ACK [10, conn, tick:uint, seq:uint, value:int ...]  an INPUT
+ *          and the ACK that came with it, in one record (a client
+ *          sends both each tick)
  * sim -> gateway
  *   JOINED [4, conn, player:uint, room:str, tick_rate:uint,
  *           snapshot_rate:uint, tick:uint]             reliable
@@ -63,6 +66,7 @@ enum gs_relay_kind {
 	GS_REL_CLOSE = 7,
 	GS_REL_ACK = 8,
 	GS_REL_LOOK = 9,
+	GS_REL_INPUT_ACK = 10,
 };
 const char	*gs_relay_name(int kind);
 
@@ -83,9 +87,9 @@ struct gs_relay_rec {
 	char		name[GS_NAME_MAX + 1];	/* JOIN */
 	bool		watch;			/* JOIN */
 	double		x, y;			/* LOOK */
-	struct gs_input	input;			/* INPUT */
+	struct gs_input	input;			/* INPUT, INPUT_ACK */
 	uint32_t	tick_rate, snapshot_rate;	/* JOINED */
-	uint64_t	tick;			/* JOINED, ACK */
+	uint64_t	tick;			/* JOINED, ACK, INPUT_ACK */
 	uint32_t	code;			/* REJECT, CLOSE */
 	char		text[GS_TEXT_MAX + 1];	/* REJECT, CLOSE */
 	bool		reliable;		/* FRAME */
@@ -109,6 +113,8 @@ int	gs_relay_get(struct gs_rd *rd, struct gs_relay_rec *r);
 void	gs_relay_join_put(struct gs_wr *wr, uint64_t conn, const char *room,
 	    const char *name, bool watch);
 void	gs_relay_ack_put(struct gs_wr *wr, uint64_t conn, uint64_t tick);
+void	gs_relay_input_ack_put(struct gs_wr *wr, uint64_t conn,
+	    const struct gs_input *in, uint64_t tick);
 void	gs_relay_look_put(struct gs_wr *wr, uint64_t conn, double x,
 	    double y);
 void	gs_relay_input_put(struct gs_wr *wr, uint64_t conn,

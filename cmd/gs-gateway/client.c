@@ -689,12 +689,54 @@ gw_client_welcome(struct gw_client *c, const struct gs_relay_rec *r)
 	    c->room != NULL ? c->room->name : "-");
 }
 
+/*
+ * The new inputs and the newest ack of one WebSocket message, relayed
+ * when the message ends or before anything else happens: a client sends
+ * its input and the ack of its newest snapshot together each tick, and
+ * they go to the sim as one INPUT_ACK record instead of two.
+ */
+struct gw_pending {
+	struct gs_input	 in[GS_INPUTS_MAX];
+	int		 n;
+	uint64_t	 ack;
+	bool		 have_ack;
+};
+
+/* Repeats carry inputs over a lossy path to here; the sim gets each
+ * input once.  A record the outbox refuses is not counted as
+ * forwarded, so its repeat in the next message may still go. */
+static void
+gw_client_flush(struct gw_client *c, struct gw_pending *p)
+{
+	struct gw	*gw = c->gw;
+	int		 i;
+
+	for (i = 0; i < p->n; i++) {
+		if (i == p->n - 1 && p->have_ack) {
+			if (gw_relay_input_ack(gw, c->room->sim, c->conn,
+			    &p->in[i], p->ack) != GS_OK)
+				break;
+			p->have_ack = false;
+		} else if (gw_relay_input(gw, c->room->sim, c->conn,
+		    &p->in[i]) != GS_OK)
+			break;
+		c->in_seq = p->in[i].seq;
+	}
+	/* The sim judges acks; a full batch drops one, and the next one
+	 * replaces it. */
+	if (p->have_ack)
+		(void)gw_relay_ack(gw, c->room->sim, c->conn, p->ack);
+	p->n = 0;
+	p->have_ack = false;
+}
+
 void
 gw_client_recv(struct gw_client *c, const uint8_t *buf, size_t len)
 {
 	struct gw		*gw = c->gw;
 	struct gs_rd		 rd;
 	struct gs_input		 in[GS_INPUTS_MAX];
+	struct gw_pending	 pend;
 	struct gs_wr		*wr = &gw->scratch;
 	uint64_t		 t;
 	double			 x, y;
@@ -706,11 +748,18 @@ gw_client_recv(struct gw_client *c, const uint8_t *buf, size_t len)
 		gw_client_bad(c, GS_PERR_BADFRAME, "empty message");
 		return;
 	}
+	pend.n = 0;
+	pend.have_ack = false;
 	/* One error answers the whole WebSocket message (gs-protocol(7)):
 	 * after it the rest is discarded.  A decoding error leaves the
-	 * reader inside a message anyway. */
+	 * reader inside a message anyway.  The inputs and the ack before
+	 * it are relayed first: whatever comes next may end the
+	 * client's stay. */
 	while (gs_rd_more(&rd) && c->state != GW_CLOSING) {
 		kind = gs_msg_begin(&rd, &nf);
+		if (kind != GS_MSG_INPUT && kind != GS_MSG_ACK &&
+		    (pend.n > 0 || pend.have_ack))
+			gw_client_flush(c, &pend);
 		if (kind == 0) {
 			gw_client_badf(c, GS_PERR_BADFRAME, "message", rd.err);
 			return;
@@ -723,6 +772,8 @@ gw_client_recv(struct gw_client *c, const uint8_t *buf, size_t len)
 			break;
 		case GS_MSG_INPUT:
 			n = gs_input_get(&rd, nf, in);
+			if (rd.err != GS_OK || c->state != GW_PLAYING)
+				gw_client_flush(c, &pend);
 			if (rd.err != GS_OK) {
 				gw_client_badf(c, GS_PERR_BADFRAME, "input",
 				    rd.err);
@@ -733,25 +784,24 @@ gw_client_recv(struct gw_client *c, const uint8_t *buf, size_t len)
 				    "input before welcome");
 				return;
 			}
-			/* Repeats carry inputs over a lossy path to here;
-			 * the sim gets each input once.  A record the
-			 * outbox refuses is not counted as forwarded, so
-			 * its repeat in the next message may still go. */
 			for (i = 0; i < n; i++) {
-				if (in[i].seq <= c->in_seq) {
+				if (in[i].seq <= c->in_seq || (pend.n > 0 &&
+				    in[i].seq <= pend.in[pend.n - 1].seq)) {
 					gs_counter_inc(gw->m.inputs_skipped);
 					continue;
 				}
-				if (gw_relay_input(gw, c->room->sim, c->conn,
-				    &in[i]) != GS_OK)
-					break;
-				c->in_seq = in[i].seq;
+				if (pend.n == GS_INPUTS_MAX)
+					gw_client_flush(c, &pend);
+				pend.in[pend.n++] = in[i];
 			}
 			break;
 		case GS_MSG_ACK:
 		case GS_MSG_LOOK:
 			if ((kind == GS_MSG_ACK ? gs_ack_get(&rd, nf, &t) :
-			    gs_look_get(&rd, nf, &x, &y)) != GS_OK) {
+			    gs_look_get(&rd, nf, &x, &y)) != GS_OK ||
+			    c->state != GW_PLAYING)
+				gw_client_flush(c, &pend);
+			if (rd.err != GS_OK) {
 				gw_client_badf(c, GS_PERR_BADFRAME,
 				    gs_msg_name(kind), rd.err);
 				return;
@@ -762,12 +812,10 @@ gw_client_recv(struct gw_client *c, const uint8_t *buf, size_t len)
 				    "look before welcome");
 				return;
 			}
-			/* The sim judges them; a full batch drops them,
-			 * and the next one replaces them. */
-			if (kind == GS_MSG_ACK)
-				(void)gw_relay_ack(gw, c->room->sim, c->conn,
-				    t);
-			else
+			if (kind == GS_MSG_ACK) {
+				pend.ack = t;
+				pend.have_ack = true;
+			} else
 				(void)gw_relay_look(gw, c->room->sim, c->conn,
 				    x, y);
 			break;
@@ -815,4 +863,6 @@ gw_client_recv(struct gw_client *c, const uint8_t *buf, size_t len)
 			return;
 		}
 	}
+	if (pend.n > 0 || pend.have_ack)
+		gw_client_flush(c, &pend);
 }

@@ -353,6 +353,8 @@ int	gw_relay_input(struct gw *gw, struct gw_sim *s, uint64_t conn,
 int	gw_relay_leave(struct gw *gw, struct gw_sim *s, uint64_t conn);
 int	gw_relay_ack(struct gw *gw, struct gw_sim *s, uint64_t conn,
 	    uint64_t tick);
+int	gw_relay_input_ack(struct gw *gw, struct gw_sim *s, uint64_t conn,
+	    const struct gs_input *in, uint64_t tick);
 int	gw_relay_look(struct gw *gw, struct gw_sim *s, uint64_t conn,
 	    double x, double y);
 void	gw_heartbeat(struct gw *gw);

@@ -216,6 +216,18 @@ gw_relay_input(struct gw *gw, struct gw_sim *s, uint64_t conn,
 	return gw_relay_commit(gw, s, 0);
 }
 
+int
+gw_relay_input_ack(struct gw *gw, struct gw_sim *s, uint64_t conn,
+    const struct gs_input *in, uint64_t tick)
+{
+	struct gs_wr	*wr;
+
+	if ((wr = gw_relay_begin(gw, s, "input")) == NULL)
+		return GS_EAGAIN;
+	gs_relay_input_ack_put(wr, conn, in, tick);
+	return gw_relay_commit(gw, s, 0);
+}
+
 /* Acks and looks are state: a lost one is replaced by the next. */
 int
 gw_relay_ack(struct gw *gw, struct gw_sim *s, uint64_t conn, uint64_t tick)

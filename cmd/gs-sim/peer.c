@@ -358,6 +358,7 @@ peer_record(struct sim_peer *peer, const struct gs_relay_rec *rec)
 			sim_player_look(pl, rec->x, rec->y);
 		break;
 	case GS_REL_INPUT:
+	case GS_REL_INPUT_ACK:
 		if ((pl = peer_find_player(peer, rec->conn)) == NULL) {
 			/* A gateway sends inputs only for clients it has
 			 * welcomed and not yet LEAVEd: this one thinks its
@@ -374,6 +375,8 @@ peer_record(struct sim_peer *peer, const struct gs_relay_rec *rec)
 			break;
 		}
 		sim_player_input(pl, &rec->input);
+		if (rec->kind == GS_REL_INPUT_ACK)
+			sim_player_ack(pl, rec->tick);
 		break;
 	case GS_REL_LEAVE:
 		if ((pl = peer_find_player(peer, rec->conn)) == NULL)

@@ -348,6 +348,7 @@ test_relay(void)
 	gs_relay_join_put(&wr, 1, "lobby", "ann", true);
 	gs_relay_input_put(&wr, 1, &in);
 	gs_relay_ack_put(&wr, 1, 99);
+	gs_relay_input_ack_put(&wr, 1, &in, 77);
 	gs_relay_look_put(&wr, 1, 1.5, 2.5);
 	gs_relay_joined_put(&wr, 1, 77, "lobby", 30, 30, 12);
 	gs_relay_frame_put(&wr, 1, true, frame, sizeof(frame));
@@ -369,6 +370,10 @@ test_relay(void)
 	    r.input.v[2] == 2);
 	T_EQ_INT(gs_relay_get(&rd, &r), GS_OK);
 	T_CHECK(r.kind == GS_REL_ACK && r.tick == 99);
+	T_EQ_INT(gs_relay_get(&rd, &r), GS_OK);
+	T_CHECK(r.kind == GS_REL_INPUT_ACK && r.tick == 77 &&
+	    r.input.seq == 5 && r.input.n == 3 && r.input.v[0] == -3 &&
+	    r.input.v[2] == 2);
 	T_EQ_INT(gs_relay_get(&rd, &r), GS_OK);
 	T_CHECK(r.kind == GS_REL_LOOK && r.x == 1.5 && r.y == 2.5);
 	T_EQ_INT(gs_relay_get(&rd, &r), GS_OK);
