@@ -87,6 +87,7 @@ sim_repl_free(struct sim_repl *r)
 	free(r->cand);
 	free(r->vis);
 	free(r->rem);
+	free(r->byprio);
 	free(r->start);
 	free(r->item);
 	free(r->memo);
@@ -563,9 +564,10 @@ sim_repl_build(struct sim_repl *r, struct sim_view *v, uint8_t *out,
 	 * entity never sent counts as unsent since the baseline. */
 	if (r->budget > 0 && size > r->budget) {
 		cut = true;
-		if ((byprio = malloc(((size_t)nc + 1) * sizeof(*byprio))) ==
-		    NULL)
+		if (grow(&r->byprio, &r->byprio_cap, nc + 1,
+		    sizeof(*r->byprio)) != GS_OK)
 			return 0;
+		byprio = r->byprio;
 		for (i = 0, k = 0; i < nc; i++) {
 			c = &r->cand[i];
 			if (!c->want)
@@ -598,7 +600,6 @@ sim_repl_build(struct sim_repl *r, struct sim_view *v, uint8_t *out,
 				byprio[i - 1]->in = 0;
 				st->cut++;
 			}
-		free(byprio);
 	}
 	if ((cut ? body_size(r->cand, nc, remb, nrem) : size) > cap)
 		return 0;

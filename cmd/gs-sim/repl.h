@@ -93,6 +93,8 @@ struct sim_repl {
 	/* Scratch of a build: candidates, and the visible entities. */
 	struct sim_repl_cand	*cand;
 	uint32_t		 cand_cap;
+	struct sim_repl_cand	**byprio;	/* over the budget: by priority */
+	uint32_t		 byprio_cap;
 	struct sim_repl_pair	*vis;
 	uint32_t		 vis_cap;
 	uint64_t		*rem;		/* the removed ids */
