@@ -192,16 +192,19 @@ sim_repl_frame(struct sim_repl *r, uint64_t tick, const struct sim_ents *es)
 	return GS_OK;
 }
 
+/* The frame of tick, newest first: baselines are recent. */
 static const struct sim_repl_frame *
 frame_of(const struct sim_repl *r, uint64_t tick)
 {
-	unsigned	i;
+	unsigned	i, k;
 
 	if (tick == 0)
 		return NULL;
-	for (i = 0; i < SIM_REPL_FRAMES; i++)
-		if (r->frame[i].tick == tick)
-			return &r->frame[i];
+	for (i = 0, k = r->cur; i < SIM_REPL_FRAMES; i++) {
+		if (r->frame[k].tick == tick)
+			return &r->frame[k];
+		k = k == 0 ? SIM_REPL_FRAMES - 1 : k - 1;
+	}
 	return NULL;
 }
 
@@ -323,16 +326,21 @@ sim_view_center(struct sim_view *v, const struct sim_repl *r, double x,
 	v->qy = gs_snap_quantize(y, r->schema.cell);
 }
 
+/* The snapshot of tick the viewer was sent, newest first: acks are of
+ * recent ones. */
 static struct sim_view_hist *
 hist_of(struct sim_view *v, uint64_t tick)
 {
-	unsigned	i;
+	unsigned	i, k;
 
 	if (tick == 0)
 		return NULL;
-	for (i = 0; i < SIM_REPL_FRAMES; i++)
-		if (v->hist[i].tick == tick)
-			return &v->hist[i];
+	k = v->next == 0 ? SIM_REPL_FRAMES - 1 : v->next - 1;
+	for (i = 0; i < SIM_REPL_FRAMES; i++) {
+		if (v->hist[k].tick == tick)
+			return &v->hist[k];
+		k = k == 0 ? SIM_REPL_FRAMES - 1 : k - 1;
+	}
 	return NULL;
 }
 

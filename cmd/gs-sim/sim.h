@@ -189,15 +189,12 @@ struct sim_peer {
 };
 
 struct sim_player {
+	/* next_conn and conn first: the hash lookup of every record
+	 * touches only them (one cache line). */
 	struct sim_player	*next_conn;	/* peer's hash chain */
-	/* A spectator: no slot, no entity, no inputs; on the room's
-	 * watcher list. */
-	bool			 watch;
-	struct sim_player	*wprev, *wnext;
-	struct sim_view		 view;		/* what it was sent */
+	uint64_t		 conn;		/* the gateway's connection */
 	struct sim_peer		*peer;
 	struct sim_room		*room;
-	uint64_t		 conn;		/* the gateway's connection */
 	uint64_t		 id;		/* unique in this sim */
 	unsigned		 slot;		/* index in room->slot[] */
 	char			 name[GS_NAME_MAX + 1];
@@ -206,6 +203,11 @@ struct sim_player {
 	/* Per input field with a cooldown: the tick from which a non-zero
 	 * value passes again. */
 	uint64_t		 ready[GS_GAME_INPUTS_MAX];
+	/* A spectator: no slot, no entity, no inputs; on the room's
+	 * watcher list. */
+	bool			 watch;
+	struct sim_player	*wprev, *wnext;
+	struct sim_view		 view;		/* what it was sent (large) */
 };
 
 struct sim_room {
