@@ -522,6 +522,73 @@ test_setup(void)
 	gs_log_init("test_gwclient", GS_LOG_ERROR);
 }
 
+/* One WebSocket message of inputs (seqs first..last, two values each)
+ * and, when ack != 0, an ack. */
+struct inmsg {
+	uint32_t	first, last;
+	uint64_t	ack;
+	int		garbage;	/* a bad byte after it all */
+};
+
+static void
+put_inputs(struct gs_wr *wr, const void *arg)
+{
+	const struct inmsg	*m = arg;
+	struct gs_input		 in[GS_INPUTS_MAX];
+	uint32_t		 s;
+	int			 n = 0;
+
+	memset(in, 0, sizeof(in));
+	for (s = m->first; s <= m->last && n < GS_INPUTS_MAX; s++, n++) {
+		in[n].seq = s;
+		in[n].n = 2;
+		in[n].v[0] = 100;
+	}
+	if (n > 0)
+		gs_input_put(wr, in, n);
+	if (m->ack != 0)
+		gs_ack_put(wr, m->ack);
+	if (m->garbage)
+		gs_wr_raw(wr, "\xc1", 1);
+}
+
+/*
+ * Inputs and the ack of one WebSocket message reach the sim as one
+ * record a new input, the last carrying the ack (INPUT_ACK); repeats
+ * are skipped; an ack alone is an ACK record; a bad message after
+ * inputs does not lose them.
+ */
+static void
+test_input_ack(void)
+{
+	struct gw_client	*c;
+	struct tconn		 t;
+	struct inmsg		 m;
+	unsigned		 recs;
+
+	gw_setup(128);
+	T_ASSERT((c = playing(&one_stream, &t)) != NULL);
+	recs = sim_records();
+	m = (struct inmsg){ 1, 3, 5, 0 };
+	recv_msg(c, put_inputs, &m);
+	T_EQ_INT(sim_records(), recs + 3);	/* INPUT 1, 2; INPUT_ACK 3 */
+	T_EQ_INT(c->in_seq, 3);
+	m = (struct inmsg){ 2, 4, 6, 0 };	/* 2, 3 repeated */
+	recv_msg(c, put_inputs, &m);
+	T_EQ_INT(sim_records(), recs + 4);	/* INPUT_ACK 4 */
+	T_EQ_INT(G.m.inputs_skipped->v, 2);
+	m = (struct inmsg){ 1, 0, 7, 0 };	/* an ack alone */
+	recv_msg(c, put_inputs, &m);
+	T_EQ_INT(sim_records(), recs + 5);
+	m = (struct inmsg){ 5, 5, 0, 1 };	/* an input, then garbage */
+	recv_msg(c, put_inputs, &m);
+	T_EQ_INT(sim_records(), recs + 6);
+	T_EQ_INT(c->in_seq, 5);
+	T_EQ_INT(c->state, GW_PLAYING);
+	gw_teardown();
+}
+
 T_MAIN(T(test_setup), T(test_hello_welcome), T(test_bye),
     T(test_error_close), T(test_slow), T(test_two_lanes),
-    T(test_send_fails), T(test_deadlines), T(test_flush))
+    T(test_send_fails), T(test_deadlines), T(test_flush),
+    T(test_input_ack))
