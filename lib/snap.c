@@ -40,12 +40,6 @@ zigzag(int64_t v)
 	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
 }
 
-size_t
-gs_snap_put_sv(uint8_t *p, size_t cap, int64_t v)
-{
-	return gs_snap_put_uv(p, cap, zigzag(v));
-}
-
 /*
  * The writers below track the length in *n and mark overflow as
  * *n > cap, checked once at the end.

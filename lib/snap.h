@@ -65,10 +65,9 @@ struct gs_snap {
 int64_t	gs_snap_quantize(double x, double cell);
 double	gs_snap_unquantize(int64_t q, double cell);
 
-/* Varints into a byte buffer: each returns the bytes written (at most
- * 10), or 0 when cap is too small. */
+/* A varint into a byte buffer: returns the bytes written (at most 10),
+ * or 0 when cap is too small. */
 size_t	gs_snap_put_uv(uint8_t *p, size_t cap, uint64_t v);
-size_t	gs_snap_put_sv(uint8_t *p, size_t cap, int64_t v);
 
 /*
  * Records (without the id gap, which depends on the list it is in).

@@ -787,7 +787,6 @@ lg_client_snapshot(struct lg_client *c, struct gs_rd *rd, uint32_t nf)
 	return GS_OK;
 
 undecodable:
-	c->undecodable++;
 	if (run)
 		lg->badmsgs++;
 	c->ack_tick = 0;

@@ -126,7 +126,6 @@ struct lg_client {
 	unsigned	 snap_head;
 	uint64_t	 ack_tick;	/* to send: newest decoded; 0 none */
 	bool		 ack_due;
-	uint64_t	 undecodable;	/* snapshots that did not decode */
 	uint64_t	 input_period;	/* µs between inputs */
 	uint64_t	 next_input;
 	uint64_t	 next_ping;

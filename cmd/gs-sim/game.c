@@ -65,11 +65,10 @@ host_log(struct gs_room *r, int level, const char *fmt, ...)
 
 	if (level < GS_GAME_LOG_ERROR || level > GS_GAME_LOG_DEBUG)
 		level = GS_GAME_LOG_ERROR;
-	if (level > GS_LOG_INFO || !gs_ratelimit_ok(&room->sim->rl_game,
-	    GAME_LOG_BURST)) {
-		if (level <= GS_LOG_INFO)
-			return;
-	}
+	/* Debug lines are the level's to filter; the others are capped. */
+	if (level <= GS_LOG_INFO &&
+	    !gs_ratelimit_ok(&room->sim->rl_game, GAME_LOG_BURST))
+		return;
 	va_start(ap, fmt);
 	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
@@ -289,8 +288,8 @@ sim_game_close(struct sim_plugin *pl)
  * The world's state into sim->save (grown as needed).  Returns its
  * length, or 0 after faulting the room.
  */
-size_t
-sim_game_save(struct sim_room *room, const struct gs_game *g, void *world)
+static size_t
+game_save(struct sim_room *room, const struct gs_game *g, void *world)
 {
 	struct sim	*sim = room->sim;
 	uint8_t		*p;
@@ -366,7 +365,7 @@ game_save_checked(struct sim_room *room)
 	char			 why[GS_TEXT_MAX];
 	int			 same;
 
-	if ((n = sim_game_save(room, g, room->world)) == 0)
+	if ((n = game_save(room, g, room->world)) == 0)
 		return 0;
 	if ((copy = malloc(n)) == NULL) {
 		gs_log_warn("malloc save bytes=%zu", n);
@@ -379,7 +378,7 @@ game_save_checked(struct sim_room *room)
 		free(copy);
 		return 0;
 	}
-	m = sim_game_save(room, g, w2);
+	m = game_save(room, g, w2);
 	same = m == n && memcmp(copy, sim->save, n) == 0;
 	g->destroy(w2);
 	if (!same && room->fault[0] == '\0')

@@ -51,7 +51,6 @@ sim_repl_init(struct sim_repl *r, const struct gs_game *g, double grid,
 
 	memset(r, 0, sizeof(*r));
 	r->schema.cell = g->pos_step * GS_SNAP_CELL_STEPS;
-	r->grid = grid;
 	r->q2g = g->pos_step / grid;
 	r->schema.ntypes = g->ntypes;
 	for (t = 0; t < g->ntypes; t++) {
@@ -61,8 +60,6 @@ sim_repl_init(struct sim_repl *r, const struct gs_game *g, double grid,
 			r->schema.max[t][i] = g->types[t].fields[i].max;
 		}
 	}
-	r->world_w = g->world_w;
-	r->world_h = g->world_h;
 	r->radius = radius;
 	r->budget = budget;
 	cells = (floor(g->world_w / grid) + 1) * (floor(g->world_h / grid) + 1);

@@ -76,8 +76,6 @@ struct sim_repl_memo {
 
 struct sim_repl {
 	struct gs_snap_schema	 schema;	/* cell: 65536 steps */
-	double			 world_w, world_h;
-	double			 grid;		/* a grid cell's side, units */
 	double			 q2g;		/* steps -> grid cells */
 	double			 radius;	/* world units; 0: everything */
 	size_t			 budget;	/* bytes per body */

@@ -8,6 +8,11 @@
 #include "schema.h"
 #include "util.h"
 
+/* The wire's limits (lib/) hold every game the ABI allows. */
+_Static_assert(GS_INPUT_VALUES_MAX == GS_GAME_INPUTS_MAX, "input values");
+_Static_assert(GS_SNAP_TYPES_MAX == GS_GAME_TYPES_MAX, "entity types");
+_Static_assert(GS_SNAP_FIELDS_MAX == GS_GAME_FIELDS_MAX, "fields");
+
 #define FAIL(...) do {							\
 	(void)snprintf(err, errlen, __VA_ARGS__);			\
 	return -1;							\

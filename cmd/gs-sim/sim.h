@@ -335,8 +335,6 @@ void	sim_game_close(struct sim_plugin *pl);
 /* Fault the room (the first reason sticks; logged and counted). */
 void	sim_room_fault(struct sim_room *room, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
-size_t	sim_game_save(struct sim_room *room, const struct gs_game *g,
-	    void *world);
 /* Replace the game in every room (gs-ctl reload): 0, or -1 with why in
  * err and every room still on the old game. */
 int	sim_game_reload(struct sim *sim, const char *spec, char *err,

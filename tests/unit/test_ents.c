@@ -238,6 +238,12 @@ test_schema_check(void)
 	g.world_h = 2e9;
 	T_EQ_INT(sim_schema_check(&g, err, sizeof(err)), -1);
 	g = game();
+	g.pos_step = 0;
+	T_EQ_INT(sim_schema_check(&g, err, sizeof(err)), -1);
+	T_CHECK(strstr(err, "pos_step") != NULL);
+	g.pos_step = 1e-10;	/* 10^13 steps a side */
+	T_EQ_INT(sim_schema_check(&g, err, sizeof(err)), -1);
+	g = game();
 	g.ntypes = 0;
 	T_EQ_INT(sim_schema_check(&g, err, sizeof(err)), -1);
 	g = game();

@@ -330,6 +330,40 @@ test_lockstep_shared(void)
 	sim_ents_free(&es);
 }
 
+/* An ack of 0 (a client that lost its baselines) makes the next
+ * snapshot whole; an ack of a snapshot never sent is ignored. */
+static void
+test_ack_reset(void)
+{
+	struct gs_game		 g = game();
+	struct sim_ents		 es;
+	struct sim_repl		 r;
+	struct sim_view		 v;
+	struct sim_repl_stats	 st;
+	uint8_t			 body[4096];
+	gs_ent			 h;
+
+	sim_ents_init(&es, &g);
+	T_ASSERT(sim_repl_init(&r, &g, 100, 0, 0) == GS_OK);
+	T_ASSERT(sim_ents_spawn(&es, 1, GS_GAME_NOBODY, 1, 9, &h) == 0);
+	sim_view_init(&v);
+	T_ASSERT(sim_repl_frame(&r, 1, &es) == GS_OK);
+	T_ASSERT(sim_repl_build(&r, &v, body, sizeof(body), &st) > 0);
+	T_CHECK(sim_view_ack(&v, 1));
+	T_CHECK(!sim_view_ack(&v, 77));
+	T_ASSERT(sim_repl_frame(&r, 2, &es) == GS_OK);
+	T_ASSERT(sim_repl_build(&r, &v, body, sizeof(body), &st) > 0);
+	T_EQ_INT(st.base, 1);
+	T_CHECK(sim_view_ack(&v, 0));
+	T_ASSERT(sim_repl_frame(&r, 3, &es) == GS_OK);
+	T_ASSERT(sim_repl_build(&r, &v, body, sizeof(body), &st) > 0);
+	T_EQ_INT(st.base, 0);
+	T_EQ_INT(st.full, 1);
+	sim_view_free(&v);
+	sim_repl_free(&r);
+	sim_ents_free(&es);
+}
+
 /* Entities exactly on the view circle and on cell borders. */
 static void
 test_borders(void)
@@ -472,4 +506,5 @@ test_page_example(void)
 
 T_MAIN(T(test_whole_world), T(test_aoi), T(test_aoi_big_cells),
     T(test_budget), T(test_budget_aoi), T(test_no_loss), T(test_borders),
-    T(test_wire_example), T(test_page_example), T(test_lockstep_shared))
+    T(test_wire_example), T(test_page_example), T(test_lockstep_shared),
+    T(test_ack_reset))
