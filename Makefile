@@ -29,14 +29,16 @@ SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	   -fno-omit-frame-pointer
 CFLAGS	= -O1 -g
 endif
-# jansson (JSON output) has a pkg-config file; libev and nng have none.
-JANSSON_CFLAGS := $(shell pkg-config --cflags jansson)
-JANSSON_LIBS := $(shell pkg-config --libs jansson)
+# jansson, wolfSSL and sqlite3 have pkg-config files; libev and nng
+# have none.
+PKGS	= jansson wolfssl sqlite3
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 CPPFLAGS_GS = -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
 	  -DGS_VERSION='"$(VERSION)"' -Ilib -Iinclude \
 	  $(if $(SAN),-DGS_NO_POOLS) \
-	  $(JANSSON_CFLAGS)
-LIBS	= -lwebsockets -lev -lnng -lmsgpackc $(JANSSON_LIBS) -lpthread -lm
+	  $(PKG_CFLAGS)
+LIBS	= -lwebsockets -lev -lnng -lmsgpackc $(PKG_LIBS) -lpthread -lm
 
 ALL_CFLAGS = $(CPPFLAGS_GS) $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
