@@ -43,7 +43,7 @@ LIBS	= -lwebsockets -lev -lnng -lmsgpackc $(PKG_LIBS) -lpthread -lm
 ALL_CFLAGS = $(CPPFLAGS_GS) $(CPPFLAGS) $(WARN) $(CFLAGS) $(SANFLAGS) -MMD -MP
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 
-PROGS	= gs-gateway gs-sim gs-ctl gs-loadgen
+PROGS	= gs-gateway gs-sim gs-persist gs-ctl gs-loadgen
 LIB_SRC	= $(wildcard lib/*.c)
 LIB_OBJ	= $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIBGS	= $(BUILD)/libgs.a
@@ -92,10 +92,13 @@ $(BUILD)/test/%: $(BUILD)/obj/tests/unit/%.o $(LIBGS)
 
 # A unit test of a program's own module links that module's object.
 $(BUILD)/test/test_impair: $(BUILD)/obj/cmd/gs-loadgen/impair.o
+$(BUILD)/test/test_pwhash: $(BUILD)/obj/cmd/gs-persist/pwhash.o
 $(BUILD)/test/test_lgws: $(BUILD)/obj/cmd/gs-loadgen/ws.o
 $(BUILD)/test/test_gwqueue: $(BUILD)/obj/cmd/gs-gateway/queue.o
+$(BUILD)/test/test_limit: $(BUILD)/obj/cmd/gs-gateway/limit.o
+$(BUILD)/test/test_breaker: $(BUILD)/obj/cmd/gs-gateway/breaker.o
 $(BUILD)/test/test_gwclient: $(addprefix $(BUILD)/obj/cmd/gs-gateway/,\
-	client.o queue.o route.o ops.o)
+	client.o queue.o route.o ops.o api.o limit.o breaker.o)
 $(BUILD)/test/test_inputq: $(BUILD)/obj/cmd/gs-sim/inputq.o
 $(BUILD)/test/test_ents: $(addprefix $(BUILD)/obj/cmd/gs-sim/,\
 	ents.o schema.o)

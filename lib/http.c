@@ -2,24 +2,102 @@
  * HTTP (and optionally WebSocket) on libwebsockets, on a foreign libev
  * loop.  See http.h for the contract.
  *
- * Responses are small and produced whole: headers and body are written
- * in LWS_CALLBACK_HTTP.  lws keeps whatever the socket does not take at
- * once (buflist_out) and defers lws_http_transaction_completed() until
- * it has gone, so no per-request state is kept here.
+ * The fixed endpoints' responses are small and produced whole: headers
+ * and body are written in LWS_CALLBACK_HTTP.  lws keeps whatever the
+ * socket does not take at once (buflist_out) and defers
+ * lws_http_transaction_completed() until it has gone, so no
+ * per-request state is kept for them.
+ *
+ * An API request is a struct gs_http_req hung on its wsi (lws's opaque
+ * user data) from LWS_CALLBACK_HTTP until its reply has left:
+ *
+ *   REQ_BODY	 its body arrives (LWS_CALLBACK_HTTP_BODY); freed if the
+ *		 wsi goes (LWS_CALLBACK_WSI_DESTROY, which lws makes for
+ *		 every wsi, whatever ended it)
+ *   REQ_CALLED	 with the program, on h->reqs; if the wsi goes it is
+ *		 only detached (wsi NULL) and the reply frees it
+ *   REQ_REPLIED the reply is encoded, waiting for HTTP_WRITEABLE, where
+ *		 it is written: inside lws's callback, where an error
+ *		 can close the connection by returning -1
+ *   REQ_SENDING written; lws holds part of it until the socket takes it
+ *
+ * What lws 4.1.6 does on a foreign libev loop, and what follows (each
+ * seen here, with the loop's calls traced):
+ *
+ *   - While a request is open (state DOING_TRANSACTION, or BODY once the
+ *     body is in), lws reads nothing more from its connection (a
+ *     pipelined request waits in the kernel or in lws's buffer) but
+ *     keeps POLLIN on: anything more from the client (a pipelined
+ *     request, its FIN) makes the loop spin (and would starve lws's
+ *     idle watcher, which arms lws's timeouts).  So rx flow control is
+ *     off from the call until the reply.
+ *   - lws gives a flow-controlled h1 wsi no POLLOUT service at all, so
+ *     rx flow control is back on before asking for HTTP_WRITEABLE.
+ *   - When lws holds part of a reply (REQ_SENDING: lws writes at most
+ *     protocols[0]'s tx_packet_size, 4 KiB by default, a time), the
+ *     spin can come back until it has gone; if it has not within
+ *     api_send_ms the socket is shut down under lws, which then fails
+ *     its next write and closes: lws's own timeouts may not be
+ *     serviced during the spin.
  */
-#include <arpa/inet.h>
+#include <sys/socket.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "err.h"
 #include "http.h"
+#include "json.h"
 #include "log.h"
 #include "util.h"
 
 #ifndef GS_VERSION
 #define GS_VERSION "unknown"
 #endif
+
+#define HTTP_CT_TEXT	"text/plain; charset=utf-8"
+#define HTTP_CT_PROM	"text/plain; version=0.0.4; charset=utf-8"
+#define HTTP_CT_JSON	"application/json"
+#define HTTP_API_ALLOW	"GET, POST, PUT, PATCH, DELETE, OPTIONS"
+#define HTTP_CORS_METHODS "GET, POST, PUT, PATCH, DELETE"
+#define HTTP_CORS_HEADERS "Authorization, Content-Type"
+/* Our response headers, an echoed Origin (GS_HTTP_ORIGIN_MAX) included. */
+#define HTTP_HEAD_MAX	1024
+#define HTTP_OPTIONS	GS_HTTP_NMETHODS	/* beside enum gs_http_method */
+
+enum http_req_state { REQ_BODY, REQ_CALLED, REQ_REPLIED, REQ_SENDING };
+
+struct gs_http_req {
+	struct gs_http		*h;	/* NULL after gs_http_stop() */
+	struct lws		*wsi;	/* NULL once the connection is gone */
+	struct gs_http_req	*prev, *next;	/* on h->reqs while CALLED */
+	enum http_req_state	 state;
+	enum gs_http_method	 method;
+	bool			 cors;	/* origin is allowed: CORS headers */
+	bool			 late;	/* body over its time: closed */
+	ev_tstamp		 body_deadline;
+	uint8_t			*body;	/* body_want + 1 bytes; NULL: none */
+	size_t			 body_len, body_want;
+	uint8_t			*resp;	/* LWS_PRE, then resp_len bytes */
+	size_t			 resp_len;
+	unsigned		 status, retry_after;
+	ev_timer		 drain;	/* REQ_SENDING: cut when it fires */
+	const char		*path;	/* the strings live in strs[] */
+	const char		*args;	/* nargs "name=value" strings */
+	unsigned		 nargs;
+	const char		*bearer;	/* NULL: none */
+	const char		*origin;	/* NULL: none */
+	char			 peer[INET6_ADDRSTRLEN];
+	uint8_t			 peer_key[16];
+	size_t			 peer_keylen;
+	char			 strs[];
+};
 
 struct gs_http {
 	struct ev_loop		*loop;
@@ -30,12 +108,33 @@ struct gs_http {
 	struct lws_protocols	 protocols[4];
 	lws_retry_bo_t		 retry;
 	void			*loops[1];
+	size_t			 prefix_len;
+	char			*cors_buf;	/* conf.cors_origins, split */
+	char			**cors;		/* ncors entries in cors_buf */
+	size_t			 ncors;
+	bool			 cors_any;	/* "*" */
+	struct gs_http_req	*reqs;		/* CALLED, with the program */
+	struct gs_http_stats	 stats;
+	struct gs_ratelimit	 rl;		/* peer-caused lines */
 };
 
-#define HTTP_CT_TEXT	"text/plain; charset=utf-8"
-#define HTTP_CT_PROM	"text/plain; version=0.0.4; charset=utf-8"
+/* One response, API or not. */
+struct http_out {
+	unsigned	 code;
+	const char	*ctype;		/* NULL: none */
+	uint8_t		*buf;		/* LWS_PRE bytes, then len of body */
+	size_t		 len;
+	const char	*origin;	/* echoed with the CORS headers; NULL */
+	unsigned	 retry_after;	/* s; 0: no Retry-After */
+	bool		 preflight;	/* Access-Control-Allow-Methods... */
+	bool		 allow;		/* Allow: */
+	bool		 close;		/* Connection: close */
+};
 
-/* Route lws's own error and warning lines into our log format. */
+static struct gs_ratelimit	http_lws_rl;
+
+/* Route lws's own error and warning lines into our log format: a peer
+ * can cause them (a head over head_max is one), hence the limit. */
 static void
 http_lws_log(int level, const char *line)
 {
@@ -45,44 +144,102 @@ http_lws_log(int level, const char *line)
 		n--;
 	if (n > 400)
 		n = 400;
+	if (!gs_ratelimit_ok(&http_lws_rl, 10))
+		return;
 	gs_log(level == LLL_ERR ? GS_LOG_ERROR : GS_LOG_WARN,
 	    "lws msg=\"%.*s\"", (int)n, line);
 }
 
+static int
+http_hdr(struct lws *wsi, const char *name, const char *value,
+    unsigned char **p, unsigned char *end)
+{
+	return lws_add_http_header_by_name(wsi, (const unsigned char *)name,
+	    (const unsigned char *)value, (int)strlen(value), p, end) == 0 ?
+	    0 : -1;
+}
+
 /*
- * Write a whole response: status, headers, body[len].  Returns 0 to
- * keep the connection (keep-alive), -1 to close it.
+ * Write a whole response: status, headers, body.  Does not end the
+ * transaction.  0, or -1 when lws failed (close the connection).
  */
 static int
-http_reply(struct lws *wsi, unsigned code, const char *ctype,
-    const char *body, size_t len)
+http_write(struct gs_http *h, struct lws *wsi, const struct http_out *o)
 {
-	unsigned char	 hbuf[LWS_PRE + 512];
+	unsigned char	 hbuf[LWS_PRE + HTTP_HEAD_MAX];
 	unsigned char	*start = hbuf + LWS_PRE, *p = start;
 	unsigned char	*end = hbuf + sizeof(hbuf) - 1;
-	unsigned char	*bbuf;
-	int		 n;
+	char		 num[24];
+	int		 bad = 0;
 
-	if (lws_add_http_common_headers(wsi, code, ctype,
-	    (lws_filepos_t)len, &p, end) != 0)
-		return -1;
-	if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
-	    (const unsigned char *)"no-store", 8, &p, end) != 0)
+	/* No Content-Length on a 204 or 304 (RFC 9110 8.6). */
+	if (o->code == HTTP_STATUS_NO_CONTENT || o->code == 304)
+		bad |= lws_add_http_header_status(wsi, o->code, &p, end) != 0;
+	else
+		bad |= lws_add_http_common_headers(wsi, o->code, o->ctype,
+		    (lws_filepos_t)o->len, &p, end) != 0;
+	bad |= http_hdr(wsi, "cache-control:", "no-store", &p, end);
+	if (o->retry_after > 0) {
+		(void)snprintf(num, sizeof(num), "%u", o->retry_after);
+		bad |= http_hdr(wsi, "retry-after:", num, &p, end);
+	}
+	if (o->allow)
+		bad |= http_hdr(wsi, "allow:", HTTP_API_ALLOW, &p, end);
+	if (o->origin != NULL) {
+		bad |= http_hdr(wsi, "access-control-allow-origin:",
+		    o->origin, &p, end);
+		bad |= http_hdr(wsi, "vary:", "Origin", &p, end);
+		if (o->preflight) {
+			bad |= http_hdr(wsi, "access-control-allow-methods:",
+			    HTTP_CORS_METHODS, &p, end);
+			bad |= http_hdr(wsi, "access-control-allow-headers:",
+			    HTTP_CORS_HEADERS, &p, end);
+			(void)snprintf(num, sizeof(num), "%u",
+			    h->conf.cors_max_age);
+			bad |= http_hdr(wsi, "access-control-max-age:", num,
+			    &p, end);
+		} else
+			/* Not CORS-safelisted: a page could not read it. */
+			bad |= http_hdr(wsi, "access-control-expose-headers:",
+			    "Retry-After", &p, end);
+	}
+	if (o->close)
+		bad |= http_hdr(wsi, "connection:", "close", &p, end);
+	if (bad)
 		return -1;
 	if (lws_finalize_write_http_header(wsi, start, &p, end) != 0)
 		return -1;
-	if (len > 0) {
-		/* lws_write wants LWS_PRE bytes of headroom before the data. */
-		if ((bbuf = malloc(LWS_PRE + len)) == NULL) {
-			gs_log_warn("http: malloc bytes=%zu", LWS_PRE + len);
-			return -1;
-		}
-		memcpy(bbuf + LWS_PRE, body, len);
-		n = lws_write(wsi, bbuf + LWS_PRE, len, LWS_WRITE_HTTP_FINAL);
-		free(bbuf);
-		if (n < 0)
-			return -1;
+	if (o->len > 0 && lws_write(wsi, o->buf + LWS_PRE, o->len,
+	    LWS_WRITE_HTTP_FINAL) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * A whole text response, then the end of the transaction.  Returns 0
+ * to keep the connection (keep-alive), -1 to close it.
+ */
+static int
+http_reply(struct gs_http *h, struct lws *wsi, unsigned code,
+    const char *ctype, const char *body, size_t len)
+{
+	struct http_out	 o;
+	int		 rv;
+
+	memset(&o, 0, sizeof(o));
+	o.code = code;
+	o.ctype = ctype;
+	o.len = len;
+	/* lws_write wants LWS_PRE bytes of headroom before the data. */
+	if ((o.buf = malloc(LWS_PRE + len)) == NULL) {
+		gs_log_warn("http: malloc bytes=%zu", LWS_PRE + len);
+		return -1;
 	}
+	memcpy(o.buf + LWS_PRE, body, len);
+	rv = http_write(h, wsi, &o);
+	free(o.buf);
+	if (rv != 0)
+		return -1;
 	/* Nonzero: close (no keep-alive); lws defers it past a partial. */
 	if (lws_http_transaction_completed(wsi) != 0)
 		return -1;
@@ -98,15 +255,16 @@ http_serve(struct gs_http *h, struct lws *wsi, const char *uri)
 	int	 rv, n;
 
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0)
-		return http_reply(wsi, HTTP_STATUS_METHOD_NOT_ALLOWED,
+		return http_reply(h, wsi, HTTP_STATUS_METHOD_NOT_ALLOWED,
 		    HTTP_CT_TEXT, "method not allowed\n", 19);
 	if (strcmp(uri, "/healthz") == 0)
-		return http_reply(wsi, HTTP_STATUS_OK, HTTP_CT_TEXT, "ok\n", 3);
+		return http_reply(h, wsi, HTTP_STATUS_OK, HTTP_CT_TEXT, "ok\n",
+		    3);
 	if (strcmp(uri, "/readyz") == 0) {
 		if (h->conf.ready == NULL || h->conf.ready(h->conf.arg))
-			return http_reply(wsi, HTTP_STATUS_OK, HTTP_CT_TEXT,
+			return http_reply(h, wsi, HTTP_STATUS_OK, HTTP_CT_TEXT,
 			    "ready\n", 6);
-		return http_reply(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE,
+		return http_reply(h, wsi, HTTP_STATUS_SERVICE_UNAVAILABLE,
 		    HTTP_CT_TEXT, "not ready\n", 10);
 	}
 	if (strcmp(uri, "/version") == 0) {
@@ -114,25 +272,622 @@ http_serve(struct gs_http *h, struct lws *wsi, const char *uri)
 		    GS_VERSION);
 		if (n < 0 || (size_t)n >= sizeof(ver))
 			n = 0;
-		return http_reply(wsi, HTTP_STATUS_OK, HTTP_CT_TEXT, ver,
+		return http_reply(h, wsi, HTTP_STATUS_OK, HTTP_CT_TEXT, ver,
 		    (size_t)n);
 	}
 	if (strcmp(uri, "/metrics") == 0) {
 		if (h->conf.metrics == NULL)
-			return http_reply(wsi, HTTP_STATUS_OK, HTTP_CT_PROM,
+			return http_reply(h, wsi, HTTP_STATUS_OK, HTTP_CT_PROM,
 			    "", 0);
 		if ((text = gs_metrics_text(h->conf.metrics, &len)) == NULL) {
 			gs_log_warnx("http: metrics text failed");
-			return http_reply(wsi,
+			return http_reply(h, wsi,
 			    HTTP_STATUS_INTERNAL_SERVER_ERROR, HTTP_CT_TEXT,
 			    "error\n", 6);
 		}
-		rv = http_reply(wsi, HTTP_STATUS_OK, HTTP_CT_PROM, text, len);
+		rv = http_reply(h, wsi, HTTP_STATUS_OK, HTTP_CT_PROM, text,
+		    len);
 		free(text);
 		return rv;
 	}
-	return http_reply(wsi, HTTP_STATUS_NOT_FOUND, HTTP_CT_TEXT,
+	return http_reply(h, wsi, HTTP_STATUS_NOT_FOUND, HTTP_CT_TEXT,
 	    "not found\n", 10);
+}
+
+/* ------------------------------------------------------------ the API */
+
+static void
+http_count(struct gs_http *h, unsigned code)
+{
+	unsigned	c = code / 100;
+
+	h->stats.api_replies[c >= 2 && c <= 5 ? c : 0]++;
+}
+
+/* {"error":{"code":code,"message":message}}; NULL when out of memory. */
+static json_t *
+http_error_body(const char *code, const char *message)
+{
+	json_t	*e, *j;
+	int	 bad = 0;
+
+	if ((e = json_object()) == NULL)
+		return NULL;
+	bad |= gs_json_set(e, "code", gs_json_str(code));
+	if (message != NULL)
+		bad |= gs_json_set(e, "message", gs_json_str(message));
+	if ((e = gs_json_built(e, bad)) == NULL)
+		return NULL;
+	if ((j = json_object()) == NULL) {
+		json_decref(e);
+		return NULL;
+	}
+	return gs_json_built(j, gs_json_set(j, "error", e));
+}
+
+/* j (borrowed; NULL: no body) as compact JSON after LWS_PRE bytes of
+ * headroom, in a new buffer *buf of *len bytes.  0, or -1 when out of
+ * memory or jansson cannot write j. */
+static int
+http_json_buf(const json_t *j, uint8_t **buf, size_t *len)
+{
+	const size_t	 flags = JSON_COMPACT | JSON_ENCODE_ANY;
+	size_t		 n = 0;
+
+	if (j != NULL && (n = json_dumpb(j, NULL, 0, flags)) == 0)
+		return -1;
+	if ((*buf = malloc(LWS_PRE + n)) == NULL)
+		return -1;
+	if (n > 0 && json_dumpb(j, (char *)*buf + LWS_PRE, n, flags) != n) {
+		free(*buf);
+		*buf = NULL;
+		return -1;
+	}
+	*len = n;
+	return 0;
+}
+
+/*
+ * A JSON error answered here, before (or instead of) the callback:
+ * written at once, then the transaction ends, or the connection closes
+ * when close is set (or lws fails).  0 or -1 as for an lws callback.
+ */
+static int
+http_api_refuse(struct gs_http *h, struct lws *wsi, const char *origin,
+    unsigned code, const char *ecode, const char *message, bool close)
+{
+	struct http_out	 o;
+	json_t		*j;
+	int		 rv;
+
+	memset(&o, 0, sizeof(o));
+	o.code = code;
+	o.ctype = HTTP_CT_JSON;
+	o.origin = origin;
+	o.allow = code == HTTP_STATUS_METHOD_NOT_ALLOWED;
+	o.close = close;
+	j = http_error_body(ecode, message);
+	if (j == NULL || http_json_buf(j, &o.buf, &o.len) != 0) {
+		json_decref(j);
+		gs_log_warnx("http: out of memory for an error reply");
+		return -1;
+	}
+	json_decref(j);
+	http_count(h, code);
+	rv = http_write(h, wsi, &o);
+	free(o.buf);
+	if (rv != 0 || close)
+		return -1;
+	return lws_http_transaction_completed(wsi) != 0 ? -1 : 0;
+}
+
+static int
+http_api_preflight(struct gs_http *h, struct lws *wsi, const char *origin)
+{
+	struct http_out	o;
+
+	memset(&o, 0, sizeof(o));
+	o.code = HTTP_STATUS_NO_CONTENT;
+	o.origin = origin;
+	o.preflight = true;
+	o.allow = true;
+	h->stats.api_preflights++;
+	http_count(h, o.code);
+	if (http_write(h, wsi, &o) != 0)
+		return -1;
+	return lws_http_transaction_completed(wsi) != 0 ? -1 : 0;
+}
+
+/* The method of the request on wsi: enum gs_http_method, HTTP_OPTIONS,
+ * or -1 (HEAD and whatever else lws parses). */
+static int
+http_method(struct lws *wsi)
+{
+	static const struct {
+		enum lws_token_indexes	tok;
+		int			m;
+	} t[] = {
+		{ WSI_TOKEN_GET_URI, GS_HTTP_GET },
+		{ WSI_TOKEN_POST_URI, GS_HTTP_POST },
+		{ WSI_TOKEN_PUT_URI, GS_HTTP_PUT },
+		{ WSI_TOKEN_PATCH_URI, GS_HTTP_PATCH },
+		{ WSI_TOKEN_DELETE_URI, GS_HTTP_DELETE },
+		{ WSI_TOKEN_OPTIONS_URI, HTTP_OPTIONS },
+	};
+	size_t	i;
+
+	for (i = 0; i < GS_NELEM(t); i++)
+		if (lws_hdr_total_length(wsi, t[i].tok) > 0)
+			return t[i].m;
+	return -1;
+}
+
+/* Whether origin (a NUL-terminated Origin header) is on the list.  Only
+ * visible ASCII is ever echoed back, whatever the list says. */
+static bool
+http_origin_allowed(const struct gs_http *h, const char *origin)
+{
+	size_t	i, n = strlen(origin);
+
+	if (n == 0 || n > GS_HTTP_ORIGIN_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if (origin[i] < 0x21 || origin[i] > 0x7e)
+			return false;
+	if (h->cors_any)
+		return true;
+	for (i = 0; i < h->ncors; i++)
+		if (strcmp(h->cors[i], origin) == 0)
+			return true;
+	return false;
+}
+
+/* Content-Length: digits only (lws joins a repeated header with ","),
+ * at most 18 of them.  0 and *out, or -1. */
+static int
+http_content_length(struct lws *wsi, long long *out)
+{
+	char		buf[24];
+	long long	v;
+	size_t		n;
+
+	if (lws_hdr_copy(wsi, buf, sizeof(buf), WSI_TOKEN_HTTP_CONTENT_LENGTH)
+	    <= 0)
+		return -1;
+	n = strlen(buf);
+	if (n == 0 || n > 18 || strspn(buf, "0123456789") != n)
+		return -1;
+	if (gs_parse_ll(buf, 0, 999999999999999999LL, &v) != GS_OK)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* application/json or application/<x>+json, parameters allowed. */
+static bool
+http_ctype_json(struct lws *wsi)
+{
+	char	 buf[128];
+	char	*s = buf;
+	size_t	 n;
+
+	if (lws_hdr_copy(wsi, buf, sizeof(buf), WSI_TOKEN_HTTP_CONTENT_TYPE)
+	    <= 0)
+		return false;
+	n = strcspn(s, "; \t");
+	if (n < 12 || strncasecmp(s, "application/", 12) != 0)
+		return false;
+	s += 12;
+	n -= 12;
+	return (n == 4 && strncasecmp(s, "json", 4) == 0) ||
+	    (n > 5 && strncasecmp(s + n - 5, "+json", 5) == 0);
+}
+
+/* A decoded path lws let through: no control byte, no "." or ".."
+ * segment (lws removes them; this holds if it ever does not). */
+static bool
+http_path_ok(const char *p, size_t len)
+{
+	size_t	i, seg = 1, n;
+
+	if (len == 0 || p[0] != '/' || strlen(p) != len)
+		return false;
+	for (i = 1; i <= len; i++) {
+		if (i < len && ((unsigned char)p[i] < 0x20 || p[i] == 0x7f))
+			return false;
+		if (i < len && p[i] != '/')
+			continue;
+		n = i - seg;
+		if ((n == 1 && p[seg] == '.') ||
+		    (n == 2 && p[seg] == '.' && p[seg + 1] == '.'))
+			return false;
+		seg = i + 1;
+	}
+	return true;
+}
+
+/* The token of "Bearer <token>" in s (modified), or NULL.  token68:
+ * 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=". */
+static char *
+http_bearer(char *s)
+{
+	static const char	tok68[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789-._~+/";
+	char			*t;
+	size_t			 n, m;
+
+	if (strncasecmp(s, "bearer", 6) != 0 || s[6] != ' ')
+		return NULL;
+	for (t = s + 7; *t == ' '; t++)
+		;
+	n = strlen(t);
+	while (n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\t'))
+		t[--n] = '\0';
+	m = strspn(t, tok68);
+	if (m == 0)
+		return NULL;
+	m += strspn(t + m, "=");
+	return m == n ? t : NULL;
+}
+
+/* The peer's address as text and as a key (http.h).  The socket is the
+ * network connection's (an h2 stream has none of its own). */
+static void
+http_peer(struct gs_http *h, struct gs_http_req *req, struct lws *wsi)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t		 sl = sizeof(ss);
+	int			 fd;
+
+	(void)gs_strlcpy(req->peer, "?", sizeof(req->peer));
+	req->peer_keylen = 0;
+	fd = lws_get_socket_fd(lws_get_network_wsi(wsi));
+	if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) == -1) {
+		if (gs_ratelimit_ok(&h->rl, 10))
+			gs_log_warn("http: getpeername fd=%d", fd);
+		return;
+	}
+	if (ss.ss_family == AF_INET) {
+		memcpy(req->peer_key, &sin->sin_addr, 4);
+		req->peer_keylen = 4;
+	} else if (ss.ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+		memcpy(req->peer_key, &sin6->sin6_addr.s6_addr[12], 4);
+		req->peer_keylen = 4;
+	} else if (ss.ss_family == AF_INET6) {
+		memcpy(req->peer_key, &sin6->sin6_addr, 16);
+		req->peer_keylen = 16;
+	} else
+		return;
+	if (inet_ntop(req->peer_keylen == 4 ? AF_INET : AF_INET6,
+	    req->peer_key, req->peer, sizeof(req->peer)) == NULL)
+		(void)gs_strlcpy(req->peer, "?", sizeof(req->peer));
+}
+
+/* The header h of wsi into *p (advanced), NUL-terminated, or NULL if
+ * absent or it does not fit in *left bytes. */
+static const char *
+http_hdr_take(struct lws *wsi, enum lws_token_indexes tok, char **p,
+    size_t *left)
+{
+	char	*s = *p;
+	int	 n;
+
+	if (lws_hdr_total_length(wsi, tok) <= 0)
+		return NULL;
+	if ((n = lws_hdr_copy(wsi, s, (int)*left, tok)) <= 0)
+		return NULL;
+	*p += (size_t)n + 1;
+	*left -= (size_t)n + 1;
+	return s;
+}
+
+/* A reply lws still holds after api_send_ms: shut the socket down under
+ * lws, whose next write then fails and closes the wsi.  (Closing it from
+ * here is not possible: lws would flush first.) */
+static void
+http_drain_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct gs_http_req	*req = w->data;
+	int			 fd;
+
+	if (req->wsi == NULL)
+		return;
+	fd = lws_get_socket_fd(lws_get_network_wsi(req->wsi));
+	req->h->stats.api_send_timeouts++;
+	if (gs_ratelimit_ok(&req->h->rl, 10))
+		gs_log_warnx("http: reply not taken in time: closing peer=%s "
+		    "ms=%u", req->peer, req->h->conf.api_send_ms);
+	if (fd >= 0 && shutdown(fd, SHUT_RDWR) == -1)
+		gs_log_warn("http: shutdown fd=%d", fd);
+}
+
+/*
+ * A request, its strings copied out of lws's header table (which lws
+ * reuses for the next request).  NULL when out of memory.
+ */
+static struct gs_http_req *
+http_req_new(struct gs_http *h, struct lws *wsi, enum gs_http_method m,
+    const char *uri, size_t urilen, size_t body_len)
+{
+	struct gs_http_req	*req;
+	char			*p, *bearer;
+	size_t			 cap, left;
+	int			 n, i;
+
+	/* Each string with its NUL; the arguments' total counts one
+	 * separator between two of them, so + 1 makes room for all. */
+	cap = urilen + 1;
+	cap += (size_t)lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS) + 1;
+	cap += (size_t)lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION)
+	    + 1;
+	cap += (size_t)lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) + 1;
+	if ((req = calloc(1, sizeof(*req) + cap)) == NULL)
+		return NULL;
+	if (body_len > 0 && (req->body = malloc(body_len + 1)) == NULL) {
+		free(req);
+		return NULL;
+	}
+	req->h = h;
+	req->wsi = wsi;
+	req->state = REQ_BODY;
+	ev_timer_init(&req->drain, http_drain_timeout_cb,
+	    h->conf.api_send_ms / 1000., 0.);
+	req->drain.data = req;
+	req->method = m;
+	req->body_want = body_len;
+	p = req->strs;
+	left = cap;
+	memcpy(p, uri, urilen);
+	p[urilen] = '\0';
+	req->path = p;
+	p += urilen + 1;
+	left -= urilen + 1;
+	req->args = p;
+	for (i = 0; (n = lws_hdr_copy_fragment(wsi, p, (int)left,
+	    WSI_TOKEN_HTTP_URI_ARGS, i)) >= 0; i++) {
+		p += (size_t)n + 1;
+		left -= (size_t)n + 1;
+		req->nargs++;
+	}
+	if ((bearer = (char *)http_hdr_take(wsi, WSI_TOKEN_HTTP_AUTHORIZATION,
+	    &p, &left)) != NULL)
+		req->bearer = http_bearer(bearer);
+	req->origin = http_hdr_take(wsi, WSI_TOKEN_ORIGIN, &p, &left);
+	req->cors = req->origin != NULL && http_origin_allowed(h, req->origin);
+	http_peer(h, req, wsi);
+	return req;
+}
+
+static void
+http_req_free(struct gs_http_req *req)
+{
+	if (req->h != NULL)
+		ev_timer_stop(req->h->loop, &req->drain);
+	free(req->body);
+	free(req->resp);
+	free(req);
+}
+
+static void
+http_req_link(struct gs_http *h, struct gs_http_req *req)
+{
+	req->prev = NULL;
+	req->next = h->reqs;
+	if (h->reqs != NULL)
+		h->reqs->prev = req;
+	h->reqs = req;
+	h->stats.api_pending++;
+}
+
+static void
+http_req_unlink(struct gs_http *h, struct gs_http_req *req)
+{
+	if (req->prev != NULL)
+		req->prev->next = req->next;
+	else
+		h->reqs = req->next;
+	if (req->next != NULL)
+		req->next->prev = req->prev;
+	req->prev = req->next = NULL;
+	h->stats.api_pending--;
+}
+
+/* Hand a whole request to the program.  0, or -1 to close (req is then
+ * still REQ_BODY, and freed with the wsi). */
+static int
+http_api_call(struct gs_http *h, struct lws *wsi, struct gs_http_req *req)
+{
+	/* Nothing more is read until the reply has left (see the top); no
+	 * lws timeout runs while the program works on it. */
+	if (lws_rx_flow_control(wsi, 0) < 0)
+		return -1;
+	lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+	if (req->body != NULL)
+		req->body[req->body_len] = '\0';
+	req->state = REQ_CALLED;
+	http_req_link(h, req);
+	h->stats.api_requests++;
+	h->conf.api_cb(h->conf.arg, req);	/* may free req */
+	return 0;
+}
+
+/* LWS_CALLBACK_HTTP for a path under the prefix. */
+static int
+http_api(struct gs_http *h, struct lws *wsi, const char *uri, size_t urilen)
+{
+	struct gs_http_req	*req;
+	char			 obuf[GS_HTTP_ORIGIN_MAX + 1];
+	const char		*origin = NULL;
+	long long		 clen = 0;
+	bool			 has_clen;
+	int			 m, n;
+
+	if (lws_get_opaque_user_data(wsi) != NULL) {
+		/* Cannot happen with rx flow control; never mix two. */
+		gs_log_warnx("http: a request while one is open: closing");
+		return -1;
+	}
+	n = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN);
+	if (n > 0 && n <= GS_HTTP_ORIGIN_MAX &&
+	    lws_hdr_copy(wsi, obuf, sizeof(obuf), WSI_TOKEN_ORIGIN) == n &&
+	    http_origin_allowed(h, obuf))
+		origin = obuf;
+	m = http_method(wsi);
+
+	/* The body's framing first: nothing else is sure without it. */
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+		h->stats.api_refused++;
+		return http_api_refuse(h, wsi, origin, 411, "length_required",
+		    "a body needs Content-Length; Transfer-Encoding is not "
+		    "supported", true);
+	}
+	has_clen = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0;
+	if (has_clen && http_content_length(wsi, &clen) != 0) {
+		h->stats.api_refused++;
+		return http_api_refuse(h, wsi, origin, 400, "bad_request",
+		    "bad Content-Length", true);
+	}
+	if ((unsigned long long)clen > h->conf.api_body_max) {
+		h->stats.api_too_large++;
+		return http_api_refuse(h, wsi, origin, 413, "too_large",
+		    "the body is too large", true);
+	}
+	/* lws would wait for 100 MB of body until the connection ends. */
+	if (!has_clen && (m == GS_HTTP_POST || m == GS_HTTP_PUT ||
+	    m == GS_HTTP_PATCH)) {
+		h->stats.api_refused++;
+		return http_api_refuse(h, wsi, origin, 411, "length_required",
+		    "a body needs Content-Length", true);
+	}
+
+	if (m == HTTP_OPTIONS)
+		return http_api_preflight(h, wsi, origin);
+	if (m < 0) {
+		h->stats.api_refused++;
+		return http_api_refuse(h, wsi, origin, 405,
+		    "method_not_allowed", "method not allowed", false);
+	}
+	if (!http_path_ok(uri, urilen)) {
+		h->stats.api_refused++;
+		return http_api_refuse(h, wsi, origin, 400, "bad_request",
+		    "bad path", false);
+	}
+	if (clen > 0 && !http_ctype_json(wsi)) {
+		h->stats.api_refused++;
+		return http_api_refuse(h, wsi, origin, 415,
+		    "unsupported_media_type", "the body must be JSON "
+		    "(Content-Type: application/json)", false);
+	}
+
+	if ((req = http_req_new(h, wsi, (enum gs_http_method)m, uri, urilen,
+	    (size_t)clen)) == NULL) {
+		gs_log_warnx("http: out of memory for a request");
+		return http_api_refuse(h, wsi, origin, 500, "internal",
+		    "out of memory", true);
+	}
+	lws_set_opaque_user_data(wsi, req);
+	if (clen == 0)
+		return http_api_call(h, wsi, req);
+	req->body_deadline = ev_now(h->loop) + h->conf.api_body_ms / 1000.;
+	return 0;
+}
+
+/* LWS_CALLBACK_HTTP_BODY: a piece of req's body. */
+static int
+http_api_body(struct gs_http *h, struct gs_http_req *req, const void *in,
+    size_t len)
+{
+	if (len > req->body_want - req->body_len)	/* lws counts */
+		return -1;
+	if (ev_now(h->loop) > req->body_deadline) {
+		h->stats.api_body_timeouts++;
+		req->late = true;
+		if (gs_ratelimit_ok(&h->rl, 10))
+			gs_log_warnx("http: body too slow: closing peer=%s "
+			    "bytes=%zu of=%zu", req->peer, req->body_len,
+			    req->body_want);
+		return -1;
+	}
+	memcpy(req->body + req->body_len, in, len);
+	req->body_len += len;
+	return 0;
+}
+
+/* req's reply has left: free it and end the transaction.  0, or -1 when
+ * the connection is to close (HTTP/1.0, Connection: close). */
+static int
+http_api_done(struct lws *wsi, struct gs_http_req *req)
+{
+	lws_set_opaque_user_data(wsi, NULL);
+	http_req_free(req);
+	return lws_http_transaction_completed(wsi) != 0 ? -1 : 0;
+}
+
+/* LWS_CALLBACK_HTTP_WRITEABLE with req on wsi: write its reply, and
+ * once lws holds none of it, end the transaction. */
+static int
+http_api_writeable(struct gs_http *h, struct lws *wsi,
+    struct gs_http_req *req)
+{
+	struct http_out	o;
+	int		rv;
+
+	switch (req->state) {
+	case REQ_REPLIED:
+		memset(&o, 0, sizeof(o));
+		o.code = req->status;
+		o.ctype = HTTP_CT_JSON;
+		o.buf = req->resp;
+		o.len = req->resp_len;
+		o.origin = req->cors ? req->origin : NULL;
+		o.retry_after = req->retry_after;
+		http_count(h, req->status);
+		rv = http_write(h, wsi, &o);
+		free(req->resp);
+		req->resp = NULL;
+		req->state = REQ_SENDING;
+		if (rv != 0)
+			return -1;		/* WSI_DESTROY frees req */
+		if (lws_partial_buffered(wsi)) {
+			/* lws calls again once it has gone. */
+			ev_timer_start(h->loop, &req->drain);
+			return 0;
+		}
+		break;
+	case REQ_SENDING:
+		if (lws_partial_buffered(wsi))
+			return 0;
+		break;
+	default:
+		return 0;
+	}
+	return http_api_done(wsi, req);
+}
+
+/* LWS_CALLBACK_WSI_DESTROY with req on it. */
+static void
+http_api_gone(struct gs_http *h, struct gs_http_req *req)
+{
+	req->wsi = NULL;
+	switch (req->state) {
+	case REQ_BODY:
+		if (!req->late)
+			h->stats.api_aborted++;
+		http_req_free(req);
+		break;
+	case REQ_CALLED:
+		break;			/* the program's reply frees it */
+	case REQ_REPLIED:
+		h->stats.api_dropped++;
+		http_req_free(req);
+		break;
+	case REQ_SENDING:
+		http_req_free(req);
+		break;
+	}
 }
 
 static int
@@ -160,7 +915,9 @@ static int
 http_lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
 {
-	struct gs_http	*h;
+	struct gs_http		*h;
+	struct gs_http_req	*req;
+	const char		*uri;
 
 	h = lws_context_user(lws_get_context(wsi));
 	if (h == NULL)		/* callbacks during context creation */
@@ -171,9 +928,137 @@ http_lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			    1 : 0;
 		return h->conf.ws_cb(h->conf.arg, wsi, reason, user, in, len);
 	}
-	if (reason == LWS_CALLBACK_HTTP)
-		return http_serve(h, wsi, in != NULL ? in : "");
+	req = lws_get_opaque_user_data(wsi);
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		uri = in != NULL ? in : "";
+		if (h->conf.api_cb != NULL &&
+		    strncmp(uri, h->conf.api_prefix, h->prefix_len) == 0)
+			return http_api(h, wsi, uri, in != NULL ? len : 0);
+		return http_serve(h, wsi, uri);
+	/*
+	 * With a request on the wsi these are ours alone: lws's dummy
+	 * would end the transaction at BODY_COMPLETION, which lws also
+	 * makes for a POST with Content-Length: 0 after the request was
+	 * called.
+	 */
+	case LWS_CALLBACK_HTTP_BODY:
+		if (req == NULL)
+			break;
+		return req->state == REQ_BODY ?
+		    http_api_body(h, req, in, len) : 0;
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (req == NULL)
+			break;
+		if (req->state != REQ_BODY)
+			return 0;
+		if (req->body_len != req->body_want)
+			return -1;
+		return http_api_call(h, wsi, req);
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (req == NULL)
+			break;
+		return http_api_writeable(h, wsi, req);
+	case LWS_CALLBACK_WSI_DESTROY:
+		if (req != NULL) {
+			lws_set_opaque_user_data(wsi, NULL);
+			http_api_gone(h, req);
+		}
+		break;
+	default:
+		break;
+	}
 	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+/*
+ * conf->cors_origins into h->cors: entries split at commas, blanks
+ * around them dropped; each "*", "null" or scheme://host[:port] of
+ * visible ASCII.  GS_OK or GS_EINVAL (logged).
+ */
+static int
+http_cors_parse(struct gs_http *h, const char *list)
+{
+	char	*s, *e, *c;
+	size_t	 n = 1;
+
+	for (c = (char *)list; *c != '\0'; c++)
+		n += *c == ',';
+	if ((h->cors_buf = strdup(list)) == NULL ||
+	    (h->cors = calloc(n, sizeof(*h->cors))) == NULL) {
+		gs_log_warn("http: cors: malloc");
+		return GS_ENOMEM;
+	}
+	for (s = h->cors_buf; s != NULL; s = e) {
+		if ((e = strchr(s, ',')) != NULL)
+			*e++ = '\0';
+		while (*s == ' ' || *s == '\t')
+			s++;
+		n = strlen(s);
+		while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+			s[--n] = '\0';
+		if (strcmp(s, "*") == 0) {
+			h->cors_any = true;
+			continue;
+		}
+		c = strstr(s, "://");
+		if (n == 0 || n > GS_HTTP_ORIGIN_MAX ||
+		    (strcmp(s, "null") != 0 && (c == NULL || c == s ||
+		    c[3] == '\0' || strchr(c + 3, '/') != NULL))) {
+			gs_log_error("http: bad CORS origin origin=\"%s\" "
+			    "(want scheme://host[:port], null or *)", s);
+			return GS_EINVAL;
+		}
+		for (c = s; *c != '\0'; c++)
+			if (*c < 0x21 || *c > 0x7e) {
+				gs_log_error("http: bad CORS origin "
+				    "origin=\"%s\"", s);
+				return GS_EINVAL;
+			}
+		h->cors[h->ncors++] = s;
+	}
+	return GS_OK;
+}
+
+/* The API side of conf into h: defaults and checks.  GS_OK or
+ * GS_EINVAL (logged). */
+static int
+http_api_conf(struct gs_http *h)
+{
+	struct gs_http_conf	*c = &h->conf;
+
+	if (c->head_max != 0 && (c->head_max < 512 || c->head_max > 65535)) {
+		gs_log_error("http: head_max=%zu not in 512..65535",
+		    c->head_max);
+		return GS_EINVAL;
+	}
+	if ((c->api_cb == NULL) != (c->api_prefix == NULL) ||
+	    (c->api_prefix != NULL && c->api_prefix[0] != '/')) {
+		gs_log_error("http: api_prefix and api_cb go together; the "
+		    "prefix starts with /");
+		return GS_EINVAL;
+	}
+	if (c->api_prefix != NULL)
+		h->prefix_len = strlen(c->api_prefix);
+	if (c->api_body_max == 0)
+		c->api_body_max = GS_HTTP_BODY_MAX;
+	if (c->api_body_ms == 0)
+		c->api_body_ms = GS_HTTP_BODY_MS;
+	if (c->api_send_ms == 0)
+		c->api_send_ms = GS_HTTP_SEND_MS;
+	if (c->cors_max_age == 0)
+		c->cors_max_age = GS_HTTP_CORS_MAX_AGE;
+	if (c->cors_origins != NULL)
+		return http_cors_parse(h, c->cors_origins);
+	return GS_OK;
+}
+
+static void
+http_free(struct gs_http *h)
+{
+	free(h->cors);
+	free(h->cors_buf);
+	free(h);
 }
 
 struct gs_http *
@@ -191,6 +1076,10 @@ gs_http_start(struct ev_loop *loop, const struct gs_http_conf *conf)
 	h->loop = loop;
 	h->conf = *conf;
 	h->loops[0] = loop;
+	if (http_api_conf(h) != GS_OK) {
+		http_free(h);
+		return NULL;
+	}
 
 	lws_set_log_level(LLL_ERR | LLL_WARN, http_lws_log);
 
@@ -235,6 +1124,7 @@ gs_http_start(struct ev_loop *loop, const struct gs_http_conf *conf)
 	info.server_string = gs_log_prog();
 	info.retry_and_idle_policy = &h->retry;
 	info.timeout_secs = 10;
+	info.max_http_header_data = (unsigned short)h->conf.head_max;
 	/* The callback reads h back from here; it is NULL (and handled)
 	 * for callbacks made while the context is being created. */
 	info.user = h;
@@ -244,13 +1134,13 @@ gs_http_start(struct ev_loop *loop, const struct gs_http_conf *conf)
 		    "iface=%s port=%d (is libwebsockets-evlib-ev installed, "
 		    "is the port free?)",
 		    conf->iface != NULL ? conf->iface : "*", conf->port);
-		free(h);
+		http_free(h);
 		return NULL;
 	}
 	if ((h->vh = lws_get_vhost_by_name(h->ctx, "default")) == NULL) {
 		gs_log_error("http: no vhost");
 		lws_context_destroy(h->ctx);
-		free(h);
+		http_free(h);
 		return NULL;
 	}
 	h->port = lws_get_vhost_listen_port(h->vh);
@@ -258,7 +1148,7 @@ gs_http_start(struct ev_loop *loop, const struct gs_http_conf *conf)
 		gs_log_error("http: not listening iface=%s port=%d",
 		    conf->iface != NULL ? conf->iface : "*", conf->port);
 		lws_context_destroy(h->ctx);
-		free(h);
+		http_free(h);
 		return NULL;
 	}
 	return h;
@@ -276,14 +1166,161 @@ gs_http_context(struct gs_http *h)
 	return h->ctx;
 }
 
+const struct gs_http_stats *
+gs_http_stats(const struct gs_http *h)
+{
+	return &h->stats;
+}
+
 void
 gs_http_stop(struct gs_http *h)
 {
+	struct gs_http_req	*req;
+
 	if (h == NULL)
 		return;
-	lws_context_destroy(h->ctx);
-	free(h);
+	lws_context_destroy(h->ctx);	/* every wsi: WSI_DESTROY */
+	/* What the program still holds outlives h: its reply frees it. */
+	while ((req = h->reqs) != NULL) {
+		http_req_unlink(h, req);
+		req->h = NULL;
+		req->wsi = NULL;
+	}
+	http_free(h);
 }
+
+/* ------------------------------------------------- requests, replies */
+
+const char *
+gs_http_method_name(enum gs_http_method m)
+{
+	static const char *const names[] = {
+		[GS_HTTP_GET] = "GET", [GS_HTTP_POST] = "POST",
+		[GS_HTTP_PUT] = "PUT", [GS_HTTP_PATCH] = "PATCH",
+		[GS_HTTP_DELETE] = "DELETE",
+	};
+
+	return (unsigned)m < GS_NELEM(names) ? names[m] : "?";
+}
+
+enum gs_http_method
+gs_http_req_method(const struct gs_http_req *req)
+{
+	return req->method;
+}
+
+const char *
+gs_http_req_path(const struct gs_http_req *req)
+{
+	return req->path;
+}
+
+const char *
+gs_http_req_query(const struct gs_http_req *req, const char *name)
+{
+	const char	*a = req->args;
+	size_t		 n = strlen(name);
+	unsigned	 i;
+
+	for (i = 0; i < req->nargs; i++, a += strlen(a) + 1)
+		if (strncmp(a, name, n) == 0 && (a[n] == '=' || a[n] == '\0'))
+			return a[n] == '=' ? a + n + 1 : a + n;
+	return NULL;
+}
+
+const uint8_t *
+gs_http_req_body(const struct gs_http_req *req, size_t *len)
+{
+	*len = req->body_len;
+	return req->body != NULL ? req->body : (const uint8_t *)"";
+}
+
+const char *
+gs_http_req_bearer(const struct gs_http_req *req)
+{
+	return req->bearer;
+}
+
+const char *
+gs_http_req_origin(const struct gs_http_req *req)
+{
+	return req->origin;
+}
+
+const char *
+gs_http_req_peer(const struct gs_http_req *req)
+{
+	return req->peer;
+}
+
+const uint8_t *
+gs_http_req_peer_key(const struct gs_http_req *req, size_t *len)
+{
+	*len = req->peer_keylen;
+	return req->peer_key;
+}
+
+void
+gs_http_reply_json(struct gs_http_req *req, unsigned status, json_t *body,
+    unsigned retry_after_s)
+{
+	static const char	oops[] = "{\"error\":{\"code\":\"internal\","
+	    "\"message\":\"the reply could not be written\"}}";
+	struct gs_http		*h = req->h;
+
+	if (req->state != REQ_CALLED)
+		gs_fatalx(GS_EXIT_RUNTIME, "http: a second reply path=%s",
+		    req->path);
+	if (h != NULL)
+		http_req_unlink(h, req);
+	if (h == NULL || req->wsi == NULL) {
+		json_decref(body);
+		if (h != NULL)
+			h->stats.api_dropped++;
+		http_req_free(req);
+		return;
+	}
+	if (status < 200 || status > 599) {
+		gs_log_warnx("http: reply status=%u out of range path=%s",
+		    status, req->path);
+		json_decref(body);
+		body = NULL;
+		status = HTTP_STATUS_INTERNAL_SERVER_ERROR;
+	}
+	if (status == HTTP_STATUS_NO_CONTENT || status == 304) {
+		json_decref(body);
+		body = NULL;
+	}
+	if (http_json_buf(body, &req->resp, &req->resp_len) != 0) {
+		gs_log_warnx("http: cannot write a reply status=%u path=%s",
+		    status, req->path);
+		status = HTTP_STATUS_INTERNAL_SERVER_ERROR;
+		req->resp_len = 0;
+		if ((req->resp = malloc(LWS_PRE + sizeof(oops) - 1)) != NULL) {
+			memcpy(req->resp + LWS_PRE, oops, sizeof(oops) - 1);
+			req->resp_len = sizeof(oops) - 1;
+		}
+	}
+	json_decref(body);
+	req->status = status;
+	req->retry_after = retry_after_s;
+	req->state = REQ_REPLIED;
+	/* POLLOUT needs reading back on (see the top).  Either failing
+	 * means lws is losing the connection: WSI_DESTROY frees req. */
+	if (lws_rx_flow_control(req->wsi, 1) < 0 ||
+	    lws_callback_on_writable(req->wsi) < 0)
+		gs_log_warnx("http: cannot ask to write path=%s", req->path);
+}
+
+void
+gs_http_reply_error(struct gs_http_req *req, unsigned status,
+    const char *code, const char *message, unsigned retry_after_s)
+{
+	gs_http_reply_json(req, status, http_error_body(code, message),
+	    retry_after_s);
+}
+
+/* --------------------------------------------------------------- flags */
 
 int
 gs_http_parse_addr(const char *s, char *buf, size_t cap, const char **iface,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "b64.h"
 #include "err.h"
 #include "json.h"
 #include "mp.h"
@@ -169,40 +170,24 @@ gs_json_set(json_t *obj, const char *key, json_t *v)
 
 /* ------------------------------------------------------ from msgpack */
 
-static char *
-b64(const uint8_t *p, size_t n, size_t *outlen)
+/* msgpack bin as a JSON string of its base64; NULL when out of memory. */
+static json_t *
+bin_json(const uint8_t *p, size_t n)
 {
-	static const char	a[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char			*out, *q;
-	size_t			 i;
-	uint32_t		 v;
+	json_t	*j;
+	char	*t;
+	size_t	 cap, len;
 
-	if (n > SIZE_MAX / 2 || (out = malloc((n + 2) / 3 * 4 + 1)) == NULL)
+	if ((cap = gs_b64_enclen(GS_B64_STD, n)) == SIZE_MAX ||
+	    (t = malloc(cap + 1)) == NULL)
 		return NULL;
-	for (q = out, i = 0; i + 2 < n; i += 3) {
-		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-		*q++ = a[v >> 18];
-		*q++ = a[(v >> 12) & 63];
-		*q++ = a[(v >> 6) & 63];
-		*q++ = a[v & 63];
+	if (gs_b64_encode(GS_B64_STD, p, n, t, cap + 1, &len) != GS_OK) {
+		free(t);		/* cannot happen: cap is exact */
+		return NULL;
 	}
-	if (n - i == 1) {
-		v = (uint32_t)p[i] << 16;
-		*q++ = a[v >> 18];
-		*q++ = a[(v >> 12) & 63];
-		*q++ = '=';
-		*q++ = '=';
-	} else if (n - i == 2) {
-		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
-		*q++ = a[v >> 18];
-		*q++ = a[(v >> 12) & 63];
-		*q++ = a[(v >> 6) & 63];
-		*q++ = '=';
-	}
-	*q = '\0';
-	*outlen = (size_t)(q - out);
-	return out;
+	j = json_stringn_nocheck(t, len);
+	free(t);
+	return j;
 }
 
 static json_t	*mp_value(struct gs_rd *rd, int depth);
@@ -283,7 +268,6 @@ mp_value(struct gs_rd *rd, int depth)
 	const char	*s;
 	const uint8_t	*b;
 	json_t		*j;
-	char		*t;
 	size_t		 n;
 
 	if (depth > GS_MP_MAXDEPTH)
@@ -317,10 +301,8 @@ mp_value(struct gs_rd *rd, int depth)
 	case GS_MP_BIN:
 		if ((b = gs_rd_binp(rd, &n, SIZE_MAX)) == NULL)
 			return NULL;
-		if ((t = b64(b, n, &n)) == NULL)
+		if ((j = bin_json(b, n)) == NULL)
 			return mp_fail(rd, GS_ENOMEM);
-		j = json_stringn_nocheck(t, n);
-		free(t);
 		break;
 	case GS_MP_EXT:
 		gs_rd_skip(rd);

@@ -7,6 +7,7 @@
  * request slot and the locked completion queue.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -591,7 +592,26 @@ struct gs_rpc {
 	int		 closing;
 	int		 dead;		/* closed; free when dispatch unwinds */
 	unsigned	 dispatching;	/* user callbacks on the stack */
+	atomic_int	 pipes;		/* connected: NNG's pipe events */
 };
+
+/* NNG thread: a connection to the server came or went. */
+static void
+rpc_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	struct gs_rpc	*rpc = arg;
+
+	if (ev == NNG_PIPE_EV_ADD_POST)
+		atomic_fetch_add(&rpc->pipes, 1);
+	else if (ev == NNG_PIPE_EV_REM_POST)
+		atomic_fetch_sub(&rpc->pipes, 1);
+}
+
+bool
+gs_rpc_connected(const struct gs_rpc *rpc)
+{
+	return atomic_load(&rpc->pipes) > 0;
+}
 
 /* NNG thread: hand the finished request to the loop. */
 static void
@@ -775,6 +795,12 @@ gs_rpc_open(struct ev_loop *loop, const char *url, int max_inflight)
 
 	call = "nng_req0_open";
 	if ((rv = nng_req0_open(&rpc->sock)) != 0)
+		goto fail;
+	call = "nng_pipe_notify";
+	if ((rv = nng_pipe_notify(rpc->sock, NNG_PIPE_EV_ADD_POST, rpc_pipe_cb,
+	    rpc)) != 0 ||
+	    (rv = nng_pipe_notify(rpc->sock, NNG_PIPE_EV_REM_POST, rpc_pipe_cb,
+	    rpc)) != 0)
 		goto fail;
 	call = "nng_dial";
 	if ((rv = nng_dial(rpc->sock, url, NULL, NNG_FLAG_NONBLOCK)) != 0)

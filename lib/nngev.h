@@ -27,6 +27,7 @@
 #ifndef GS_NNGEV_H
 #define GS_NNGEV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -179,6 +180,10 @@ struct gs_rpc	*gs_rpc_open(struct ev_loop *loop, const char *url,
 int		 gs_rpc_call(struct gs_rpc *rpc, const void *req, size_t len,
 		    int timeout_ms, gs_rpc_cb *cb, void *arg);
 unsigned	 gs_rpc_inflight(const struct gs_rpc *rpc);
+/* Whether a connection to the server is up now.  A call made while
+ * none is waits for one (up to its timeout); a caller that would
+ * rather fail fast asks first. */
+bool		 gs_rpc_connected(const struct gs_rpc *rpc);
 /* Cancel what is pending (their callbacks get GS_ECLOSED, before this
  * returns; a reply that had already arrived is delivered as GS_OK) and
  * free everything.  May be called from an rpc callback. */

@@ -34,23 +34,27 @@ free_port() {
 	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# A free TCP port P on loopback whose P+1 is free too (scripts/run puts
-# the sim's HTTP port there).  An ephemeral port picked alone can have
-# its neighbour taken by some connection's local end.
-free_port_pair() {
+# A free TCP port P on loopback whose P+1 and P+2 are free too
+# (scripts/run puts the sim's and gs-persist's HTTP ports there).  An
+# ephemeral port picked alone can have a neighbour taken by some
+# connection's local end.
+free_port_run() {
 	$PY -c '
 import socket, sys
 for _ in range(100):
     a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
-    b = socket.socket()
+    more = []
     try:
-        b.bind(("127.0.0.1", p + 1))
+        for k in (1, 2):
+            b = socket.socket(); more.append(b)
+            b.bind(("127.0.0.1", p + k))
     except OSError:
         continue
     finally:
-        b.close(); a.close()
+        for b in more: b.close()
+        a.close()
     print(p); sys.exit(0)
-sys.exit("no free pair of ports")'
+sys.exit("no free run of ports")'
 }
 
 # start NAME PROG ARGS...: start a daemon and wait until it is ready

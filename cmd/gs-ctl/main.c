@@ -57,9 +57,10 @@ static const struct ctl_cmd {
 	int		 minargs, maxargs;
 	const char	*argname;
 	enum ctl_out	 out;
-	/* The argument is a file for the daemon: a relative path with a
-	 * slash is made absolute here, against our working directory,
-	 * since the daemon's is another. */
+	/* The argument is a file for the daemon: a relative path is made
+	 * absolute here, against our working directory, since the
+	 * daemon's is another.  1: only a path with a slash (without
+	 * one it is a name: reload's installed game); 2: always. */
 	int		 path_arg;
 } ctl_cmds[] = {
 	{ "status",	0, 0, NULL,	CTL_OUT_HUMAN, 0 },
@@ -69,6 +70,12 @@ static const struct ctl_cmd {
 	{ "metrics",	0, 0, NULL,	CTL_OUT_TEXT, 0 },
 	{ "clients",	0, 0, NULL,	CTL_OUT_HUMAN, 0 },
 	{ "reload",	1, 1, "PATH",	CTL_OUT_HUMAN, 1 },
+	{ "account",	1, 1, "ID|USERNAME", CTL_OUT_HUMAN, 0 },
+	{ "ban",	2, 3, "ID|USERNAME DURATION|forever [REASON]",
+	  CTL_OUT_HUMAN, 0 },
+	{ "unban",	1, 1, "ID|USERNAME", CTL_OUT_HUMAN, 0 },
+	{ "revoke",	1, 1, "ID|USERNAME", CTL_OUT_HUMAN, 0 },
+	{ "backup",	1, 1, "PATH",	CTL_OUT_HUMAN, 2 },
 	{ "help",	0, 0, NULL,	CTL_OUT_LIST, 0 },
 	{ NULL,		0, 0, NULL,	CTL_OUT_HUMAN, 0 },
 };
@@ -607,7 +614,7 @@ ctl_request(struct gs_wr *req, int argc, char **argv)
 	gs_wr_str(req, argv[0]);
 	for (i = 1; i < argc; i++) {
 		if (cmd->path_arg && argv[i][0] != '/' &&
-		    strchr(argv[i], '/') != NULL) {
+		    (cmd->path_arg == 2 || strchr(argv[i], '/') != NULL)) {
 			char	cwd[PATH_MAX], abs[2 * PATH_MAX];
 
 			/* A file that is not there is the daemon's to

@@ -606,14 +606,23 @@ gw_client_hello(struct gw_client *c, struct gs_rd *rd, uint32_t nf)
 		gw_client_badf(c, GS_PERR_BADFRAME, "hello", rd->err);
 		return -1;
 	}
-	if (!gw->conf.dev) {
-		gw_client_close(c, GS_PERR_NOAUTH, h.token == NULL ?
-		    "a token is required, and accounts are not available "
-		    "yet; gs-gateway -D (development mode) accepts a name "
-		    "without one" :
-		    "tokens cannot be verified yet (no accounts); "
-		    "gs-gateway -D (development mode) accepts a name "
-		    "without one");
+	/* A token names the player; only development mode takes the
+	 * hello's name without one. */
+	if (h.token != NULL) {
+		struct gw_token	 tok;
+		const char	*why;
+
+		if (gw_token_check(gw, h.token, h.tokenlen, &tok, &why) != 0) {
+			gw_client_close(c, GS_PERR_NOAUTH, why);
+			return -1;
+		}
+		(void)gs_strlcpy(h.name, tok.name, sizeof(h.name));
+		c->account = tok.account;
+		c->sid = tok.sid;
+		c->iat = tok.iat;
+	} else if (!gw->conf.dev) {
+		gw_client_close(c, GS_PERR_NOAUTH, "an access token is "
+		    "required (POST /v1/auth/guest gives one)");
 		return -1;
 	}
 	if (!gs_name_valid(h.name, GS_NAME_MAX)) {

@@ -58,6 +58,9 @@
 #include "proto.h"
 #include "relay.h"
 
+#include "breaker.h"
+#include "jwt.h"
+#include "limit.h"
 #include "queue.h"
 
 #define GW_BAD_MAX		16	/* bad messages before TOOMANY */
@@ -75,6 +78,18 @@
 					 * written to is cut after this */
 #define GW_WS_RX_CHUNK		256	/* lws receive buffer per client */
 #define GW_CTL_LIST_MAX		1000	/* entries in "clients"/"rooms" */
+/* The HTTP API (api.c). */
+#define GW_API_INFLIGHT		1024	/* calls to gs-persist at once */
+#define GW_API_TIMEOUT_MS	3000	/* one call, send to reply */
+#define GW_API_RETRY_S		1	/* Retry-After when unavailable */
+#define GW_API_LIMIT_KEYS	65536	/* addresses, accounts tracked */
+#define GW_API_HASH_COST	5	/* login, register: limit tokens */
+#define GW_API_BREAKER_FAILS	5	/* failures in a row: open */
+#define GW_API_BREAKER_COOL_MS	2000	/* open for, before a probe */
+#define GW_API_KEYS_MAX		8	/* -k files */
+#define GW_ORIGINS_MAX		32	/* -o CORS origins */
+#define GW_TOKEN_LEEWAY_S	30	/* clock skew allowed on iat, exp */
+#define GW_REVOKED_POLL_S	1.0	/* revocations asked this often */
 #define GW_STALL_US		2000000ULL	/* sims check: a longer gap
 					 * between the 1 s checks means our
 					 * own loop stalled */
@@ -165,6 +180,11 @@ struct gw_client {
 	uint64_t	 since_us;	/* connected at */
 	unsigned	 nbad;
 	uint32_t	 in_seq;	/* last input forwarded, this session */
+	/* From the access token of hello; 0 in development mode
+	 * without one. */
+	uint64_t	 account;
+	uint64_t	 sid;
+	int64_t		 iat;
 
 	struct gw_queue	 q;		/* leaves when writable */
 	bool		 dirty;		/* on gw->dirty: flush at loop end */
@@ -207,8 +227,54 @@ struct gw_metrics {
 	struct gs_counter	*in_unknown_conn, *in_stale;
 	struct gs_counter	*in_misaddressed, *in_unknown_sim;
 	struct gs_counter	*leaves_orphan;
+	struct gs_counter	*api_requests, *api_limited, *api_breaker;
+	struct gs_counter	*api_persist_fail;
+	struct gs_counter	*tokens_bad, *tokens_revoked;
 	struct gs_counter	*sim_restarts, *sim_silent;
 	struct gs_hist		*join_seconds;
+};
+
+/* What a valid access token says (api.c). */
+struct gw_token {
+	uint64_t	 account;
+	uint64_t	 sid;
+	int64_t		 iat;
+	char		 name[GS_NAME_MAX + 1];
+};
+
+/* Tokens of account (of session, or all when 0) issued at or before
+ * not_before are refused. */
+struct gw_revocation {
+	uint64_t	 account;
+	uint64_t	 session;
+	int64_t		 not_before;
+};
+
+struct gw_api_conf {
+	const char	*persist_url;	/* -P; NULL: no API calls */
+	char		**keys;		/* -k: public key files */
+	unsigned	 nkeys;
+	double		 ip_rate;	/* -r: calls a second per address */
+	double		 account_rate;	/* -R: per account */
+};
+
+struct gw_api {
+	struct gw_api_conf conf;
+	struct gs_jwt_keys *keys;	/* NULL: no -k */
+	struct gs_rpc	*rpc;		/* NULL: no -P */
+	unsigned	 inflight;
+	struct breaker	 breaker;
+	struct limit	*by_ip;
+	struct limit	*by_account;
+	struct gs_wr	 wr;		/* a request being packed */
+	/* Revocations within the access tokens' life. */
+	struct gw_revocation *revoked;
+	size_t		 nrevoked, caprevoked;
+	int64_t		 revoked_seq;	/* the last one seen */
+	bool		 revoked_synced;
+	bool		 polling;
+	int64_t		 access_ttl;	/* s, from gs-persist */
+	ev_timer	 poll;
 };
 
 struct gw_conf {
@@ -276,6 +342,8 @@ struct gw {
 	bool			 ready;
 	bool			 draining;	/* SIGTERM seen */
 	bool			 finishing;	/* tearing down: no restart */
+
+	struct gw_api		 api;
 
 	struct gs_ratelimit	 rl_peer;	/* client-caused lines */
 	struct gs_ratelimit	 rl_sim;	/* sim-caused lines */
@@ -367,6 +435,15 @@ void	gw_count_drop(struct gw *gw, unsigned kind, int reason);
 unsigned gw_msg_kind_of(const void *msg, size_t len);
 void	gw_inbox_cb(void *arg, const uint8_t *buf, size_t len);
 void	gw_relay_sync_metrics(void *gw);
+
+/* api.c */
+int	gw_api_open(struct gw *gw, const struct gw_api_conf *conf);
+void	gw_api_close(struct gw *gw);
+void	gw_api_cb(void *arg, struct gs_http_req *req);
+/* Check an access token (hello, API calls): 0 and *out filled, or -1
+ * and *why, a message for the client. */
+int	gw_token_check(struct gw *gw, const char *text, size_t len,
+	    struct gw_token *out, const char **why);
 
 /* ops.c */
 void	gw_metrics_init(struct gw *gw);

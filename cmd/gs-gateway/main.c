@@ -19,9 +19,9 @@
 /* Exactly the SYNOPSIS of man/gs-gateway.8. */
 static const char synopsis[] =
     "usage: gs-gateway [-DhV] [-B bytes] [-b bytes] [-c url] [-f bytes]\n"
-    "                  [-H [addr:]port] [-j time] [-l level] [-n fd] "
-    "[-q frames]\n"
-    "                  [-t time] -i url -s url ...\n";
+    "                  [-H [addr:]port] [-j time] [-k key ...] [-l level]\n"
+    "                  [-n fd] [-o origin ...] [-P url] [-q frames]\n"
+    "                  [-R rate] [-r rate] [-t time] -i url -s url ...\n";
 
 #define GW_SIMS_MAX	256
 
@@ -33,6 +33,12 @@ struct gw_args {
 	char		 http_addr[128];
 	char		*sims[GW_SIMS_MAX];
 	unsigned	 nsims;
+	struct gw_api_conf api;
+	char		*keys[GW_API_KEYS_MAX];
+	char		*origins[GW_ORIGINS_MAX];
+	unsigned	 norigins;
+	char		 cors[GW_ORIGINS_MAX * 258];	/* origins, joined */
+	const char	*cors_p;
 };
 
 /* -H "[addr:]port" (gs_http_parse_addr). */
@@ -65,11 +71,23 @@ static const struct gs_opt gw_opts[] = {
 	{ 'j', "join-timeout", "GS_GATEWAY_JOIN_TIMEOUT", GS_OPT_MS,
 	  AT(conf.join_timeout), .min = 100, .max = 600000,
 	  .flags = GS_OPT_SECONDS },
+	{ 'k', "key", "GS_GATEWAY_KEYS", GS_OPT_LIST, AT(keys),
+	  .count_off = offsetof(struct gw_args, api.nkeys), .max = PATH_MAX },
 	{ 'l', "log-level", "GS_LOG_LEVEL", GS_OPT_LEVEL, AT(log_level) },
 	{ 'n', "notify-fd", NULL, GS_OPT_INT, AT(notify_fd),
 	  .min = 0, .max = INT_MAX },
+	{ 'o', "origin", "GS_GATEWAY_ORIGINS", GS_OPT_LIST, AT(origins),
+	  .count_off = offsetof(struct gw_args, norigins), .max = 256 },
+	{ 'P', "persist", "GS_GATEWAY_PERSIST", GS_OPT_STR,
+	  AT(api.persist_url), .max = GS_URL_MAX },
 	{ 'q', "queue-frames", "GS_GATEWAY_QUEUE_FRAMES", GS_OPT_INT,
 	  AT(conf.queue_frames), .min = 1, .max = 65536 },
+	{ 'R', "account-rate", "GS_GATEWAY_ACCOUNT_RATE", GS_OPT_REAL,
+	  AT(api.account_rate), .min = 0, .max = 1000000,
+	  .flags = GS_OPT_ABOVE_MIN },
+	{ 'r', "address-rate", "GS_GATEWAY_ADDRESS_RATE", GS_OPT_REAL,
+	  AT(api.ip_rate), .min = 0, .max = 1000000,
+	  .flags = GS_OPT_ABOVE_MIN },
 	{ 's', "sim", "GS_GATEWAY_SIMS", GS_OPT_LIST, AT(sims),
 	  .count_off = offsetof(struct gw_args, nsims), .max = GS_URL_MAX,
 	  .flags = GS_OPT_REQUIRED },
@@ -81,6 +99,26 @@ static const struct gs_opt gw_opts[] = {
 
 static const struct gs_opt_prog gw_prog = { PROG, synopsis, gw_opts,
 	false };
+
+/* -o ... as lib/http.h wants them: one string, comma-separated. */
+static void
+gw_join_origins(struct gw_args *a)
+{
+	size_t		 n = 0, len;
+	unsigned	 i;
+
+	a->cors_p = NULL;
+	for (i = 0; i < a->norigins; i++) {
+		len = strlen(a->origins[i]);
+		if (strchr(a->origins[i], ',') != NULL)
+			gs_opt_fail(&gw_prog, "-o: one origin per flag, not "
+			    "'%s'", a->origins[i]);
+		memcpy(a->cors + n, a->origins[i], len);
+		n += len;
+		a->cors[n++] = i + 1 < a->norigins ? ',' : '\0';
+		a->cors_p = a->cors;
+	}
+}
 
 static void
 gw_args_parse(struct gw_args *a, int argc, char **argv)
@@ -95,7 +133,11 @@ gw_args_parse(struct gw_args *a, int argc, char **argv)
 	a->conf.queue_bytes = 256 * 1024;
 	a->conf.join_timeout = 5.;
 	a->conf.sim_timeout = 3.;
+	a->api.ip_rate = 20;
+	a->api.account_rate = 10;
 	(void)gs_opt_parse(&gw_prog, a, argc, argv);
+	a->api.keys = a->keys;
+	gw_join_origins(a);
 }
 
 /* ------------------------------------------------------------ loop */
@@ -132,6 +174,9 @@ finish_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 	ev_signal_stop(loop, &gw->sigint);
 	ev_signal_stop(loop, &gw->sighup);
 	gs_signals_ignore();
+	/* API calls still waiting are answered 503 before the HTTP
+	 * side goes. */
+	gw_api_close(gw);
 	/* Clients still open are cut here (CLOSED for each); they were
 	 * told SHUTDOWN and their sims LEAVE already. */
 	gs_http_stop(gw->http);
@@ -232,6 +277,12 @@ main(int argc, char **argv)
 		gs_fatalx(GS_EXIT_SYSTEM, "cannot listen on control url=%s",
 		    gw.conf.ctl_url);
 
+	if (gw_api_open(&gw, &a.api) != 0)
+		gs_fatalx(GS_EXIT_RUNTIME, "cannot set up the HTTP API");
+	if (!gw.conf.dev && a.api.nkeys == 0)
+		gs_log_warnx("no key (-k) and no development mode (-D): "
+		    "no player can join");
+
 	memset(&hc, 0, sizeof(hc));
 	hc.iface = gw.conf.http_iface;
 	hc.port = gw.conf.http_port;
@@ -251,6 +302,9 @@ main(int argc, char **argv)
 	 * between the pieces); the error before a close may exceed the
 	 * queue's cap by one message. */
 	hc.ws_tx_packet = gw.conf.queue_bytes + GS_MSG_MAX;
+	hc.api_prefix = "/v1/";
+	hc.api_cb = gw_api_cb;
+	hc.cors_origins = a.cors_p;
 	if ((gw.http = gs_http_start(gw.loop, &hc)) == NULL)
 		gs_fatalx(GS_EXIT_SYSTEM, "cannot serve http iface=%s port=%d",
 		    hc.iface != NULL ? hc.iface : "*", hc.port);
@@ -273,11 +327,13 @@ main(int argc, char **argv)
 	ev_idle_init(&gw.finish, finish_idle_cb);
 	gw.finish.data = &gw;
 
-	gs_log_info("listening http=%s:%d inbox=%s sims=%u dev=%d "
+	gs_log_info("listening http=%s:%d inbox=%s sims=%u dev=%d keys=%u "
+	    "persist=%s "
 	    "frame_max=%zu queue_frames=%u queue_bytes=%zu join_timeout=%.3f "
 	    "sim_timeout=%.3f",
 	    hc.iface != NULL ? hc.iface : "*", gs_http_port(gw.http),
-	    gw.conf.inbox_url, gw.nsims, gw.conf.dev ? 1 : 0,
+	    gw.conf.inbox_url, gw.nsims, gw.conf.dev ? 1 : 0, a.api.nkeys,
+	    a.api.persist_url != NULL ? a.api.persist_url : "-",
 	    gw.conf.frame_max, gw.conf.queue_frames, gw.conf.queue_bytes,
 	    gw.conf.join_timeout, gw.conf.sim_timeout);
 	gw.ready = true;

@@ -27,11 +27,13 @@ check() {
 	    die "$what: gs-gateway did not log its graceful end"
 	grep -qE '^gs-sim\[[0-9]+\]: info: (stopped|exit)( |$)' "$log" ||
 	    die "$what: gs-sim did not log its graceful end"
-	[ "$(grep -c 'signal=INT\|signal=2' "$log")" -ge 2 ] ||
-	    die "$what: the daemons did not both see the SIGINT"
+	grep -qE '^gs-persist\[[0-9]+\]: info: exit$' "$log" ||
+	    die "$what: gs-persist did not log its graceful end"
+	[ "$(grep -c 'signal=INT\|signal=2' "$log")" -ge 3 ] ||
+	    die "$what: the daemons did not all see the SIGINT"
 }
 
-GS_PORT=$(free_port_pair)
+GS_PORT=$(free_port_run)
 export GS_RUN="$T/run" GS_PORT
 
 # setsid(1) cannot undo an ignored SIGINT, which a shell without job
@@ -46,7 +48,19 @@ os.execv(sys.argv[1], sys.argv[1:])' "$top/scripts/run" "$GS_BUILD" \
 run=$!
 GS_PID[run]=$run	# lib.sh's cleanup stops it if we die early
 
-wait_for "scripts/run to start both daemons" 60 grep -q '^gs is running' "$T/run.log"
+wait_for "scripts/run to start the daemons" 60 grep -q '^gs is running' "$T/run.log"
+# The guest login it prints works, and its token plays.
+grep -q "curl -s -d '{\"device\":\"my-laptop\"}' http://127.0.0.1:$GS_PORT/v1/auth/guest" \
+    "$T/run.log" || die "make run does not print the guest login"
+PYTHONPATH="$(dirname "$0")" $PY - "$GS_PORT" >"$T/guest.json" <<'PY' || die "guest login on make run's stack"
+import json, sys
+from api import Api
+print(json.dumps(Api(int(sys.argv[1])).ok("POST", "/v1/auth/guest",
+                                          {"device": "my-laptop"})))
+PY
+PLAYER_TOKEN=$(json "$T/guest.json" 'j["access"]') $PY "$(dirname "$0")/player.py" \
+    "ws://127.0.0.1:$GS_PORT/" r1 x 10 >"$T/player.out" 2>&1 ||
+    die "a player with make run's token: $(cat "$T/player.out")"
 kill -INT -- "-$run" || die "kill -INT -$run"
 # Bounded, so that a script that hangs fails the test instead.
 gone() { ! kill -0 "$run" 2>/dev/null; }
@@ -59,7 +73,7 @@ check scripts/run "$rc" "$T/run.log"
 # make run on a terminal: make must not be interrupted itself.  It
 # builds nothing here (the tests' build is up to date; SAN=1 keeps its
 # flags) and installs nothing (deps-run finds every package).
-GS_PORT=$(free_port_pair)
+GS_PORT=$(free_port_run)
 case $GS_BUILD in
 "$top"/*) build=${GS_BUILD#"$top"/} ;;
 *) build=$GS_BUILD ;;

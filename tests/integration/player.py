@@ -20,7 +20,8 @@ after an error message, 1 after a close without one, 2 at the give-up
 bound.  SIGINT ends a "stay" player that is still playing: it says
 "stopped after M moves checked" and exits 0, or 1 if a check failed.
 
-The stick is always (100, -50); the buttons are $PLAYER_BUTTONS (default
+With $PLAYER_TOKEN set, hello carries it as the access token (and the
+server names the player after it).  The stick is always (100, -50); the buttons are $PLAYER_BUTTONS (default
 0).  With PLAYER_ARENA=1 the player also checks that it moves as the
 arena game of gs-sim(8) says: between two snapshots whose acks show its
 input applied, its own entity (id: its player id) moves by the ticks
@@ -43,6 +44,7 @@ REPEAT = 3              # inputs per message: the new one and 2 before it
 GIVE_UP_S = 30.0
 STICK = (100, -50)
 BUTTONS = int(os.environ.get("PLAYER_BUTTONS", "0"))
+TOKEN = os.environ.get("PLAYER_TOKEN") or None
 ARENA = os.environ.get("PLAYER_ARENA") == "1"
 ARENA_SIZE, ARENA_SPEED = 2000, 150.0
 
@@ -155,7 +157,7 @@ def messages(data):
 async def play(url, room, name, n):
     ws = await websockets.connect(url, subprotocols=["gs.v2"],
                                   max_size=1 << 20)
-    await ws.send(msgpack.packb([HELLO, 2, name, None, room]))
+    await ws.send(msgpack.packb([HELLO, 2, name, TOKEN, room]))
     state = {"sent": 0, "ack": 0, "snapshots": 0, "error": None,
              "bad": None, "moves": 0, "game": None, "snaps": {},
              "acked": None}

@@ -1,0 +1,287 @@
+/*
+ * gs-persist's control socket: the operators' commands, status and
+ * metrics.
+ *
+ * account, ban, unban and revoke run the request socket's own ops, in
+ * a transaction of their own, on the loop (never during a batch: the
+ * control socket's watcher and the batch's prepare watcher are
+ * different callbacks).  gs-ctl sends arguments as strings; each
+ * command turns them into the op's arguments.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "util.h"
+
+#include "pst.h"
+
+/* Run op on args[len] (the op's own arguments, msgpack values one
+ * after the other) and copy its result into body. */
+static int
+ctl_run(struct persist *p, pst_op_fn *fn, const char *op,
+    const uint8_t *args, size_t len, struct gs_wr *body, const char **msg)
+{
+	static char	 text[256];
+	struct pst_req	 r;
+	struct gs_rd	 rd;
+	int		 rc = GS_CTL_OK;
+
+	memset(&r, 0, sizeof(r));
+	r.op = op;
+	gs_wr_init(&r.body, 256, PST_REPLY_MAX);
+	gs_rd_init(&rd, args, len);
+	if (pst_exec(p, ST_BEGIN) != SQLITE_DONE) {
+		pst_fail_db(p, &r, "begin");
+	} else {
+		fn(p, &r, &rd);
+		if (r.status == GS_PST_OK || r.keep) {
+			if (pst_exec(p, ST_COMMIT) != SQLITE_DONE) {
+				pst_fail_db(p, &r, "commit");
+				(void)pst_exec(p, ST_ROLLBACK);
+			}
+		} else
+			(void)pst_exec(p, ST_ROLLBACK);
+	}
+	if (r.status == GS_PST_OK) {
+		gs_wr_raw(body, r.body.buf, r.body.len);
+	} else {
+		struct gs_rd	 m = GS_RD_INIT(r.body.buf, r.body.len);
+
+		(void)gs_rd_str(&m, text, sizeof(text));
+		*msg = text;
+		rc = r.status == GS_PST_ENOTFOUND ? GS_CTL_ENOTFOUND :
+		    r.status == GS_PST_EARGS ? GS_CTL_EARGS : GS_CTL_EFAIL;
+	}
+	gs_wr_free(&r.body);
+	return rc;
+}
+
+/* An argument as gs-ctl sends it: a string, copied into dst[cap]. */
+static bool
+ctl_arg(struct gs_rd *args, char *dst, size_t cap)
+{
+	(void)gs_rd_str(args, dst, cap);
+	return args->err == GS_OK;
+}
+
+/* An account named by id or username: packed as the op wants it. */
+static bool
+ctl_arg_account(struct gs_rd *args, struct gs_wr *w)
+{
+	char		 s[GS_PST_USER_MAX + 1];
+	long long	 id;
+
+	if (!ctl_arg(args, s, sizeof(s)))
+		return false;
+	if (gs_parse_ll(s, 1, INT64_MAX, &id) == GS_OK)
+		gs_wr_uint(w, (uint64_t)id);
+	else
+		gs_wr_str(w, s);
+	return true;
+}
+
+static int
+ctl_account(void *arg, struct gs_rd *args, struct gs_wr *body,
+    const char **msg)
+{
+	uint8_t		 buf[64];
+	struct gs_wr	 w;
+
+	gs_wr_init_fixed(&w, buf, sizeof(buf));
+	if (!ctl_arg_account(args, &w) || gs_rd_end(args) != GS_OK) {
+		*msg = "usage: account ID|USERNAME";
+		return GS_CTL_EARGS;
+	}
+	return ctl_run(arg, pst_op_account, "account", buf, w.len, body, msg);
+}
+
+/* ban, unban and revoke take an id: a username is looked up first. */
+static bool
+ctl_arg_id(struct persist *p, struct gs_rd *args, struct gs_wr *w)
+{
+	char		 s[GS_PST_USER_MAX + 1];
+	sqlite3_stmt	*st;
+	long long	 id;
+
+	if (!ctl_arg(args, s, sizeof(s)))
+		return false;
+	if (gs_parse_ll(s, 1, INT64_MAX, &id) != GS_OK) {
+		st = pst_st(p, ST_ACCOUNT_BY_USER);
+		id = 0;
+		if (sqlite3_bind_text(st, 1, s, -1, SQLITE_STATIC) ==
+		    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+			id = sqlite3_column_int64(st, 0);
+		(void)sqlite3_reset(st);
+		if (id == 0)
+			id = INT64_MAX;		/* not found, by the op */
+	}
+	gs_wr_uint(w, (uint64_t)id);
+	return true;
+}
+
+static int
+ctl_ban(void *arg, struct gs_rd *args, struct gs_wr *body, const char **msg)
+{
+	struct persist	*p = arg;
+	uint8_t		 buf[512];
+	char		 dur[32], reason[GS_PST_REASON_MAX + 1] = "";
+	struct gs_wr	 w;
+	long long	 ms = 0;
+
+	gs_wr_init_fixed(&w, buf, sizeof(buf));
+	if (!ctl_arg_id(p, args, &w) || !ctl_arg(args, dur, sizeof(dur)) ||
+	    (strcmp(dur, "forever") != 0 && gs_parse_ms(dur, 1000, 1000,
+	    100LL * 365 * 86400 * 1000, &ms) != GS_OK) ||
+	    (gs_rd_more(args) && !ctl_arg(args, reason, sizeof(reason))) ||
+	    gs_rd_end(args) != GS_OK) {
+		*msg = "usage: ban ID|USERNAME DURATION|forever [REASON]";
+		return GS_CTL_EARGS;
+	}
+	gs_wr_int(&w, ms / 1000);
+	gs_wr_str(&w, reason);
+	return ctl_run(p, pst_op_ban, "ban", buf, w.len, body, msg);
+}
+
+static int
+ctl_one_id(struct persist *p, struct gs_rd *args, struct gs_wr *body,
+    const char **msg, pst_op_fn *fn, const char *op, const char *usage)
+{
+	uint8_t		 buf[64];
+	struct gs_wr	 w;
+
+	gs_wr_init_fixed(&w, buf, sizeof(buf));
+	if (!ctl_arg_id(p, args, &w) || gs_rd_end(args) != GS_OK) {
+		*msg = usage;
+		return GS_CTL_EARGS;
+	}
+	return ctl_run(p, fn, op, buf, w.len, body, msg);
+}
+
+static int
+ctl_unban(void *arg, struct gs_rd *args, struct gs_wr *body,
+    const char **msg)
+{
+	return ctl_one_id(arg, args, body, msg, pst_op_unban, "unban",
+	    "usage: unban ID|USERNAME");
+}
+
+static int
+ctl_revoke(void *arg, struct gs_rd *args, struct gs_wr *body,
+    const char **msg)
+{
+	return ctl_one_id(arg, args, body, msg, pst_op_revoke, "revoke",
+	    "usage: revoke ID|USERNAME");
+}
+
+/*
+ * backup PATH: a consistent copy while serving.  It runs on a
+ * connection of its own and, in WAL mode, never blocks the writer;
+ * the loop waits for it (the control socket answers one request at a
+ * time), but requests keep arriving in NNG's queue meanwhile.
+ */
+static int
+ctl_backup(void *arg, struct gs_rd *args, struct gs_wr *body,
+    const char **msg)
+{
+	static char	 why[512];
+	struct persist	*p = arg;
+	char		 path[4096];
+	uint64_t	 t0 = gs_now_us();
+
+	if (!ctl_arg(args, path, sizeof(path)) || gs_rd_end(args) != GS_OK ||
+	    path[0] != '/') {
+		*msg = "usage: backup PATH (absolute)";
+		return GS_CTL_EARGS;
+	}
+	if (pst_db_backup(p->conf.db_path, path, why, sizeof(why)) != 0) {
+		gs_log_warnx("backup failed path=%s why=\"%s\"", path, why);
+		*msg = why;
+		return GS_CTL_EFAIL;
+	}
+	gs_log_info("backup written path=%s ms=%.1f", path,
+	    (double)(gs_now_us() - t0) / 1000);
+	gs_wr_map(body, 2);
+	gs_wr_str(body, "path");
+	gs_wr_str(body, path);
+	gs_wr_str(body, "ms");
+	gs_wr_f64(body, (double)(gs_now_us() - t0) / 1000);
+	return GS_CTL_OK;
+}
+
+const struct gs_ctl_cmd pst_ctl_cmds[] = {
+	{ "account", ctl_account },
+	{ "ban", ctl_ban },
+	{ "unban", ctl_unban },
+	{ "revoke", ctl_revoke },
+	{ "backup", ctl_backup },
+	{ NULL, NULL },
+};
+
+unsigned
+pst_ctl_status(void *arg, struct gs_wr *body)
+{
+	struct persist	*p = arg;
+
+	gs_wr_str(body, "db");
+	gs_wr_str(body, p->conf.db_path);
+	gs_wr_str(body, "schema");
+	gs_wr_uint(body, (uint64_t)p->schema);
+	gs_wr_str(body, "requests");
+	gs_wr_uint(body, p->m_requests->v);
+	gs_wr_str(body, "parked");
+	gs_wr_uint(body, p->nparked);
+	gs_wr_str(body, "in_progress");
+	gs_wr_uint(body, p->nbusy);
+	return 5;
+}
+
+#define M(kind, member, name, help) \
+	GS_METRIC_ROW(GS_METRIC_##kind, struct persist, member, name, help)
+
+static const double batch_b[] = { 1, 2, 4, 8, 16, 32, 64, 128, 256, 512 };
+static const double secs_b[] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025,
+	0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1 };
+
+static const struct gs_metric_def pst_metric_defs[] = {
+	M(COUNTER, m_requests, "gs_persist_requests_total",
+	    "Requests read from the request socket."),
+	M(COUNTER, m_errors, "gs_persist_errors_total",
+	    "Requests answered with an error."),
+	M(COUNTER, m_bad, "gs_persist_bad_requests_total",
+	    "Requests that were not [op, args...]."),
+	M(COUNTER, m_busy, "gs_persist_busy_total",
+	    "Requests refused because the hashing pool was full."),
+	M(COUNTER, m_commits, "gs_persist_commits_total",
+	    "Transactions committed (one per batch)."),
+	M(COUNTER, m_commit_fail, "gs_persist_commit_failures_total",
+	    "Batches whose commit failed (every request answered internal)."),
+	M(COUNTER, m_reply_lost, "gs_persist_replies_lost_total",
+	    "Replies that could not be sent (the caller times out)."),
+	M(COUNTER, m_logins, "gs_persist_tokens_issued_total",
+	    "Token pairs issued (guest, register, login, refresh)."),
+	M(COUNTER, m_login_fail, "gs_persist_login_failures_total",
+	    "Logins refused for a wrong username or password."),
+	M(COUNTER, m_refresh_reuse, "gs_persist_refresh_reuse_total",
+	    "Spent refresh tokens presented again (sessions revoked)."),
+	GS_METRIC_HIST_ROW(struct persist, m_batch, "gs_persist_batch_requests",
+	    "Requests per committed batch.", batch_b),
+	GS_METRIC_HIST_ROW(struct persist, m_commit_s,
+	    "gs_persist_batch_seconds", "Time to run and commit a batch.",
+	    secs_b),
+	GS_METRIC_HIST_ROW(struct persist, m_latency_s,
+	    "gs_persist_request_seconds",
+	    "Time from a request's arrival to its reply.", secs_b),
+	M(UNSIGNED, nparked, "gs_persist_parked",
+	    "Requests waiting for a hashing worker."),
+	M(UNSIGNED, nbusy, "gs_persist_in_progress",
+	    "Requests read and not yet answered."),
+};
+
+void
+pst_metrics_init(struct persist *p)
+{
+	p->metrics = gs_metrics_new();
+	gs_metrics_table(p->metrics, pst_metric_defs,
+	    GS_NELEM(pst_metric_defs), p);
+}

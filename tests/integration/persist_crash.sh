@@ -1,0 +1,84 @@
+#!/bin/bash
+# SIGKILL gs-persist during a stream of writes: after a restart every
+# write it acknowledged is there.  Writes are guest logins through the
+# gateway (an account, a device, a session and a refresh token each),
+# from 8 clients at once so that batches hold several requests.
+. "$(dirname "$0")/../lib.sh"
+
+openssl genpkey -algorithm ed25519 -out "$T/key.pem" 2>/dev/null || die "openssl"
+openssl pkey -in "$T/key.pem" -pubout -out "$T/key.pub" 2>/dev/null || die "openssl"
+pst() {
+	start persist "$B/gs-persist" -d "$T/gs.db" -k "$T/key.pem" -w 4,8,1 \
+	    -r "ipc://$T/persist.req" -c "ipc://$T/persist.ctl"
+}
+pst
+PORT=$(free_port)
+start sim "$B/gs-sim" -i "ipc://$T/sim.in"
+start gw "$B/gs-gateway" -H "127.0.0.1:$PORT" -i "ipc://$T/gw.in" \
+    -s "ipc://$T/sim.in" -P "ipc://$T/persist.req" -k "$T/key.pub" \
+    -r 100000
+export PYTHONPATH="$(dirname "$0")"
+
+# The writers: each acknowledged write is a line "device account".
+$PY - "$PORT" "$T" <<'PY' &
+import os, sys, threading
+from api import Api
+a = Api(int(sys.argv[1])); T = sys.argv[2]
+out = open(T + "/acked", "a", buffering=1)
+lock = threading.Lock()
+def writer(k):
+    i = 0
+    while not os.path.exists(T + "/stop"):
+        dev = "crash-%d-%d" % (k, i)
+        i += 1
+        try:
+            st, j, _ = a.call("POST", "/v1/auth/guest", {"device": dev})
+        except OSError:
+            continue
+        if st == 200:
+            with lock:
+                out.write("%s %d\n" % (dev, j["account"]))
+ts = [threading.Thread(target=writer, args=(k,)) for k in range(8)]
+for t in ts: t.start()
+for t in ts: t.join()
+PY
+writers=$!
+acked() { [ -f "$T/acked" ] && [ "$(wc -l <"$T/acked")" -ge "$1" ]; }
+wait_for "300 acknowledged writes" 60 acked 300
+kill9 persist
+touch "$T/stop"
+wait "$writers"
+n=$(wc -l <"$T/acked")
+echo "acknowledged before and around the kill: $n"
+
+pst
+# The gateway reconnects (NNG backs off) and its breaker closes again.
+probe() {
+	$PY - "$PORT" <<'PY'
+import sys
+from api import Api
+st, j, _ = Api(int(sys.argv[1])).call("POST", "/v1/auth/guest",
+                                      {"device": "probe"})
+sys.exit(st != 200)
+PY
+}
+wait_for "the API after the restart" 30 probe
+$PY - "$PORT" "$T" <<'PY' || die "acknowledged writes lost"
+import sys
+from api import Api, fail
+a = Api(int(sys.argv[1])); T = sys.argv[2]
+lost = 0
+for line in open(T + "/acked"):
+    dev, acct = line.split()
+    st, j, _ = a.call("POST", "/v1/auth/guest", {"device": dev})
+    if st != 200:
+        fail("guest %s after restart: %d %s" % (dev, st, j))
+    if j["created"] or j["account"] != int(acct):
+        lost += 1
+        print("lost: %s (account %s), now %s" % (dev, acct, j))
+if lost:
+    fail("%d acknowledged writes lost" % lost)
+PY
+stop gw
+stop sim
+stop persist
