@@ -28,6 +28,7 @@
 #include "util.h"
 
 #include "gateway.h"
+#include "api.h"
 
 /* An API call waiting for gs-persist. */
 struct api_call {
@@ -36,26 +37,7 @@ struct api_call {
 	const struct api_route	*route;
 };
 
-typedef int api_pack_fn(struct gw *, struct gs_http_req *, json_t *body,
-	    const struct gw_token *tok, struct gs_wr *w, const char **why);
-
-/* A route: method and path, what the call needs, how it packs. */
-struct api_route {
-	enum gs_http_method	 method;
-	const char		*path;
-	bool			 auth;		/* needs a Bearer token */
-	unsigned		 cost;		/* tokens of the limits */
-	api_pack_fn		*pack;
-};
-
 /* ------------------------------------------------------------ replies */
-
-static void
-api_error(struct gs_http_req *req, unsigned status, const char *code,
-    const char *msg, unsigned retry)
-{
-	gs_http_reply_error(req, status, code, msg, retry);
-}
 
 /* HTTP status of a gs-persist error code. */
 static unsigned
@@ -74,9 +56,8 @@ api_status_of(unsigned pst)
 
 /* -------------------------------------------------------------- body */
 
-/* body[key] as a string within [min, max] bytes, or NULL (why set). */
-static const char *
-body_str(json_t *body, const char *key, size_t min, size_t max,
+const char *
+gw_body_str(json_t *body, const char *key, size_t min, size_t max,
     bool optional, const char **why)
 {
 	static char	 msg[128];
@@ -102,8 +83,28 @@ body_str(json_t *body, const char *key, size_t min, size_t max,
 	return json_string_value(v);
 }
 
-static void
-wr_str_or_nil(struct gs_wr *w, const char *s)
+int
+gw_query_int(struct gs_http_req *req, const char *name, long long min,
+    long long max, long long def, long long *out, const char **why)
+{
+	static char	 msg[128];
+	const char	*v = gs_http_req_query(req, name);
+
+	if (v == NULL) {
+		*out = def;
+		return 0;
+	}
+	if (gs_parse_ll(v, min, max, out) != GS_OK) {
+		(void)snprintf(msg, sizeof(msg), "%s: a whole number from %lld "
+		    "to %lld", name, min, max);
+		*why = msg;
+		return -1;
+	}
+	return 0;
+}
+
+void
+gw_wr_str_or_nil(struct gs_wr *w, const char *s)
 {
 	if (s != NULL)
 		gs_wr_str(w, s);
@@ -113,19 +114,20 @@ wr_str_or_nil(struct gs_wr *w, const char *s)
 
 static int
 pack_guest(struct gw *gw, struct gs_http_req *req, json_t *body,
-    const struct gw_token *tok, struct gs_wr *w, const char **why)
+    const struct gw_token *tok, const struct api_args *args, struct gs_wr *w,
+    const char **why)
 {
 	const char	*dev, *name;
 
 	*why = NULL;
-	dev = body_str(body, "device", 1, GS_PST_DEVICE_MAX, false, why);
-	name = body_str(body, "name", 1, GS_NAME_MAX, true, why);
+	dev = gw_body_str(body, "device", 1, GS_PST_DEVICE_MAX, false, why);
+	name = gw_body_str(body, "name", 1, GS_NAME_MAX, true, why);
 	if (*why != NULL)
 		return -1;
 	gs_wr_array(w, 3);
 	gs_wr_str(w, "guest");
 	gs_wr_str(w, dev);
-	wr_str_or_nil(w, name);
+	gw_wr_str_or_nil(w, name);
 	return 0;
 }
 
@@ -137,7 +139,7 @@ body_user(json_t *body, char *buf, size_t cap, const char **why)
 	const char	*u;
 	size_t		 i;
 
-	if ((u = body_str(body, "username", GS_PST_USER_MIN,
+	if ((u = gw_body_str(body, "username", GS_PST_USER_MIN,
 	    GS_PST_USER_MAX, false, why)) == NULL)
 		return NULL;
 	for (i = 0; u[i] != '\0' && i + 1 < cap; i++)
@@ -149,8 +151,7 @@ body_user(json_t *body, char *buf, size_t cap, const char **why)
 
 static int
 pack_login(struct gw *gw, struct gs_http_req *req, json_t *body,
-    const struct gw_token *tok, struct gs_wr *w, const char **why,
-    bool reg)
+    struct gs_wr *w, const char **why, bool reg)
 {
 	char		 ubuf[GS_PST_USER_MAX + 1];
 	const char	*user, *pass, *name = NULL;
@@ -158,18 +159,18 @@ pack_login(struct gw *gw, struct gs_http_req *req, json_t *body,
 
 	*why = NULL;
 	user = body_user(body, ubuf, sizeof(ubuf), why);
-	pass = body_str(body, "password", GS_PST_PASS_MIN, GS_PST_PASS_MAX,
+	pass = gw_body_str(body, "password", GS_PST_PASS_MIN, GS_PST_PASS_MAX,
 	    false, why);
 	if (reg)
-		name = body_str(body, "name", 1, GS_NAME_MAX, true, why);
+		name = gw_body_str(body, "name", 1, GS_NAME_MAX, true, why);
 	if (*why != NULL)
 		return -1;
 	/* Guessing one account's password from many addresses. */
 	if (!limit_take(gw->api.by_account, user, strlen(user), gs_now_us(),
 	    GW_API_HASH_COST, &retry)) {
 		gs_counter_inc(gw->m.api_limited);
-		api_error(req, 429, "ratelimit", "too many attempts for this "
-		    "account; retry later", retry);
+		gs_http_reply_error(req, 429, "ratelimit", "too many attempts "
+		    "for this account; retry later", retry);
 		return 1;
 	}
 	gs_wr_array(w, reg ? 4 : 3);
@@ -177,22 +178,24 @@ pack_login(struct gw *gw, struct gs_http_req *req, json_t *body,
 	gs_wr_str(w, user);
 	gs_wr_str(w, pass);
 	if (reg)
-		wr_str_or_nil(w, name);
+		gw_wr_str_or_nil(w, name);
 	return 0;
 }
 
 static int
 pack_register(struct gw *gw, struct gs_http_req *req, json_t *body,
-    const struct gw_token *tok, struct gs_wr *w, const char **why)
+    const struct gw_token *tok, const struct api_args *args, struct gs_wr *w,
+    const char **why)
 {
-	return pack_login(gw, req, body, tok, w, why, true);
+	return pack_login(gw, req, body, w, why, true);
 }
 
 static int
 pack_password(struct gw *gw, struct gs_http_req *req, json_t *body,
-    const struct gw_token *tok, struct gs_wr *w, const char **why)
+    const struct gw_token *tok, const struct api_args *args, struct gs_wr *w,
+    const char **why)
 {
-	return pack_login(gw, req, body, tok, w, why, false);
+	return pack_login(gw, req, body, w, why, false);
 }
 
 static int
@@ -202,7 +205,7 @@ pack_refresh_op(json_t *body, struct gs_wr *w, const char **why,
 	const char	*r;
 
 	*why = NULL;
-	if ((r = body_str(body, "refresh", 1, GS_PST_REFRESH_MAX, false,
+	if ((r = gw_body_str(body, "refresh", 1, GS_PST_REFRESH_MAX, false,
 	    why)) == NULL)
 		return -1;
 	gs_wr_array(w, 2);
@@ -213,21 +216,24 @@ pack_refresh_op(json_t *body, struct gs_wr *w, const char **why,
 
 static int
 pack_refresh(struct gw *gw, struct gs_http_req *req, json_t *body,
-    const struct gw_token *tok, struct gs_wr *w, const char **why)
+    const struct gw_token *tok, const struct api_args *args, struct gs_wr *w,
+    const char **why)
 {
 	return pack_refresh_op(body, w, why, "refresh");
 }
 
 static int
 pack_logout(struct gw *gw, struct gs_http_req *req, json_t *body,
-    const struct gw_token *tok, struct gs_wr *w, const char **why)
+    const struct gw_token *tok, const struct api_args *args, struct gs_wr *w,
+    const char **why)
 {
 	return pack_refresh_op(body, w, why, "logout");
 }
 
 static int
 pack_account(struct gw *gw, struct gs_http_req *req, json_t *body,
-    const struct gw_token *tok, struct gs_wr *w, const char **why)
+    const struct gw_token *tok, const struct api_args *args, struct gs_wr *w,
+    const char **why)
 {
 	gs_wr_array(w, 2);
 	gs_wr_str(w, "account");
@@ -237,12 +243,13 @@ pack_account(struct gw *gw, struct gs_http_req *req, json_t *body,
 
 static int
 pack_link(struct gw *gw, struct gs_http_req *req, json_t *body,
-    const struct gw_token *tok, struct gs_wr *w, const char **why)
+    const struct gw_token *tok, const struct api_args *args, struct gs_wr *w,
+    const char **why)
 {
 	const char	*dev;
 
 	*why = NULL;
-	if ((dev = body_str(body, "device", 1, GS_PST_DEVICE_MAX, false,
+	if ((dev = gw_body_str(body, "device", 1, GS_PST_DEVICE_MAX, false,
 	    why)) == NULL)
 		return -1;
 	gs_wr_array(w, 3);
@@ -252,7 +259,7 @@ pack_link(struct gw *gw, struct gs_http_req *req, json_t *body,
 	return 0;
 }
 
-static const struct api_route routes[] = {
+static const struct api_route auth_routes[] = {
 	{ GS_HTTP_POST, "/v1/auth/guest", false, 1, pack_guest },
 	{ GS_HTTP_POST, "/v1/auth/register", false, GW_API_HASH_COST,
 	  pack_register },
@@ -262,6 +269,14 @@ static const struct api_route routes[] = {
 	{ GS_HTTP_POST, "/v1/auth/logout", false, 1, pack_logout },
 	{ GS_HTTP_GET, "/v1/account", true, 1, pack_account },
 	{ GS_HTTP_POST, "/v1/account/link", true, 1, pack_link },
+	{ 0, NULL, false, 0, NULL },
+};
+
+/* Every route, table by table (api.h). */
+static const struct api_route *const route_tables[] = {
+	auth_routes,
+	gw_lb_routes,
+	gw_player_routes,
 };
 
 /* ------------------------------------------------------------ tokens */
@@ -333,7 +348,8 @@ api_rpc_cb(void *arg, int err, const uint8_t *rep, size_t len)
 		if (gs_ratelimit_ok(&gw->rl_sim, 5))
 			gs_log_warnx("persist call failed path=%s err=%s",
 			    call->route->path, gs_err_name(err));
-		api_error(call->req, 503, "unavailable", "accounts are "
+		gs_http_reply_error(call->req, 503,
+		    "unavailable", "accounts are "
 		    "unavailable; retry later", GW_API_RETRY_S);
 		free(call);
 		return;
@@ -343,7 +359,8 @@ api_rpc_cb(void *arg, int err, const uint8_t *rep, size_t len)
 	status = gs_rd_uint(&rd, GS_PST_EMAX - 1);
 	if (rd.err != GS_OK) {
 		breaker_done(&gw->api.breaker, gs_now_us(), false);
-		api_error(call->req, 502, "internal", "bad reply from "
+		gs_http_reply_error(call->req, 502,
+		    "internal", "bad reply from "
 		    "gs-persist", 0);
 		free(call);
 		return;
@@ -355,7 +372,7 @@ api_rpc_cb(void *arg, int err, const uint8_t *rep, size_t len)
 		(void)gs_rd_str(&rd, msg, sizeof(msg));
 		if (rd.err != GS_OK)
 			(void)gs_strlcpy(msg, "error", sizeof(msg));
-		api_error(call->req, api_status_of((unsigned)status),
+		gs_http_reply_error(call->req, api_status_of((unsigned)status),
 		    gs_pst_err_name((unsigned)status), msg,
 		    status == GS_PST_EBUSY ? GW_API_RETRY_S : 0);
 		free(call);
@@ -363,7 +380,8 @@ api_rpc_cb(void *arg, int err, const uint8_t *rep, size_t len)
 	}
 	if ((body = gs_json_from_mp(&rd)) == NULL || gs_rd_end(&rd) != GS_OK) {
 		json_decref(body);
-		api_error(call->req, 502, "internal", "bad reply from "
+		gs_http_reply_error(call->req, 502,
+		    "internal", "bad reply from "
 		    "gs-persist", 0);
 		free(call);
 		return;
@@ -372,19 +390,53 @@ api_rpc_cb(void *arg, int err, const uint8_t *rep, size_t len)
 	free(call);
 }
 
-static const struct api_route *
-api_route_find(const char *path, enum gs_http_method m, bool *path_known)
+/*
+ * Match path against a route's pattern: "*" matches one segment (1 to
+ * GW_API_ARG_MAX bytes, no "/"), captured into args in order.
+ */
+static bool
+api_path_match(const char *pat, const char *path, struct api_args *args)
 {
-	size_t	i;
+	const char	*e;
+	size_t		 n;
+
+	args->n = 0;
+	while (*pat != '\0' && *path != '\0') {
+		if (*pat == '*') {
+			e = strchr(path, '/');
+			n = e != NULL ? (size_t)(e - path) : strlen(path);
+			if (n == 0 || n > GW_API_ARG_MAX ||
+			    args->n == GW_API_ARGS)
+				return false;
+			memcpy(args->v[args->n], path, n);
+			args->v[args->n][n] = '\0';
+			args->n++;
+			path += n;
+			pat++;
+			continue;
+		}
+		if (*pat++ != *path++)
+			return false;
+	}
+	return *pat == '\0' && *path == '\0';
+}
+
+static const struct api_route *
+api_route_find(const char *path, enum gs_http_method m, bool *path_known,
+    struct api_args *args)
+{
+	const struct api_route	*rt;
+	size_t			 i;
 
 	*path_known = false;
-	for (i = 0; i < GS_NELEM(routes); i++) {
-		if (strcmp(routes[i].path, path) != 0)
-			continue;
-		*path_known = true;
-		if (routes[i].method == m)
-			return &routes[i];
-	}
+	for (i = 0; i < GS_NELEM(route_tables); i++)
+		for (rt = route_tables[i]; rt->path != NULL; rt++) {
+			if (!api_path_match(rt->path, path, args))
+				continue;
+			*path_known = true;
+			if (rt->method == m)
+				return rt;
+		}
 	return NULL;
 }
 
@@ -397,6 +449,7 @@ gw_api_cb(void *arg, struct gs_http_req *req)
 	const struct api_route	*rt;
 	struct api_call		*call;
 	struct gw_token		 tok;
+	struct api_args		 args;
 	json_t			*body = NULL;
 	json_error_t		 jerr;
 	const uint8_t		*raw;
@@ -410,81 +463,89 @@ gw_api_cb(void *arg, struct gs_http_req *req)
 
 	gs_counter_inc(gw->m.api_requests);
 	if ((rt = api_route_find(gs_http_req_path(req),
-	    gs_http_req_method(req), &known)) == NULL) {
+	    gs_http_req_method(req), &known, &args)) == NULL) {
 		if (known)
-			api_error(req, 405, "method", "method not allowed", 0);
+			gs_http_reply_error(req, 405,
+			    "method", "method not allowed", 0);
 		else
-			api_error(req, 404, "not_found", "no such endpoint", 0);
+			gs_http_reply_error(req, 404,
+			    "not_found", "no such endpoint", 0);
 		return;
 	}
 	ip = gs_http_req_peer_key(req, &iplen);
 	if (!limit_take(api->by_ip, ip, iplen, now, rt->cost, &retry)) {
 		gs_counter_inc(gw->m.api_limited);
-		api_error(req, 429, "ratelimit", "too many requests from this "
+		gs_http_reply_error(req, 429,
+		    "ratelimit", "too many requests from this "
 		    "address; retry later", retry);
 		return;
 	}
 	memset(&tok, 0, sizeof(tok));
 	if (rt->auth) {
 		if ((bearer = gs_http_req_bearer(req)) == NULL) {
-			api_error(req, 401, "unauthorized", "an access token "
+			gs_http_reply_error(req, 401,
+			    "unauthorized", "an access token "
 			    "is required (Authorization: Bearer)", 0);
 			return;
 		}
 		if (gw_token_check(gw, bearer, strlen(bearer), &tok,
 		    &why) != 0) {
-			api_error(req, 401, "unauthorized", why, 0);
+			gs_http_reply_error(req, 401, "unauthorized", why, 0);
 			return;
 		}
 		if (!limit_take(api->by_account, &tok.account,
 		    sizeof(tok.account), now, rt->cost, &retry)) {
 			gs_counter_inc(gw->m.api_limited);
-			api_error(req, 429, "ratelimit", "too many requests "
+			gs_http_reply_error(req, 429,
+			    "ratelimit", "too many requests "
 			    "for this account; retry later", retry);
 			return;
 		}
 	}
-	if (rt->method != GS_HTTP_GET) {
+	if (rt->method != GS_HTTP_GET && rt->method != GS_HTTP_DELETE) {
 		raw = gs_http_req_body(req, &len);
 		body = json_loadb((const char *)raw, len,
 		    JSON_REJECT_DUPLICATES, &jerr);
 		if (body == NULL || !json_is_object(body)) {
 			json_decref(body);
-			api_error(req, 400, "json", "the body must be a JSON "
+			gs_http_reply_error(req, 400,
+			    "json", "the body must be a JSON "
 			    "object", 0);
 			return;
 		}
 	}
 	if (api->rpc == NULL) {
 		json_decref(body);
-		api_error(req, 503, "unavailable", "accounts are not "
+		gs_http_reply_error(req, 503, "unavailable", "accounts are not "
 		    "configured on this gateway (-P)", 0);
 		return;
 	}
 	gs_wr_reset(&api->wr);
-	rc = rt->pack(gw, req, body, &tok, &api->wr, &why);
+	rc = rt->pack(gw, req, body, &tok, &args, &api->wr, &why);
 	json_decref(body);
 	if (rc != 0) {
 		if (rc < 0)
-			api_error(req, 400, "args", why, 0);
+			gs_http_reply_error(req, 400, "args", why, 0);
 		return;		/* rc > 0: answered already */
 	}
 	if (api->wr.err != GS_OK || (call = malloc(sizeof(*call))) == NULL) {
-		api_error(req, 500, "internal", "out of memory", 0);
+		gs_http_reply_error(req, 500, "internal", "out of memory", 0);
 		return;
 	}
 	if (!gs_rpc_connected(api->rpc)) {
 		/* Down: say so now rather than after a timeout. */
 		free(call);
 		gs_counter_inc(gw->m.api_persist_fail);
-		api_error(req, 503, "unavailable", "accounts are unavailable; "
+		gs_http_reply_error(req, 503,
+		    "unavailable", "accounts are unavailable; "
 		    "retry later", GW_API_RETRY_S);
 		return;
 	}
 	if (!breaker_allow(&api->breaker, now, &retry)) {
 		free(call);
 		gs_counter_inc(gw->m.api_breaker);
-		api_error(req, 503, "unavailable", "accounts are unavailable; "
+		gs_http_reply_error(req, 503,
+		    "unavailable", "accounts are unavailable; "
 		    "retry later", retry);
 		return;
 	}
@@ -496,7 +557,7 @@ gw_api_cb(void *arg, struct gs_http_req *req)
 	if (rc != GS_OK) {
 		breaker_done(&api->breaker, now, rc == GS_EAGAIN);
 		free(call);
-		api_error(req, 503, "unavailable", rc == GS_EAGAIN ?
+		gs_http_reply_error(req, 503, "unavailable", rc == GS_EAGAIN ?
 		    "too many calls in flight; retry later" :
 		    "accounts are unavailable; retry later", GW_API_RETRY_S);
 		return;

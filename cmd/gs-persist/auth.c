@@ -289,7 +289,7 @@ tokens_issue(struct persist *p, struct pst_req *r, int64_t session,
 /* -------------------------------------------------------------- ops */
 
 /* guest [device, name|nil]: the device's account, made if new. */
-void
+static void
 pst_op_guest(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 {
 	char		 name[GS_NAME_MAX + 1] = "";
@@ -455,7 +455,7 @@ register_done(struct persist *p, struct pst_req *r)
 }
 
 /* register [username, password, name|nil]: a new account. */
-void
+static void
 pst_op_register(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 {
 	r->a.name[0] = '\0';
@@ -513,7 +513,7 @@ login_done(struct persist *p, struct pst_req *r)
 }
 
 /* login [username, password] */
-void
+static void
 pst_op_login(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 {
 	if (!arg_login(rd, r) || !arg_end(rd, r))
@@ -608,7 +608,7 @@ session_get(struct persist *p, struct pst_req *r, int64_t session,
 }
 
 /* refresh [token]: spend it, answer with its successor. */
-void
+static void
 pst_op_refresh(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 {
 	uint8_t		 hash[WC_SHA256_DIGEST_SIZE];
@@ -686,7 +686,7 @@ pst_op_refresh(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 }
 
 /* logout [refresh]: revoke its session.  Again: ok. */
-void
+static void
 pst_op_logout(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 {
 	uint8_t		 hash[WC_SHA256_DIGEST_SIZE];
@@ -724,7 +724,7 @@ pst_op_logout(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 
 /* link [account, device]: the device logs into the account from now
  * on.  Linked to it already: ok; to another account: conflict. */
-void
+static void
 pst_op_link(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 {
 	sqlite3_stmt	*st;
@@ -957,7 +957,7 @@ pst_op_revoke(struct persist *p, struct pst_req *r, struct gs_rd *rd)
  *    "list": [[seq, account, session (0: all), not_before]...],
  *    "access_ttl": s}
  */
-void
+static void
 pst_op_revoked(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 {
 	sqlite3_stmt	*st;
@@ -1025,6 +1025,21 @@ pst_op_revoked(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 	if (w->err != GS_OK)
 		pst_fail(r, GS_PST_EINTERNAL, "reply too large");
 }
+
+const struct pst_op pst_auth_ops[] = {
+	{ "guest", pst_op_guest },
+	{ "register", pst_op_register },
+	{ "login", pst_op_login },
+	{ "refresh", pst_op_refresh },
+	{ "logout", pst_op_logout },
+	{ "link", pst_op_link },
+	{ "account", pst_op_account },
+	{ "ban", pst_op_ban },
+	{ "unban", pst_op_unban },
+	{ "revoke", pst_op_revoke },
+	{ "revoked", pst_op_revoked },
+	{ NULL, NULL },
+};
 
 /* The dummy hash for unknown usernames: made once, at start. */
 int

@@ -57,6 +57,60 @@ static const char *const migrations[] = {
 	"  session INTEGER NOT NULL,"		/* 0: every session */
 	"  not_before INTEGER NOT NULL,"
 	"  created INTEGER NOT NULL);",
+
+	/* 2: leaderboards.  A board's records are kept per period (the
+	 * start of its day, week or month; 0 for a board never reset),
+	 * so a reset is the next period starting, and old periods stay
+	 * readable.  records_order serves top N and the neighbours of a
+	 * record; ranks come from lb.c's memory. */
+	"CREATE TABLE boards ("
+	"  name TEXT PRIMARY KEY,"
+	"  descending INTEGER NOT NULL,"	/* 1: high scores first */
+	"  operator INTEGER NOT NULL,"		/* 0 best, 1 set, 2 incr */
+	"  reset INTEGER NOT NULL,"		/* 0 never, 1 day, 2 week,
+						 * 3 month */
+	"  client_write INTEGER NOT NULL,"	/* players submit */
+	"  created INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE records ("
+	"  board TEXT NOT NULL REFERENCES boards(name),"
+	"  period INTEGER NOT NULL,"
+	"  account INTEGER NOT NULL REFERENCES accounts(id),"
+	"  score INTEGER NOT NULL,"
+	"  subscore INTEGER NOT NULL,"
+	"  meta TEXT NOT NULL DEFAULT '',"
+	"  updated INTEGER NOT NULL,"
+	"  PRIMARY KEY (board, period, account)) WITHOUT ROWID;"
+	"CREATE INDEX records_order ON records(board, period, score, subscore,"
+	"  account);",
+
+	/* 3: profiles, stats, match results, room checkpoints. */
+	"ALTER TABLE accounts ADD COLUMN avatar TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE accounts ADD COLUMN metadata TEXT NOT NULL DEFAULT '{}';"
+	"CREATE TABLE stats ("
+	"  account INTEGER NOT NULL REFERENCES accounts(id),"
+	"  key TEXT NOT NULL,"
+	"  value INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL,"
+	"  PRIMARY KEY (account, key)) WITHOUT ROWID;"
+	/* One row per match, by the room's name and the match's id
+	 * within it: a retried write finds it there. */
+	"CREATE TABLE matches ("
+	"  room TEXT NOT NULL,"
+	"  match TEXT NOT NULL,"
+	"  ended INTEGER NOT NULL,"
+	"  result TEXT NOT NULL,"			/* JSON object */
+	"  PRIMARY KEY (room, match)) WITHOUT ROWID;"
+	"CREATE TABLE match_players ("
+	"  account INTEGER NOT NULL REFERENCES accounts(id),"
+	"  ended INTEGER NOT NULL,"
+	"  room TEXT NOT NULL,"
+	"  match TEXT NOT NULL,"
+	"  PRIMARY KEY (account, ended, room, match)) WITHOUT ROWID;"
+	"CREATE TABLE checkpoints ("
+	"  room TEXT PRIMARY KEY,"
+	"  tick INTEGER NOT NULL,"
+	"  data BLOB NOT NULL,"
+	"  updated INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 static const char *const stmt_sql[ST_MAX] = {
@@ -103,6 +157,11 @@ static const char *const stmt_sql[ST_MAX] = {
 	    "WHERE seq > ?1 AND created >= ?2 ORDER BY seq LIMIT ?3",
 	[ST_REVOKED_LAST] = "SELECT COALESCE(MAX(seq), 0) FROM revocations",
 };
+
+/* Modules' statements (pst_prepare), finalized at close. */
+#define DB_EXTRA_MAX	128
+static sqlite3_stmt	**extra[DB_EXTRA_MAX];
+static size_t		  nextra;
 
 static int
 db_exec(sqlite3 *db, const char *sql, char *why, size_t whylen)
@@ -222,6 +281,11 @@ pst_db_close(struct persist *p)
 		sqlite3_finalize(p->st[i]);
 		p->st[i] = NULL;
 	}
+	while (nextra > 0) {
+		nextra--;
+		sqlite3_finalize(*extra[nextra]);
+		*extra[nextra] = NULL;
+	}
 	if (p->db != NULL && sqlite3_close(p->db) != SQLITE_OK)
 		gs_log_warnx("database close failed err=\"%s\"",
 		    sqlite3_errmsg(p->db));
@@ -236,6 +300,40 @@ pst_st(struct persist *p, enum pst_stmt i)
 	(void)sqlite3_reset(st);
 	(void)sqlite3_clear_bindings(st);
 	return st;
+}
+
+int
+pst_prepare(struct persist *p, const char *sql, sqlite3_stmt **out)
+{
+	if (nextra == DB_EXTRA_MAX) {
+		gs_log_warnx("too many statements max=%d", DB_EXTRA_MAX);
+		return -1;
+	}
+	if (sqlite3_prepare_v3(p->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out,
+	    NULL) != SQLITE_OK) {
+		gs_log_warnx("prepare failed sql=\"%.60s\" err=\"%s\"", sql,
+		    sqlite3_errmsg(p->db));
+		return -1;
+	}
+	extra[nextra++] = out;
+	return 0;
+}
+
+sqlite3_stmt *
+pst_reset(sqlite3_stmt *st)
+{
+	(void)sqlite3_reset(st);
+	(void)sqlite3_clear_bindings(st);
+	return st;
+}
+
+int
+pst_step_done(sqlite3_stmt *st)
+{
+	int	rc = sqlite3_step(st);
+
+	(void)sqlite3_reset(st);
+	return rc == SQLITE_ROW ? SQLITE_DONE : rc;
 }
 
 int

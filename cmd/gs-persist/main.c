@@ -166,6 +166,8 @@ main(int argc, char **argv)
 	if (pst_db_open(&p, why, sizeof(why)) != 0)
 		gs_fatalx(GS_EXIT_RUNTIME, "cannot open the database "
 		    "why=\"%s\"", why);
+	if (pst_lb_init(&p) != 0 || pst_player_init(&p) != 0)
+		gs_fatalx(GS_EXIT_RUNTIME, "cannot prepare the statements");
 	if (pst_auth_init(&p) != 0)
 		gs_fatalx(GS_EXIT_RUNTIME, "cannot hash with the -w "
 		    "parameters");
@@ -213,6 +215,8 @@ main(int argc, char **argv)
 	ev_signal_stop(p.loop, &p.sigint);
 	ev_signal_stop(p.loop, &p.sighup);
 	gs_signals_ignore();
+	pst_lb_fini(&p);
+	pst_player_fini(&p);
 	pst_db_close(&p);
 	gs_jwt_signer_free(p.signer);
 	gs_metrics_free(p.metrics);

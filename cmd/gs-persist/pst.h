@@ -6,6 +6,8 @@
  *   srv.c      the request socket, group commit, the op table, replies
  *   pool.c     worker threads for password hashing (off the loop)
  *   auth.c     accounts, devices, sessions, tokens, bans
+ *   lb.c       leaderboards (rank.c: their in-memory order)
+ *   player.c   profiles, stats, match results, room checkpoints
  *   control.c  control-socket commands, status, metrics
  *   pwhash.c   password hashes (scrypt), thread-safe
  *
@@ -86,6 +88,13 @@ struct pst_req;
 typedef void pst_op_fn(struct persist *, struct pst_req *, struct gs_rd *);
 typedef void pst_cont_fn(struct persist *, struct pst_req *);
 
+/* An op's name and handler; each module's table ends with a NULL
+ * name (srv.c lists the tables). */
+struct pst_op {
+	const char	*name;
+	pst_op_fn	*fn;
+};
+
 /* Per-op state that must survive a park. */
 struct pst_auth {
 	int64_t		 account;
@@ -134,6 +143,8 @@ struct persist {
 	ev_async	 pool_w;
 
 	struct gs_jwt_signer *signer;
+	struct pst_lb	*lb;		/* lb.c's state */
+	struct pst_player *player;	/* player.c's state */
 	struct gs_ctl	*ctl;
 	struct gs_http	*http;
 	struct gs_metrics *metrics;
@@ -167,6 +178,17 @@ sqlite3_stmt *pst_st(struct persist *, enum pst_stmt);
 int	pst_exec(struct persist *, enum pst_stmt);
 int	pst_db_backup(const char *db_path, const char *dest, char *why,
 	    size_t whylen);
+/*
+ * A module's own statement, prepared once after the migrations and
+ * finalized by pst_db_close(): *out is set.  0, or -1 (logged).  Use
+ * it through pst_reset() and pst_step_done().
+ */
+int	pst_prepare(struct persist *, const char *sql, sqlite3_stmt **out);
+/* st reset and unbound, ready to bind. */
+sqlite3_stmt *pst_reset(sqlite3_stmt *st);
+/* Step a statement that returns no row, then reset it: SQLITE_DONE or
+ * the error. */
+int	pst_step_done(sqlite3_stmt *st);
 
 /* srv.c */
 int	pst_srv_open(struct persist *);
@@ -179,10 +201,18 @@ void	pst_fail_db(struct persist *, struct pst_req *, const char *what);
 void	pst_park(struct persist *, struct pst_req *, pst_cont_fn *cont);
 pst_op_fn *pst_op_find(const char *name, size_t len, const char **canon);
 
-/* auth.c: the ops (see gs-persist(8)). */
-pst_op_fn pst_op_guest, pst_op_register, pst_op_login, pst_op_refresh,
-	  pst_op_logout, pst_op_link, pst_op_account, pst_op_ban,
-	  pst_op_unban, pst_op_revoke, pst_op_revoked;
+/* The ops (see gs-persist(8)), by module. */
+extern const struct pst_op pst_auth_ops[];
+extern const struct pst_op pst_lb_ops[];
+extern const struct pst_op pst_player_ops[];
+/* auth.c's, run by control.c too. */
+pst_op_fn pst_op_account, pst_op_ban, pst_op_unban, pst_op_revoke;
+/* lb.c: state kept in memory, and leaderboard commands for control.c. */
+int	pst_lb_init(struct persist *);
+void	pst_lb_fini(struct persist *);
+/* player.c */
+int	pst_player_init(struct persist *);
+void	pst_player_fini(struct persist *);
 int64_t	pst_now(void);
 int	pst_auth_init(struct persist *);
 

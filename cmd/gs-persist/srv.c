@@ -32,36 +32,25 @@
 
 static struct gs_ratelimit	bad_rl;
 
-struct pst_op {
-	const char	*name;
-	pst_op_fn	*fn;
-};
-
-static const struct pst_op ops[] = {
-	{ "guest", pst_op_guest },
-	{ "register", pst_op_register },
-	{ "login", pst_op_login },
-	{ "refresh", pst_op_refresh },
-	{ "logout", pst_op_logout },
-	{ "link", pst_op_link },
-	{ "account", pst_op_account },
-	{ "ban", pst_op_ban },
-	{ "unban", pst_op_unban },
-	{ "revoke", pst_op_revoke },
-	{ "revoked", pst_op_revoked },
+static const struct pst_op *const op_tables[] = {
+	pst_auth_ops,
+	pst_lb_ops,
+	pst_player_ops,
 };
 
 pst_op_fn *
 pst_op_find(const char *name, size_t len, const char **canon)
 {
-	size_t	i;
+	const struct pst_op	*op;
+	size_t			 i;
 
-	for (i = 0; i < GS_NELEM(ops); i++)
-		if (strlen(ops[i].name) == len &&
-		    memcmp(ops[i].name, name, len) == 0) {
-			*canon = ops[i].name;
-			return ops[i].fn;
-		}
+	for (i = 0; i < GS_NELEM(op_tables); i++)
+		for (op = op_tables[i]; op->name != NULL; op++)
+			if (strlen(op->name) == len &&
+			    memcmp(op->name, name, len) == 0) {
+				*canon = op->name;
+				return op->fn;
+			}
 	return NULL;
 }
 
