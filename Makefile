@@ -93,6 +93,7 @@ $(BUILD)/test/%: $(BUILD)/obj/tests/unit/%.o $(LIBGS)
 # A unit test of a program's own module links that module's object.
 $(BUILD)/test/test_impair: $(BUILD)/obj/cmd/gs-loadgen/impair.o
 $(BUILD)/test/test_pwhash: $(BUILD)/obj/cmd/gs-persist/pwhash.o
+$(BUILD)/test/test_rank: $(BUILD)/obj/cmd/gs-persist/rank.o
 $(BUILD)/test/test_lgws: $(BUILD)/obj/cmd/gs-loadgen/ws.o
 $(BUILD)/test/test_gwqueue: $(BUILD)/obj/cmd/gs-gateway/queue.o
 $(BUILD)/test/test_limit: $(BUILD)/obj/cmd/gs-gateway/limit.o
@@ -118,6 +119,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(LIBGS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBGS) $(LIBS)
 $(BUILD)/bench/bench_repl: $(addprefix $(BUILD)/obj/cmd/gs-sim/,\
 	repl.o ents.o)
+$(BUILD)/bench/bench_rank: $(BUILD)/obj/cmd/gs-persist/rank.o
 
 # The tests always run the sanitizer build, from a recursive make so that
 # plain and sanitized objects never mix.

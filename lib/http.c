@@ -568,7 +568,7 @@ http_peer(struct gs_http *h, struct gs_http_req *req, struct lws *wsi)
 
 /* The header h of wsi into *p (advanced), NUL-terminated, or NULL if
  * absent or it does not fit in *left bytes. */
-static const char *
+static char *
 http_hdr_take(struct lws *wsi, enum lws_token_indexes tok, char **p,
     size_t *left)
 {
@@ -652,8 +652,8 @@ http_req_new(struct gs_http *h, struct lws *wsi, enum gs_http_method m,
 		left -= (size_t)n + 1;
 		req->nargs++;
 	}
-	if ((bearer = (char *)http_hdr_take(wsi, WSI_TOKEN_HTTP_AUTHORIZATION,
-	    &p, &left)) != NULL)
+	if ((bearer = http_hdr_take(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, &p,
+	    &left)) != NULL)
 		req->bearer = http_bearer(bearer);
 	req->origin = http_hdr_take(wsi, WSI_TOKEN_ORIGIN, &p, &left);
 	req->cors = req->origin != NULL && http_origin_allowed(h, req->origin);

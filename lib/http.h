@@ -68,14 +68,16 @@
  *
  * CORS.  conf->cors_origins is a comma-separated allow-list of origins
  * as browsers send them ("https://play.example.com,http://localhost:8080",
- * scheme://host[:port], no path, compared byte for byte), or "*" for
- * any origin; NULL allows none.  A request whose Origin is allowed gets
- * Access-Control-Allow-Origin echoing that Origin, Vary: Origin and
- * Access-Control-Expose-Headers: Retry-After on every API reply, errors
- * included.  A request with no Origin (curl, another server) or one
- * not allowed gets no CORS header at all, and is otherwise served the
- * same: the browser then withholds the response from the page, and a
- * preflight without the headers makes it not send the request.  No
+ * scheme://host[:port] with no path, or "null"; compared byte for
+ * byte), or "*" for any origin; NULL allows none.  A request whose
+ * Origin is allowed gets Access-Control-Allow-Origin echoing that
+ * Origin and Vary: Origin on every API reply, errors included, with
+ * Access-Control-Expose-Headers: Retry-After (a preflight gets
+ * -Allow-Methods, -Allow-Headers and -Max-Age instead).  A request
+ * with no Origin (curl, another server) or one not allowed gets no
+ * CORS header at all, and is otherwise served the same: the browser
+ * then withholds the response from the page, and a preflight without
+ * the headers makes it not send the request.  No
  * Access-Control-Allow-Credentials is ever sent: the API authenticates
  * with a bearer token the page sets itself, not with cookies.
  *
@@ -98,9 +100,9 @@
  * being written, nothing more is read from that connection (lws rx flow
  * control), so a pipelining client gets its answers in order.  A client
  * that goes away meanwhile is therefore noticed only when its reply is
- * written.  A reply lws cannot write whole at once (lws writes 4 KiB at
- * a time unless ws_tx_packet says more) must be taken by the client
- * within conf->api_send_ms, or the connection is cut.
+ * written.  A reply lws cannot write whole at once (a send is at most
+ * ws_tx_packet bytes, else ws_rx_buffer, else 4 KiB) must be taken by
+ * the client within conf->api_send_ms, or the connection is cut.
  */
 #ifndef GS_HTTP_H
 #define GS_HTTP_H

@@ -12,6 +12,7 @@ static const char *const pst_err_names[GS_PST_EMAX] = {
 	[GS_PST_EBANNED] = "banned",
 	[GS_PST_EBUSY] = "busy",
 	[GS_PST_EINTERNAL] = "internal",
+	[GS_PST_EFORBIDDEN] = "forbidden",
 };
 
 const char *

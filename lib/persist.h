@@ -42,12 +42,13 @@ enum {
 	GS_PST_EBANNED,		/* the account is banned */
 	GS_PST_EBUSY,		/* over capacity now; retry later */
 	GS_PST_EINTERNAL,	/* the database failed; retry later */
+	GS_PST_EFORBIDDEN,	/* not allowed to this caller */
 	GS_PST_EMAX
 };
 
 /* "ok", "unknown", "args", "not_found", "conflict", "unauthorized",
- * "banned", "busy", "internal"; "?" for anything else.  Stable: these
- * are the error codes of the HTTP API too. */
+ * "banned", "busy", "internal", "forbidden"; "?" for anything else.
+ * Stable: these are the error codes of the HTTP API too. */
 const char	*gs_pst_err_name(unsigned code);
 
 /* Caps on arguments, checked by gs-persist and by callers. */
@@ -58,7 +59,23 @@ const char	*gs_pst_err_name(unsigned code);
 #define GS_PST_PASS_MAX		1024
 #define GS_PST_REFRESH_MAX	128	/* refresh token text */
 #define GS_PST_REASON_MAX	256	/* a ban's reason */
-#define GS_PST_REQ_MAX		65536	/* a whole request, bytes */
+/* A whole request, bytes, and gs-persist's NNG receive cap: room for a
+ * checkpoint_put of GS_PST_CHECKPOINT_MAX bytes. */
+#define GS_PST_REQ_MAX		(1u << 20)
+#define GS_PST_AVATAR_MAX	256	/* a profile's avatar URL, bytes */
+#define GS_PST_META_MAX		4096	/* a profile's metadata, JSON bytes */
+#define GS_PST_JSON_DEPTH	16	/* nesting in metadata and results */
+#define GS_PST_KEY_MAX		64	/* a stat's key, bytes */
+#define GS_PST_STATS_MAX	256	/* stats of one account */
+#define GS_PST_STATS_REQ_MAX	64	/* stats in one request */
+#define GS_PST_MATCH_MAX	64	/* a match id, bytes */
+#define GS_PST_RESULT_MAX	4096	/* a match result, JSON bytes */
+#define GS_PST_PLAYERS_MAX	256	/* accounts in one match result */
+#define GS_PST_MATCHES_MAX	100	/* matches in one page */
+/* A checkpoint's data, bytes: 4 KiB below 1 MiB, so that a request
+ * carrying it fits GS_PST_REQ_MAX and a reply carrying it fits the
+ * 1 MiB that NNG receives by default (a sim need not raise its cap). */
+#define GS_PST_CHECKPOINT_MAX	((1u << 20) - 4096)
 
 /*
  * Usernames: 3 to 32 bytes of a-z 0-9 _ . - (lower case: a login is

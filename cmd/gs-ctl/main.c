@@ -76,6 +76,10 @@ static const struct ctl_cmd {
 	{ "unban",	1, 1, "ID|USERNAME", CTL_OUT_HUMAN, 0 },
 	{ "revoke",	1, 1, "ID|USERNAME", CTL_OUT_HUMAN, 0 },
 	{ "backup",	1, 1, "PATH",	CTL_OUT_HUMAN, 2 },
+	{ "leaderboard", 1, 6, "list | create NAME desc|asc best|set|incr "
+	  "never|daily|weekly|monthly [client] | top NAME [N] | "
+	  "around NAME ID|USERNAME [N] | rank NAME ID|USERNAME",
+	  CTL_OUT_HUMAN, 0 },
 	{ "help",	0, 0, NULL,	CTL_OUT_LIST, 0 },
 	{ NULL,		0, 0, NULL,	CTL_OUT_HUMAN, 0 },
 };

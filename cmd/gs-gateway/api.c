@@ -47,6 +47,7 @@ api_status_of(unsigned pst)
 	case GS_PST_EARGS:	return 400;
 	case GS_PST_EAUTH:	return 401;
 	case GS_PST_EBANNED:	return 403;
+	case GS_PST_EFORBIDDEN:	return 403;
 	case GS_PST_ENOTFOUND:	return 404;
 	case GS_PST_ECONFLICT:	return 409;
 	case GS_PST_EBUSY:	return 503;

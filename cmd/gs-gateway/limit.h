@@ -58,8 +58,9 @@ void		 limit_free(struct limit *l);	/* NULL: a no-op */
  * Take cost tokens from key[keylen]'s bucket at now_us: true if there
  * were enough (they are gone), false if not (none taken) with
  * *retry_after_s the seconds until there will be, rounded up, at least
- * 1 (and at most a day).  A cost over the burst takes a full bucket (it is never refused
- * for ever); a cost of 0 is always allowed and changes nothing.
+ * 1 (and at most a day).  A cost over the burst takes a full bucket
+ * (it is never refused for ever); a cost of 0 is always allowed and
+ * changes nothing.
  * retry_after_s may be NULL.
  */
 bool		 limit_take(struct limit *l, const void *key, size_t keylen,

@@ -25,12 +25,14 @@ ctl_run(struct persist *p, pst_op_fn *fn, const char *op,
 	static char	 text[256];
 	struct pst_req	 r;
 	struct gs_rd	 rd;
+	size_t		 mark;
 	int		 rc = GS_CTL_OK;
 
 	memset(&r, 0, sizeof(r));
 	r.op = op;
 	gs_wr_init(&r.body, 256, PST_REPLY_MAX);
 	gs_rd_init(&rd, args, len);
+	mark = pst_lb_mark(p);
 	if (pst_exec(p, ST_BEGIN) != SQLITE_DONE) {
 		pst_fail_db(p, &r, "begin");
 	} else {
@@ -39,9 +41,13 @@ ctl_run(struct persist *p, pst_op_fn *fn, const char *op,
 			if (pst_exec(p, ST_COMMIT) != SQLITE_DONE) {
 				pst_fail_db(p, &r, "commit");
 				(void)pst_exec(p, ST_ROLLBACK);
+				pst_lb_undo(p, mark);
 			}
-		} else
+		} else {
 			(void)pst_exec(p, ST_ROLLBACK);
+			pst_lb_undo(p, mark);
+		}
+		pst_lb_settle(p);
 	}
 	if (r.status == GS_PST_OK) {
 		gs_wr_raw(body, r.body.buf, r.body.len);
@@ -209,7 +215,126 @@ ctl_backup(void *arg, struct gs_rd *args, struct gs_wr *body,
 	return GS_CTL_OK;
 }
 
+/* The value of key in the msgpack map buf[len], copied into body. */
+static bool
+ctl_pick(const uint8_t *buf, size_t len, const char *key, struct gs_wr *body)
+{
+	struct gs_rd	 rd = GS_RD_INIT(buf, len);
+	const char	*k;
+	const uint8_t	*v;
+	size_t		 klen, vlen;
+	uint32_t	 n, i;
+
+	n = gs_rd_map(&rd, 64);
+	for (i = 0; i < n && rd.err == GS_OK; i++) {
+		k = gs_rd_strp(&rd, &klen, 64);
+		v = gs_rd_raw(&rd, &vlen);
+		if (rd.err == GS_OK && klen == strlen(key) &&
+		    memcmp(k, key, klen) == 0) {
+			gs_wr_raw(body, v, vlen);
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * leaderboard list
+ * leaderboard create NAME desc|asc best|set|incr never|daily|weekly|monthly
+ *     [client]
+ * leaderboard top NAME [N]
+ * leaderboard around NAME ID|USERNAME [N]
+ * leaderboard rank NAME ID|USERNAME
+ * top and around answer the records alone, as a table.
+ */
+static int
+ctl_leaderboard(void *arg, struct gs_rd *args, struct gs_wr *body,
+    const char **msg)
+{
+	static const char usage[] = "usage: leaderboard list | create NAME "
+	    "desc|asc best|set|incr never|daily|weekly|monthly [client] | "
+	    "top NAME [N] | around NAME ID|USERNAME [N] | rank NAME "
+	    "ID|USERNAME";
+	struct persist	*p = arg;
+	char		 sub[16], name[80], a[3][24];
+	uint8_t		 buf[512];
+	struct gs_wr	 w, out;
+	long long	 n = 10;
+	pst_op_fn	*fn;
+	const char	*op;
+	int		 i, na, rc;
+
+	gs_wr_init_fixed(&w, buf, sizeof(buf));
+	if (!ctl_arg(args, sub, sizeof(sub))) {
+		*msg = usage;
+		return GS_CTL_EARGS;
+	}
+	if (strcmp(sub, "list") == 0) {
+		if (gs_rd_end(args) != GS_OK) {
+			*msg = usage;
+			return GS_CTL_EARGS;
+		}
+		fn = pst_op_find("lb_list", 7, &op);
+		return ctl_run(p, fn, op, buf, 0, body, msg);
+	}
+	if (!ctl_arg(args, name, sizeof(name))) {
+		*msg = usage;
+		return GS_CTL_EARGS;
+	}
+	gs_wr_str(&w, name);
+	if (strcmp(sub, "create") == 0) {
+		for (na = 0; na < 3 && ctl_arg(args, a[na], sizeof(a[na]));
+		    na++)
+			gs_wr_str(&w, a[na]);
+		i = gs_rd_more(args) && ctl_arg(args, a[0], sizeof(a[0])) &&
+		    strcmp(a[0], "client") == 0;
+		if (na != 3 || gs_rd_end(args) != GS_OK) {
+			*msg = usage;
+			return GS_CTL_EARGS;
+		}
+		gs_wr_bool(&w, i != 0);
+		fn = pst_op_find("lb_create", 9, &op);
+		return ctl_run(p, fn, op, buf, w.len, body, msg);
+	}
+	if (strcmp(sub, "around") == 0 || strcmp(sub, "rank") == 0) {
+		if (!ctl_arg_id(p, args, &w)) {
+			*msg = usage;
+			return GS_CTL_EARGS;
+		}
+	} else if (strcmp(sub, "top") != 0) {
+		*msg = usage;
+		return GS_CTL_EARGS;
+	}
+	if (strcmp(sub, "rank") != 0) {
+		if (gs_rd_more(args) && (!ctl_arg(args, a[0], sizeof(a[0])) ||
+		    gs_parse_ll(a[0], 1, 100, &n) != GS_OK)) {
+			*msg = "N: 1 to 100";
+			return GS_CTL_EARGS;
+		}
+		gs_wr_uint(&w, (uint64_t)n);
+	}
+	if (gs_rd_end(args) != GS_OK) {
+		*msg = usage;
+		return GS_CTL_EARGS;
+	}
+	if (strcmp(sub, "rank") == 0) {
+		fn = pst_op_find("lb_rank", 7, &op);
+		return ctl_run(p, fn, op, buf, w.len, body, msg);
+	}
+	fn = strcmp(sub, "top") == 0 ? pst_op_find("lb_top", 6, &op) :
+	    pst_op_find("lb_around", 9, &op);
+	gs_wr_init(&out, 1024, PST_REPLY_MAX);
+	rc = ctl_run(p, fn, op, buf, w.len, &out, msg);
+	if (rc == GS_CTL_OK && !ctl_pick(out.buf, out.len, "records", body)) {
+		*msg = "malformed answer";
+		rc = GS_CTL_EFAIL;
+	}
+	gs_wr_free(&out);
+	return rc;
+}
+
 const struct gs_ctl_cmd pst_ctl_cmds[] = {
+	{ "leaderboard", ctl_leaderboard },
 	{ "account", ctl_account },
 	{ "ban", ctl_ban },
 	{ "unban", ctl_unban },

@@ -215,9 +215,9 @@ main(int argc, char **argv)
 	ev_signal_stop(p.loop, &p.sigint);
 	ev_signal_stop(p.loop, &p.sighup);
 	gs_signals_ignore();
+	pst_db_close(&p);	/* finalizes the modules' statements too */
 	pst_lb_fini(&p);
 	pst_player_fini(&p);
-	pst_db_close(&p);
 	gs_jwt_signer_free(p.signer);
 	gs_metrics_free(p.metrics);
 	gs_log_info("exit");

@@ -180,8 +180,9 @@ int	pst_db_backup(const char *db_path, const char *dest, char *why,
 	    size_t whylen);
 /*
  * A module's own statement, prepared once after the migrations and
- * finalized by pst_db_close(): *out is set.  0, or -1 (logged).  Use
- * it through pst_reset() and pst_step_done().
+ * finalized by pst_db_close(), which sets *out to NULL: out must stay
+ * valid until then (a module frees its state after pst_db_close()).
+ * 0, or -1 (logged).  Use it through pst_reset() and pst_step_done().
  */
 int	pst_prepare(struct persist *, const char *sql, sqlite3_stmt **out);
 /* st reset and unbound, ready to bind. */
@@ -210,6 +211,13 @@ pst_op_fn pst_op_account, pst_op_ban, pst_op_unban, pst_op_revoke;
 /* lb.c: state kept in memory, and leaderboard commands for control.c. */
 int	pst_lb_init(struct persist *);
 void	pst_lb_fini(struct persist *);
+/* The trees follow the transaction: a mark before each request, undo
+ * to it when the request's savepoint rolls back, forget them all when
+ * the transaction rolls back, settle when it is over. */
+size_t	pst_lb_mark(struct persist *);
+void	pst_lb_undo(struct persist *, size_t mark);
+void	pst_lb_forget(struct persist *);
+void	pst_lb_settle(struct persist *);
 /* player.c */
 int	pst_player_init(struct persist *);
 void	pst_player_fini(struct persist *);

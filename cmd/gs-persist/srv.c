@@ -270,11 +270,15 @@ srv_commit_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		} else if (pst_exec(p, ST_SAVEPOINT) != SQLITE_DONE) {
 			pst_fail_db(p, r, "savepoint");
 		} else {
+			size_t	mark = pst_lb_mark(p);
+
 			r->status = GS_PST_OK;
 			req_run(p, r);
 			if (r->status != GS_PST_OK && r->cont == NULL &&
-			    !r->keep)
+			    !r->keep) {
 				(void)pst_exec(p, ST_ROLLBACK_TO);
+				pst_lb_undo(p, mark);
+			}
 			if (pst_exec(p, ST_RELEASE) != SQLITE_DONE)
 				pst_fail_db(p, r, "release");
 		}
@@ -291,10 +295,12 @@ srv_commit_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 			    sqlite3_errmsg(p->db));
 			gs_counter_inc(p->m_commit_fail);
 			(void)pst_exec(p, ST_ROLLBACK);
+			pst_lb_forget(p);
 			ok = false;
 		} else
 			gs_counter_inc(p->m_commits);
 	}
+	pst_lb_settle(p);
 	gs_hist_observe(p->m_batch, n);
 	gs_hist_observe(p->m_commit_s, (double)(gs_now_us() - t0) / 1e6);
 	for (r = done; r != NULL; r = next) {

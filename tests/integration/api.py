@@ -92,3 +92,23 @@ def claims_of(token):
 
 def header_of(token):
     return json.loads(unb64url(token.split(".")[0]))
+
+
+def pst(url, *req, raw=None):
+    """One request straight to gs-persist's request socket (what a
+    daemon sends): [status, body], decoded."""
+    import msgpack
+    data = raw if raw is not None else msgpack.packb(list(req))
+    p = subprocess.run(["nngcat", "--req", "--dial", url, "--file", "-",
+                        "--raw", "--recv-timeout", "10"], input=data,
+                       capture_output=True)
+    if not p.stdout:
+        fail("no reply from gs-persist to %r: %s" % (req, p.stderr))
+    return msgpack.unpackb(p.stdout, raw=False)
+
+
+def pst_ok(url, *req):
+    st, body = pst(url, *req)
+    if st != 0:
+        fail("%r: status %d: %s" % (req, st, body))
+    return body

@@ -37,7 +37,7 @@ struct srv {
 	struct gs_http		*http;
 	int			 port;
 	int			 calls;
-	struct gs_http_req	*held[4];	/* requests kept to answer later */
+	struct gs_http_req	*held[4];	/* kept to answer later */
 	int			 nheld;
 	/* What the last call saw. */
 	enum gs_http_method	 method;
@@ -453,8 +453,8 @@ test_post(void)
 	char		 req[1024];
 	json_t		*j;
 
-	T_ASSERT(srv_start(&s, "https://play.example.com, http://localhost:8080")
-	    == 0);
+	T_ASSERT(srv_start(&s,
+	    "https://play.example.com, http://localhost:8080") == 0);
 	s.status = 201;
 	(void)snprintf(req, sizeof(req),
 	    "POST /v1/things?x=1&name=a%%20b+c&flag HTTP/1.1\r\n"
@@ -546,7 +546,8 @@ test_get_bearer(void)
 static void
 test_peer(void)
 {
-	static const char	req[] = "GET /v1/me HTTP/1.1\r\nHost: t\r\n\r\n";
+	static const char	req[] =
+	    "GET /v1/me HTTP/1.1\r\nHost: t\r\n\r\n";
 	static const uint8_t	v6lo[16] = { [15] = 1 };
 	struct srv		 s;
 	struct cli		 c;
@@ -931,6 +932,13 @@ test_fixed(void)
 	    "Host: t\r\n\r\n", &r) == 0);
 	T_EQ_INT(r.status, 200);
 	T_CHECK(strcmp(r.body, "ok\n") == 0);
+	cli_close(&c);
+	/* A NUL in the path: lws drops the connection, says nothing. */
+	T_ASSERT(cli_open(&c, s.port) == 0);
+	T_ASSERT(cli_sends(&c, "GET /v1/a%00b HTTP/1.1\r\nHost: t\r\n\r\n")
+	    == 0);
+	T_ASSERT(cli_pump(&s, &c, &r, got_eof) == 0);
+	T_EQ_INT(c.len, 0);
 	cli_close(&c);
 	s.calls = 0;
 	T_ASSERT(roundtrip(&s, &c, "POST /healthz HTTP/1.1\r\nHost: t\r\n"
