@@ -537,6 +537,7 @@ gw_api_cb(void *arg, struct gs_http_req *req)
 		/* Down: say so now rather than after a timeout. */
 		free(call);
 		gs_counter_inc(gw->m.api_persist_fail);
+		gs_counter_inc(gw->m.api_persist_down);
 		gs_http_reply_error(req, 503,
 		    "unavailable", "accounts are unavailable; "
 		    "retry later", GW_API_RETRY_S);

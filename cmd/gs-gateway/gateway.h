@@ -228,7 +228,7 @@ struct gw_metrics {
 	struct gs_counter	*in_misaddressed, *in_unknown_sim;
 	struct gs_counter	*leaves_orphan;
 	struct gs_counter	*api_requests, *api_limited, *api_breaker;
-	struct gs_counter	*api_persist_fail;
+	struct gs_counter	*api_persist_fail, *api_persist_down;
 	struct gs_counter	*tokens_bad, *tokens_revoked;
 	struct gs_counter	*sim_restarts, *sim_silent;
 	struct gs_hist		*join_seconds;

@@ -175,6 +175,8 @@ static const struct gs_metric_def gw_metric_defs[] = {
 	    "HTTP API calls answered 503 at once: gs-persist's breaker open"),
 	GW_C(api_persist_fail, "gs_gateway_api_persist_failures_total",
 	    "Calls to gs-persist that failed or timed out"),
+	GW_C(api_persist_down, "gs_gateway_api_persist_down_total",
+	    "API calls answered 503 at once: no connection to gs-persist"),
 	GW_C(tokens_bad, "gs_gateway_tokens_invalid_total",
 	    "Access tokens refused: malformed, forged, expired"),
 	GW_C(tokens_revoked, "gs_gateway_tokens_revoked_total",

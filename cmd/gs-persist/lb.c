@@ -320,13 +320,15 @@ lb_change(struct pst_lb *lb, struct lb_tree *lt, const struct rank_key *old,
 		lb->log = nl;
 		lb->caplog = cap;
 	}
-	if (old != NULL && rank_remove(lt->t, old) != RANK_OK)
+	/* On any error the tree keeps the keys it had. */
+	if (old != NULL && new != NULL) {
+		if (rank_update(lt->t, old, new) != RANK_OK)
+			return -1;
+	} else if (old != NULL) {
+		if (rank_remove(lt->t, old) != RANK_OK)
+			return -1;
+	} else if (new != NULL && rank_insert(lt->t, new) != RANK_OK)
 		return -1;
-	if (new != NULL && rank_insert(lt->t, new) != RANK_OK) {
-		if (old != NULL)
-			(void)rank_insert(lt->t, old);
-		return -1;
-	}
 	c = &lb->log[lb->nlog++];
 	c->tree = lt;
 	c->had_old = old != NULL;
@@ -353,10 +355,12 @@ pst_lb_undo(struct persist *p, size_t mark)
 
 	while (lb->nlog > mark) {
 		c = &lb->log[--lb->nlog];
-		if ((c->had_new && rank_remove(c->tree->t, &c->new) !=
+		if (c->had_new && c->had_old ?
+		    rank_update(c->tree->t, &c->new, &c->old) != RANK_OK :
+		    ((c->had_new && rank_remove(c->tree->t, &c->new) !=
 		    RANK_OK) ||
 		    (c->had_old && rank_insert(c->tree->t, &c->old) !=
-		    RANK_OK)) {
+		    RANK_OK))) {
 			/* Out of step: forget the tree, the table is right
 			 * and it is built again on next use. */
 			gs_log_warnx("leaderboard undo failed board=%s",

@@ -102,6 +102,24 @@ static const struct gs_opt pst_opts[] = {
 static const struct gs_opt_prog pst_prog = { PROG, synopsis, pst_opts,
 	false };
 
+/* For tests only, so not a flag: a delay before each commit. */
+static void
+pst_test_knobs(struct persist_conf *c)
+{
+	const char	*v = getenv("GS_PERSIST_COMMIT_DELAY_MS");
+	long long	 ms;
+
+	if (v == NULL || *v == '\0')
+		return;
+	if (gs_parse_ll(v, 0, 999, &ms) != GS_OK)
+		gs_opt_fail(&pst_prog, "GS_PERSIST_COMMIT_DELAY_MS: bad value "
+		    "'%s' (want 0 to 999)", v);
+	c->commit_delay_ms = (long)ms;
+	if (ms > 0)
+		gs_log_warnx("test knob set GS_PERSIST_COMMIT_DELAY_MS=%lld",
+		    ms);
+}
+
 static void
 pst_args_parse(struct pst_args *a, int argc, char **argv)
 {
@@ -117,6 +135,7 @@ pst_args_parse(struct pst_args *a, int argc, char **argv)
 	c->sync_full = 1;
 	c->pw = pwhash_default;
 	(void)gs_opt_parse(&pst_prog, a, argc, argv);
+	pst_test_knobs(c);
 }
 
 static void

@@ -57,6 +57,7 @@ struct persist_conf {
 	long long	 refresh_ttl_ms;	/* -f */
 	int		 sync_full;	/* -s full|normal */
 	struct gs_pwhash_params pw;	/* -w ln,r,p */
+	long		 commit_delay_ms;	/* GS_PERSIST_COMMIT_DELAY_MS */
 };
 
 /* Statements prepared once, by index (db.c holds their text). */

@@ -994,8 +994,7 @@ chk_node(struct chk *c, const void *node, unsigned h, int isroot,
 		if (l != c->next)
 			return chk_fail(c, "leaf chain out of order");
 		c->next = l->next;
-		if (l->n > c->t->max || (!isroot &&
-		    (l->n < c->t->min || l->n == 0)))
+		if (l->n > c->t->max || (!isroot && l->n < c->t->min))
 			return chk_fail(c, "leaf size");
 		for (i = 0; i < l->n; i++) {
 			if (c->last != NULL && !nless(c->last, &l->k[i]))

@@ -21,6 +21,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
@@ -289,6 +290,13 @@ srv_commit_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	}
 	p->batch = NULL;
 	p->batch_tail = &p->batch;
+	if (ok && p->conf.commit_delay_ms > 0) {
+		/* Tests: hold the batch between its writes and its commit,
+		 * so that a kill lands there (see gs-persist(8)). */
+		struct timespec	ts = { 0, p->conf.commit_delay_ms * 1000000L };
+
+		(void)nanosleep(&ts, NULL);
+	}
 	if (ok) {
 		if (pst_exec(p, ST_COMMIT) != SQLITE_DONE) {
 			gs_log_warnx("database error what=commit err=\"%s\"",

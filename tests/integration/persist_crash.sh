@@ -11,7 +11,10 @@ pst() {
 	start persist "$B/gs-persist" -d "$T/gs.db" -k "$T/key.pem" -w 4,8,1 \
 	    -r "ipc://$T/persist.req" -c "ipc://$T/persist.ctl"
 }
-pst
+# The first run holds each batch 50 ms between its writes and its
+# commit, so that the kill below lands there nearly always: a reply
+# sent before its commit would then be an acknowledged write lost.
+GS_PERSIST_COMMIT_DELAY_MS=50 pst
 PORT=$(free_port)
 start sim "$B/gs-sim" -i "ipc://$T/sim.in"
 start gw "$B/gs-gateway" -H "127.0.0.1:$PORT" -i "ipc://$T/gw.in" \

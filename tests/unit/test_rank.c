@@ -2,12 +2,11 @@
  * gs-persist's leaderboard order (cmd/gs-persist/rank.c), a pure
  * module: the test links it and checks it against a model, a plain
  * sorted array with its own comparison written from rank.h's words
- * (not from the tree's key encoding).  Small nodes (rank_new_sized 4
- * and 5) give trees of many levels from a few hundred records, so
+ * (not from the tree's key encoding).  Small nodes (rank_new_sized 4,
+ * 5 and 7) give trees of many levels from a few hundred records, so
  * splits, shares, merges and root changes happen at every level;
  * RANK_NODE_MAX is the size used in production.
  */
-#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
