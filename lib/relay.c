@@ -100,8 +100,12 @@ gs_relay_get(struct gs_rd *outer, struct gs_relay_rec *r)
 	case GS_REL_JOIN:
 		gs_rd_str(rd, r->room, sizeof(r->room));
 		gs_rd_str(rd, r->name, sizeof(r->name));
-		/* watch was appended: missing is a player */
+		/* watch and account were appended: missing are a player
+		 * and no account */
 		r->watch = n - 2 > want ? gs_rd_bool(rd) : false;
+		if (n - 2 > want)
+			want++;
+		r->account = n - 2 > want ? gs_rd_uint(rd, INT64_MAX) : 0;
 		if (n - 2 > want)
 			want++;
 		break;
@@ -159,14 +163,15 @@ gs_relay_get(struct gs_rd *outer, struct gs_relay_rec *r)
 
 void
 gs_relay_join_put(struct gs_wr *wr, uint64_t conn, const char *room,
-    const char *name, bool watch)
+    const char *name, bool watch, uint64_t account)
 {
-	gs_wr_array(wr, 5);
+	gs_wr_array(wr, 6);
 	gs_wr_uint(wr, GS_REL_JOIN);
 	gs_wr_uint(wr, conn);
 	gs_wr_str(wr, room);
 	gs_wr_str(wr, name);
 	gs_wr_bool(wr, watch);
+	gs_wr_uint(wr, account);
 }
 
 void

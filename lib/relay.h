@@ -26,7 +26,9 @@
  *   an older peer's header: they read as 0 and "".
  *
  * gateway -> sim
- *   JOIN   [1, conn:uint, room:str, name:str, watch:bool]  reliable
+ *   JOIN   [1, conn:uint, room:str, name:str, watch:bool, account:uint]
+ *          reliable; account (appended: missing is 0) is the player's
+ *          from its access token, 0 in development mode without one
  *          (watch appended: missing means a player)
  *   INPUT  [2, conn, seq:uint, value:int ...]  state; 0-8 values
  *   LEAVE  [3, conn]                                    reliable
@@ -86,6 +88,7 @@ struct gs_relay_rec {
 	char		room[GS_ROOM_MAX + 1];	/* JOIN, JOINED */
 	char		name[GS_NAME_MAX + 1];	/* JOIN */
 	bool		watch;			/* JOIN */
+	uint64_t	account;		/* JOIN; 0: none */
 	double		x, y;			/* LOOK */
 	struct gs_input	input;			/* INPUT, INPUT_ACK */
 	uint32_t	tick_rate, snapshot_rate;	/* JOINED */
@@ -111,7 +114,7 @@ int	gs_relay_hdr_get(struct gs_rd *rd, struct gs_relay_hdr *h);
 int	gs_relay_get(struct gs_rd *rd, struct gs_relay_rec *r);
 
 void	gs_relay_join_put(struct gs_wr *wr, uint64_t conn, const char *room,
-	    const char *name, bool watch);
+	    const char *name, bool watch, uint64_t account);
 void	gs_relay_ack_put(struct gs_wr *wr, uint64_t conn, uint64_t tick);
 void	gs_relay_input_ack_put(struct gs_wr *wr, uint64_t conn,
 	    const struct gs_input *in, uint64_t tick);

@@ -644,8 +644,8 @@ gw_client_hello(struct gw_client *c, struct gs_rd *rd, uint32_t nf)
 		gw_client_close(c, GS_PERR_INTERNAL, "out of memory");
 		return -1;
 	}
-	if (gw_relay_join(gw, sim, c->conn, h.room, h.name, h.watch) !=
-	    GS_OK) {
+	if (gw_relay_join(gw, sim, c->conn, h.room, h.name, h.watch,
+	    c->account) != GS_OK) {
 		gw_room_unref(gw, rm);
 		gw_client_close(c, GS_PERR_UNAVAILABLE, "the room's server "
 		    "is not keeping up; try again later");

@@ -415,7 +415,8 @@ void	gw_room_unref(struct gw *gw, struct gw_room *rm);
 /* Append relay records to a sim's outbox.  Return GS_OK or GS_EAGAIN
  * (batch at its cap; counted). */
 int	gw_relay_join(struct gw *gw, struct gw_sim *s, uint64_t conn,
-	    const char *room, const char *name, bool watch);
+	    const char *room, const char *name, bool watch,
+	    uint64_t account);
 int	gw_relay_input(struct gw *gw, struct gw_sim *s, uint64_t conn,
 	    const struct gs_input *in);
 int	gw_relay_leave(struct gw *gw, struct gw_sim *s, uint64_t conn);

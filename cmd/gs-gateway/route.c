@@ -194,13 +194,13 @@ gw_relay_commit(struct gw *gw, struct gw_sim *s, int reliable)
 
 int
 gw_relay_join(struct gw *gw, struct gw_sim *s, uint64_t conn,
-    const char *room, const char *name, bool watch)
+    const char *room, const char *name, bool watch, uint64_t account)
 {
 	struct gs_wr	*wr;
 
 	if ((wr = gw_relay_begin(gw, s, "join")) == NULL)
 		return GS_EAGAIN;
-	gs_relay_join_put(wr, conn, room, name, watch);
+	gs_relay_join_put(wr, conn, room, name, watch, account);
 	return gw_relay_commit(gw, s, 1);
 }
 

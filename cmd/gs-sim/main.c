@@ -20,9 +20,9 @@
 static const char synopsis[] =
 "usage: gs-sim [-hV] [-B bytes] [-C ticks] [-c url] [-e grace]\n"
 "              [-G timeout] [-g game] [-H [addr:]port] [-l level]\n"
-"              [-N players] [-n fd] [-P players] [-q inputs] [-R rooms]\n"
-"              [-S seed] [-s rate] [-t rate] [-v radius] [-W watchers]\n"
-"              [-z cell] -i url\n";
+"              [-N players] [-n fd] [-P players] [-p url] [-q inputs]\n"
+"              [-R rooms] [-S seed] [-s rate] [-t rate] [-v radius]\n"
+"              [-W watchers] [-z cell] -i url\n";
 
 /* Settings from flags and GS_SIM_* variables (opt.h). */
 struct sim_args {
@@ -69,6 +69,8 @@ static const struct gs_opt sim_opts[] = {
 	  .min = 0, .max = INT_MAX },
 	{ 'P', "room-players", "GS_SIM_ROOM_PLAYERS", GS_OPT_INT,
 	  AT(room_players), .min = 1, .max = 1024 },
+	{ 'p', "persist", "GS_SIM_PERSIST", GS_OPT_STR, AT(persist_url),
+	  .max = GS_URL_MAX },
 	{ 'q', "input-queue", "GS_SIM_INPUT_QUEUE", GS_OPT_INT, AT(inputq),
 	  .min = 1, .max = SIM_INPUTQ_MAX },
 	{ 'R', "max-rooms", "GS_SIM_MAX_ROOMS", GS_OPT_INT, AT(max_rooms),
@@ -209,6 +211,7 @@ sim_free(struct sim *sim)
 		sim_peer_free(sim->peers);
 	while (sim->rooms != NULL)
 		sim_room_free(sim->rooms);
+	sim_results_close(sim);
 	if (sim->inbox_open)
 		gs_inbox_close(&sim->inbox);
 	if (sim->ctl != NULL)
@@ -292,6 +295,9 @@ main(int argc, char **argv)
 			gs_fatalx(GS_EXIT_SYSTEM, "http failed addr=%s",
 			    sim.conf.http);
 	}
+	if (sim_results_open(&sim) != 0)
+		gs_fatalx(GS_EXIT_SYSTEM, "cannot reach gs-persist url=%s",
+		    sim.conf.persist_url);
 	ev_timer_init(&sim.heartbeat, heartbeat_cb, SIM_HEARTBEAT_S,
 	    SIM_HEARTBEAT_S);
 	sim.heartbeat.data = &sim;

@@ -346,7 +346,8 @@ peer_record(struct sim_peer *peer, const struct gs_relay_rec *rec)
 			    "already in a room");
 			break;
 		}
-		sim_join(peer, rec->conn, rec->room, rec->name, rec->watch);
+		sim_join(peer, rec->conn, rec->account, rec->room, rec->name,
+		    rec->watch);
 		break;
 	case GS_REL_ACK:
 		/* State, like an input: a client gone is not told. */

@@ -110,6 +110,7 @@ room_create(struct sim *sim, const char *name)
 		return NULL;
 	}
 	room->sim = sim;
+	room->serial = ++sim->rooms_made;
 	(void)gs_strlcpy(room->name, name, sizeof(room->name));
 	room->game = sim->game;
 	sim_ents_init(&room->ents, room->game);
@@ -181,6 +182,7 @@ sim_room_free(struct sim_room *room)
 	if (room->next != NULL)
 		room->next->prev = room->prev;
 	sim->nrooms--;
+	free(room->played);
 	free(room);
 }
 
@@ -230,8 +232,11 @@ room_result(struct sim_room *room)
 	text = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	gs_counter_inc(sim->st.results);
-	gs_log_info("room result room=%s game=%s result=%s", room->name,
-	    room->game->name, text != NULL ? text : "?");
+	gs_log_info("room result room=%s game=%s players=%u result=%s",
+	    room->name, room->game->name, room->nplayed,
+	    text != NULL ? text : "?");
+	if (text != NULL)
+		sim_result_put(room, text, strlen(text));
 	free(text);
 }
 
@@ -337,9 +342,38 @@ watch_join(struct sim_peer *peer, struct sim_room *room, uint64_t conn,
 	return 0;
 }
 
+/* Note an account that played in the room, once, for its result. */
+static void
+room_played(struct sim_room *room, uint64_t account)
+{
+	uint64_t	*np;
+	unsigned	 i, cap;
+
+	if (account == 0)
+		return;
+	for (i = 0; i < room->nplayed; i++)
+		if (room->played[i] == account)
+			return;
+	if (room->nplayed == room->capplayed) {
+		if (room->capplayed == SIM_PLAYED_MAX) {
+			gs_log_warnx("match players over the cap room=%s "
+			    "max=%d", room->name, SIM_PLAYED_MAX);
+			return;
+		}
+		cap = room->capplayed == 0 ? 16 : room->capplayed * 2;
+		if ((np = realloc(room->played, cap * sizeof(*np))) == NULL) {
+			gs_log_warn("out of memory what=played");
+			return;
+		}
+		room->played = np;
+		room->capplayed = cap;
+	}
+	room->played[room->nplayed++] = account;
+}
+
 void
-sim_join(struct sim_peer *peer, uint64_t conn, const char *rname,
-    const char *name, bool watch)
+sim_join(struct sim_peer *peer, uint64_t conn, uint64_t account,
+    const char *rname, const char *name, bool watch)
 {
 	struct sim		*sim = peer->sim;
 	struct sim_room		*room;
@@ -411,6 +445,7 @@ sim_join(struct sim_peer *peer, uint64_t conn, const char *rname,
 		goto reject;
 	}
 	player_init(pl, peer, room, conn, name);
+	pl->account = account;
 	pl->slot = slot;
 	room->joining = pl;
 	code = room->game->join(room->world, slot, pl->id, name);
@@ -430,6 +465,7 @@ sim_join(struct sim_peer *peer, uint64_t conn, const char *rname,
 	room->slot[slot] = pl;
 	room->nplayers++;
 	sim->nplayers++;
+	room_played(room, account);
 	sim_peer_link_player(peer, pl);
 	ev_timer_stop(sim->loop, &room->grace_w);
 	gs_counter_inc(sim->st.joins);

@@ -57,6 +57,11 @@
 #define SIM_DRAIN_MS		300	/* time for CLOSEs to leave at exit */
 #define SIM_BAD_BURST		5	/* bad-record log lines per second */
 #define SIM_HEARTBEAT_S		1.0	/* header-only batch to each gateway */
+#define SIM_RESULTS_MAX		1024	/* results waiting for gs-persist */
+#define SIM_RESULTS_INFLIGHT	16	/* sent at once */
+#define SIM_RESULT_TIMEOUT_MS	5000
+#define SIM_RESULT_RETRY_S	2.0
+#define SIM_PLAYED_MAX		4096	/* accounts in one match result */
 /*
  * Slots of the shared tick schedule (sched.h).  The sim wakes up to
  * tick at most tick_rate * SIM_SCHED_SLOTS times a second whatever the
@@ -94,6 +99,7 @@ struct sim_conf {
 	unsigned	 catchup;	/* ticks per wake-up at most */
 	long long	 grace_ms;	/* an empty room lives this long */
 	long long	 gw_timeout_ms;	/* a silent gateway's players go */
+	const char	*persist_url;	/* -P: results go there; NULL: none */
 	uint64_t	 seed;
 };
 
@@ -151,6 +157,8 @@ struct sim_stats {
 	struct gs_counter	*reloads;
 	struct gs_counter	*reloads_failed;
 	struct gs_counter	*results;
+	struct gs_counter	*results_stored, *results_retried;
+	struct gs_counter	*results_refused, *results_dropped;
 };
 
 /* A loaded game plugin. */
@@ -199,6 +207,7 @@ struct sim_player {
 	unsigned		 slot;		/* index in room->slot[] */
 	char			 name[GS_NAME_MAX + 1];
 	uint64_t		 joined_us;
+	uint64_t		 account;	/* from the token; 0: none */
 	struct sim_inputq	 in;		/* inputs not yet applied */
 	/* Per input field with a cooldown: the tick from which a non-zero
 	 * value passes again. */
@@ -214,6 +223,10 @@ struct sim_room {
 	struct sim		*sim;
 	struct sim_room		*prev, *next;
 	char			 name[GS_ROOM_MAX + 1];
+	uint64_t		 serial;	/* this run's n-th room */
+	/* The accounts that played here, for the match result. */
+	uint64_t		*played;
+	unsigned		 nplayed, capplayed;
 	const struct gs_game	*game;		/* in sim->plugin */
 	void			*world;		/* the game's */
 	void			*reload_world;	/* during a reload only */
@@ -279,7 +292,19 @@ struct sim {
 	ev_timer		 heartbeat;
 	ev_signal		 sigterm, sigint, sighup;
 	ev_timer		 drain;
+	uint64_t		 rooms_made;	/* serials */
+	/* Match results to gs-persist (results.c). */
+	struct gs_rpc		*pst;
+	struct sim_result	*results;	/* oldest first */
+	unsigned		 nresults;
+	ev_timer		 results_w;
 };
+
+/* results.c */
+int	sim_results_open(struct sim *sim);
+void	sim_results_close(struct sim *sim);
+/* Send a room's match result (the JSON text) to gs-persist. */
+void	sim_result_put(struct sim_room *room, const char *text, size_t len);
 
 /* peer.c */
 void	sim_inbox_cb(void *arg, const uint8_t *buf, size_t len);
@@ -310,8 +335,8 @@ void	sim_room_conf(const struct sim_room *room, struct gs_room_conf *c);
 /* An event to one player (only != NULL) or the whole room. */
 void	sim_room_event(struct sim_room *room, struct sim_player *only,
 	    uint32_t code, uint64_t player, int64_t value, const char *name);
-void	sim_join(struct sim_peer *peer, uint64_t conn, const char *room,
-	    const char *name, bool watch);
+void	sim_join(struct sim_peer *peer, uint64_t conn, uint64_t account,
+	    const char *room, const char *name, bool watch);
 void	sim_player_ack(struct sim_player *pl, uint64_t tick);
 void	sim_player_look(struct sim_player *pl, double x, double y);
 /* Remove a player: the game forgets it, the room hears LEFT. */

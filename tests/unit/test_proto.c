@@ -345,7 +345,7 @@ test_relay(void)
 
 	gs_wr_init(&wr, 0, 4096);
 	gs_relay_hdr_put(&wr, &h);
-	gs_relay_join_put(&wr, 1, "lobby", "ann", true);
+	gs_relay_join_put(&wr, 1, "lobby", "ann", true, 42);
 	gs_relay_input_put(&wr, 1, &in);
 	gs_relay_ack_put(&wr, 1, 99);
 	gs_relay_input_ack_put(&wr, 1, &in, 77);
@@ -363,7 +363,8 @@ test_relay(void)
 	    strcmp(h2.to_url, "ipc:///tmp/sim.in") == 0);
 	T_EQ_INT(gs_relay_get(&rd, &r), GS_OK);
 	T_CHECK(r.kind == GS_REL_JOIN && r.conn == 1 && r.watch &&
-	    strcmp(r.room, "lobby") == 0 && strcmp(r.name, "ann") == 0);
+	    r.account == 42 && strcmp(r.room, "lobby") == 0 &&
+	    strcmp(r.name, "ann") == 0);
 	T_EQ_INT(gs_relay_get(&rd, &r), GS_OK);
 	T_CHECK(r.kind == GS_REL_INPUT && r.input.seq == 5 &&
 	    r.input.n == 3 && r.input.v[0] == -3 && r.input.v[1] == 4 &&
@@ -425,7 +426,8 @@ test_relay_hostile(void)
 	T_EQ_INT(gs_rd_end(&rd), GS_OK);
 	gs_rd_init(&rd, oldj, sizeof(oldj));
 	T_EQ_INT(gs_relay_get(&rd, &r), GS_OK);
-	T_CHECK(r.kind == GS_REL_JOIN && !r.watch && strcmp(r.name, "n") == 0);
+	T_CHECK(r.kind == GS_REL_JOIN && !r.watch && r.account == 0 &&
+	    strcmp(r.name, "n") == 0);
 }
 
 /* A record with a bad field costs only itself; broken framing stops. */
