@@ -278,6 +278,7 @@ static const struct api_route *const route_tables[] = {
 	auth_routes,
 	gw_lb_routes,
 	gw_player_routes,
+	gw_social_routes,
 };
 
 /* ------------------------------------------------------------ tokens */
@@ -697,6 +698,7 @@ static void
 revoked_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	revoked_poll(w->data);
+	gw_social_tick(w->data);
 }
 
 /* ------------------------------------------------------------ set-up */

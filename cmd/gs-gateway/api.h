@@ -56,6 +56,10 @@ struct api_route {
 /* The tables besides api.c's own (api_lb.c, api_player.c). */
 extern const struct api_route gw_lb_routes[];
 extern const struct api_route gw_player_routes[];
+extern const struct api_route gw_social_routes[];
+/* api_social.c: called every second with gs-persist configured (the
+ * revocation poll's timer), to report presence. */
+void		 gw_social_tick(struct gw *gw);
 
 /* body[key] as a string of min to max bytes (no NUL inside), or NULL.
  * A missing key or null: NULL, and *why set unless optional.  A wrong

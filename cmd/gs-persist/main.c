@@ -185,7 +185,8 @@ main(int argc, char **argv)
 	if (pst_db_open(&p, why, sizeof(why)) != 0)
 		gs_fatalx(GS_EXIT_RUNTIME, "cannot open the database "
 		    "why=\"%s\"", why);
-	if (pst_lb_init(&p) != 0 || pst_player_init(&p) != 0)
+	if (pst_lb_init(&p) != 0 || pst_player_init(&p) != 0 ||
+	    pst_social_init(&p) != 0)
 		gs_fatalx(GS_EXIT_RUNTIME, "cannot prepare the statements");
 	if (pst_auth_init(&p) != 0)
 		gs_fatalx(GS_EXIT_RUNTIME, "cannot hash with the -w "
@@ -237,6 +238,7 @@ main(int argc, char **argv)
 	pst_db_close(&p);	/* finalizes the modules' statements too */
 	pst_lb_fini(&p);
 	pst_player_fini(&p);
+	pst_social_fini(&p);
 	gs_jwt_signer_free(p.signer);
 	gs_metrics_free(p.metrics);
 	gs_log_info("exit");

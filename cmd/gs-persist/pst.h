@@ -8,6 +8,7 @@
  *   auth.c     accounts, devices, sessions, tokens, bans
  *   lb.c       leaderboards (rank.c: their in-memory order)
  *   player.c   profiles, stats, match results, room checkpoints
+ *   social.c   friends, presence, chat
  *   control.c  control-socket commands, status, metrics
  *   pwhash.c   password hashes (scrypt), thread-safe
  *
@@ -146,6 +147,7 @@ struct persist {
 	struct gs_jwt_signer *signer;
 	struct pst_lb	*lb;		/* lb.c's state */
 	struct pst_player *player;	/* player.c's state */
+	struct pst_social *social;	/* social.c's state */
 	struct gs_ctl	*ctl;
 	struct gs_http	*http;
 	struct gs_metrics *metrics;
@@ -207,6 +209,7 @@ pst_op_fn *pst_op_find(const char *name, size_t len, const char **canon);
 extern const struct pst_op pst_auth_ops[];
 extern const struct pst_op pst_lb_ops[];
 extern const struct pst_op pst_player_ops[];
+extern const struct pst_op pst_social_ops[];
 /* auth.c's, run by control.c too. */
 pst_op_fn pst_op_account, pst_op_ban, pst_op_unban, pst_op_revoke;
 /* lb.c: state kept in memory, and leaderboard commands for control.c. */
@@ -222,6 +225,9 @@ void	pst_lb_settle(struct persist *);
 /* player.c */
 int	pst_player_init(struct persist *);
 void	pst_player_fini(struct persist *);
+/* social.c */
+int	pst_social_init(struct persist *);
+void	pst_social_fini(struct persist *);
 int64_t	pst_now(void);
 int	pst_auth_init(struct persist *);
 

@@ -37,6 +37,7 @@ static const struct pst_op *const op_tables[] = {
 	pst_auth_ops,
 	pst_lb_ops,
 	pst_player_ops,
+	pst_social_ops,
 };
 
 pst_op_fn *
