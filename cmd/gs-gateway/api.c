@@ -724,10 +724,11 @@ gw_api_open(struct gw *gw, const struct gw_api_conf *conf)
 				return -1;
 			}
 	}
+	/* Bursts of twice the rate, and room for one login at least. */
 	if ((api->by_ip = limit_new(GW_API_LIMIT_KEYS, conf->ip_rate,
-	    conf->ip_rate * 2)) == NULL ||
+	    GS_MAX(conf->ip_rate * 2, GW_API_HASH_COST))) == NULL ||
 	    (api->by_account = limit_new(GW_API_LIMIT_KEYS, conf->account_rate,
-	    conf->account_rate * 2)) == NULL)
+	    GS_MAX(conf->account_rate * 2, GW_API_HASH_COST))) == NULL)
 		return -1;
 	breaker_init(&api->breaker, GW_API_BREAKER_FAILS,
 	    GW_API_BREAKER_COOL_MS * 1000ULL);
