@@ -82,6 +82,10 @@ static const char *const migrations[] = {
 	"  subscore INTEGER NOT NULL,"
 	"  meta TEXT NOT NULL DEFAULT '',"
 	"  updated INTEGER NOT NULL,"
+	/* An incr that overflows 64 bits would make sqlite store a
+	 * real: refused instead. */
+	"  CHECK (typeof(score) = 'integer' AND"
+	"    typeof(subscore) = 'integer'),"
 	"  PRIMARY KEY (board, period, account)) WITHOUT ROWID;"
 	"CREATE INDEX records_order ON records(board, period, score, subscore,"
 	"  account);",

@@ -34,7 +34,7 @@
 #define LB_META_MAX	256	/* bytes of a record's meta */
 #define LB_NAME_MAX	64	/* bytes of a board's name */
 
-enum { LB_BEST, LB_SET, LB_INCR };
+enum { LB_BEST, LB_SET, LB_INCR, LB_BEST_ASC };
 enum { LB_NEVER, LB_DAILY, LB_WEEKLY, LB_MONTHLY };
 
 static const char *const op_names[] = { "best", "set", "incr", NULL };
@@ -69,6 +69,9 @@ struct pst_lb {
 	sqlite3_stmt	*board_get, *board_new, *boards;
 	sqlite3_stmt	*rec_get, *rec_put, *rec_row, *load_asc, *load_desc;
 	sqlite3_stmt	*rec_update;
+	/* Without a tree to tell the old key to: one statement a record
+	 * when the row is there, by operator (lb_write_blind). */
+	sqlite3_stmt	*blind[4], *rec_put_new;
 	struct lb_tree	 trees[LB_TREES];
 	unsigned	 ntrees;
 	uint64_t	 clock;
@@ -476,6 +479,55 @@ lb_better(bool descending, int64_t as, int64_t ass, int64_t bs, int64_t bss)
 }
 
 /*
+ * lb_write when no tree is in memory, so nothing needs the old key:
+ * the operator is an UPDATE of the row (for best, only where the new
+ * key is better), and only when it changed nothing an INSERT OR IGNORE
+ * of a new row, which ignores a row that is there (best kept it).
+ * One statement a record for a player seen before.
+ */
+static int
+lb_write_blind(struct persist *p, struct pst_req *r, const struct lb_board *b,
+    int64_t period, uint64_t account, int64_t score, int64_t subscore,
+    const char *meta, size_t metalen)
+{
+	struct pst_lb	*lb = p->lb;
+	sqlite3_stmt	*st;
+	int		 which, rc, pass;
+
+	which = b->op == LB_BEST && !b->descending ? LB_BEST_ASC : b->op;
+	for (pass = 0; pass < 2; pass++) {
+		st = pst_reset(pass == 0 ? lb->blind[which] : lb->rec_put_new);
+		if (sqlite3_bind_int64(st, 1, b->id) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 2, period) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 3, (int64_t)account) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 4, score) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 5, subscore) != SQLITE_OK ||
+		    sqlite3_bind_text(st, 6, meta != NULL ? meta : "",
+		    (int)metalen, SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 7, pst_now()) != SQLITE_OK) {
+			pst_fail_db(p, r, "record");
+			return -1;
+		}
+		rc = pst_step_done(st);
+		if (rc == SQLITE_CONSTRAINT) {
+			/* The update: the CHECK on an overflowing sum; the
+			 * insert: a foreign key, the account. */
+			pst_fail(r, pass == 0 ? GS_PST_EARGS :
+			    GS_PST_ENOTFOUND, pass == 0 ? "score: the sum "
+			    "overflows" : "no such account");
+			return -1;
+		}
+		if (rc != SQLITE_DONE) {
+			pst_fail_db(p, r, "record");
+			return -1;
+		}
+		if (sqlite3_changes(p->db) > 0)
+			return 1;
+	}
+	return 0;	/* there, and best kept it */
+}
+
+/*
  * Write one record by the board's operator.  1 written, 0 unchanged,
  * -1 r failed.
  */
@@ -491,6 +543,9 @@ lb_write(struct persist *p, struct pst_req *r, const struct lb_board *b,
 	bool		 had;
 	int		 rc;
 
+	if (lt == NULL)
+		return lb_write_blind(p, r, b, period, account, score,
+		    subscore, meta, metalen);
 	st = pst_reset(lb->rec_get);
 	if (sqlite3_bind_int64(st, 1, b->id) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 2, period) != SQLITE_OK ||
@@ -909,6 +964,30 @@ const struct pst_op pst_lb_ops[] = {
 	{ NULL, NULL },
 };
 
+static int
+lb_prepare_blind(struct persist *p)
+{
+#define BLIND_WHERE " WHERE board = ?1 AND period = ?2 AND account = ?3"
+#define BLIND_REST ", meta = ?6, updated = ?7" BLIND_WHERE
+	struct pst_lb	*lb = p->lb;
+
+	return pst_prepare(p, "UPDATE records SET score = ?4, subscore = ?5"
+	    BLIND_REST " AND (?4 > score OR (?4 = score AND ?5 > subscore))",
+	    &lb->blind[LB_BEST]) != 0 ||
+	    pst_prepare(p, "UPDATE records SET score = ?4, subscore = ?5"
+	    BLIND_REST " AND (?4 < score OR (?4 = score AND ?5 < subscore))",
+	    &lb->blind[LB_BEST_ASC]) != 0 ||
+	    pst_prepare(p, "UPDATE records SET score = ?4, subscore = ?5"
+	    BLIND_REST, &lb->blind[LB_SET]) != 0 ||
+	    pst_prepare(p, "UPDATE records SET score = score + ?4, "
+	    "subscore = subscore + ?5" BLIND_REST, &lb->blind[LB_INCR]) != 0 ||
+	    pst_prepare(p, "INSERT OR IGNORE INTO records (board, period, "
+	    "account, score, subscore, meta, updated) VALUES (?1, ?2, ?3, ?4, "
+	    "?5, ?6, ?7)", &lb->rec_put_new) != 0 ? -1 : 0;
+#undef BLIND_WHERE
+#undef BLIND_REST
+}
+
 int
 pst_lb_init(struct persist *p)
 {
@@ -932,6 +1011,7 @@ pst_lb_init(struct persist *p)
 	    pst_prepare(p, "UPDATE records SET score = ?4, subscore = ?5, "
 	    "meta = ?6, updated = ?7 WHERE board = ?1 AND period = ?2 AND "
 	    "account = ?3", &lb->rec_update) != 0 ||
+	    lb_prepare_blind(p) != 0 ||
 	    pst_prepare(p, "SELECT r.meta, a.name FROM records r JOIN "
 	    "accounts a ON a.id = r.account WHERE r.board = ?1 AND "
 	    "r.period = ?2 AND r.account = ?3", &lb->rec_row) != 0 ||

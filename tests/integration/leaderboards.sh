@@ -100,8 +100,26 @@ pst_ok(U, "lb_submit", "season", [[A[0], 50, 0, None]])
 pst_ok(U, "lb_submit", "season", [[A[0], 40, 0, None]])
 if pst_ok(U, "lb_rank", "season", A[0], None)["score"] != 40:
     fail("set")
+# incr refuses a sum past 64 bits, with the tree in memory or not.
+pst_ok(U, "lb_create", "big", "desc", "incr", "never", False)
+pst_ok(U, "lb_submit", "big", [[A[0], 2**63 - 1, 0, None]])
+for loaded in (False, True):
+    if loaded:
+        pst_ok(U, "lb_top", "big", 1, None)
+    st, m = pst(U, "lb_submit", "big", [[A[0], 1, 0, None]])
+    if st != 2 or "overflow" not in m:
+        fail("incr overflow (tree %s): %d %s" % (loaded, st, m))
+if pst_ok(U, "lb_rank", "big", A[0], None)["score"] != 2**63 - 1:
+    fail("incr overflow changed the score")
+# best, without a tree, keeps the better of two (ascending board).
+pst_ok(U, "lb_create", "sprint", "asc", "best", "never", False)
+pst_ok(U, "lb_submit", "sprint", [[A[1], 900, 0, None], [A[1], 950, 0, None],
+                                  [A[1], 850, 0, None]])
+if pst_ok(U, "lb_rank", "sprint", A[1], None)["score"] != 850:
+    fail("best without a tree")
 lst = a.ok("GET", "/v1/leaderboards")
-if sorted(b["board"] for b in lst) != ["coins", "kills", "laps", "season"]:
+if sorted(b["board"] for b in lst) != ["big", "coins", "kills", "laps",
+                                       "season", "sprint"]:
     fail("list: %s" % lst)
 print("leaderboards ok")
 PY
