@@ -366,3 +366,51 @@ gs_mp_to_json(struct gs_rd *rd, FILE *f, int indent)
 	json_decref(j);
 	return rd->err;
 }
+
+int
+gs_json_to_mp(const json_t *j, struct gs_wr *w, int levels)
+{
+	const char	*k;
+	json_t		*v;
+	size_t		 i, klen;
+
+	switch (json_typeof(j)) {
+	case JSON_OBJECT:
+		if (levels <= 0)
+			return -1;
+		gs_wr_map(w, (uint32_t)json_object_size(j));
+		/* jansson's foreach takes a non-const object; it does not
+		 * change it. */
+		json_object_keylen_foreach((json_t *)j, k, klen, v) {
+			gs_wr_strn(w, k, klen);
+			if (gs_json_to_mp(v, w, levels - 1) != 0)
+				return -1;
+		}
+		return 0;
+	case JSON_ARRAY:
+		if (levels <= 0)
+			return -1;
+		gs_wr_array(w, (uint32_t)json_array_size(j));
+		json_array_foreach(j, i, v)
+			if (gs_json_to_mp(v, w, levels - 1) != 0)
+				return -1;
+		return 0;
+	case JSON_STRING:
+		gs_wr_strn(w, json_string_value(j), json_string_length(j));
+		return 0;
+	case JSON_INTEGER:
+		gs_wr_int(w, json_integer_value(j));
+		return 0;
+	case JSON_REAL:
+		gs_wr_f64(w, json_real_value(j));
+		return 0;
+	case JSON_TRUE:
+	case JSON_FALSE:
+		gs_wr_bool(w, json_is_true(j));
+		return 0;
+	case JSON_NULL:
+		gs_wr_nil(w);
+		return 0;
+	}
+	return -1;
+}

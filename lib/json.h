@@ -58,6 +58,15 @@ int	gs_json_set(json_t *obj, const char *key, json_t *v);
  */
 json_t	*gs_json_from_mp(struct gs_rd *rd);
 
+/*
+ * Write JSON value j into w as msgpack (objects as maps, keys as str,
+ * integers as int, reals as float 64), at most levels containers deep
+ * (j's own counted).  0, or -1 when j is deeper (w then holds part of
+ * it: the caller discards w).  The reverse of gs_json_from_mp() for
+ * what JSON can say.
+ */
+int	gs_json_to_mp(const json_t *j, struct gs_wr *w, int levels);
+
 /* Write j to f and a newline: indent < 0 compact, else indented by
  * that many spaces (at most 31); floats with precision significant
  * digits (0: 17, every double exact).  GS_OK or GS_ESYS. */

@@ -70,12 +70,25 @@ const char	*gs_pst_err_name(unsigned code);
 #define GS_PST_STATS_REQ_MAX	64	/* stats in one request */
 #define GS_PST_MATCH_MAX	64	/* a match id, bytes */
 #define GS_PST_RESULT_MAX	4096	/* a match result, JSON bytes */
-#define GS_PST_PLAYERS_MAX	256	/* accounts in one match result */
+#define GS_PST_PLAYERS_MAX	4096	/* accounts in one match result */
 #define GS_PST_MATCHES_MAX	100	/* matches in one page */
 /* A checkpoint's data, bytes: 4 KiB below 1 MiB, so that a request
  * carrying it fits GS_PST_REQ_MAX and a reply carrying it fits the
  * 1 MiB that NNG receives by default (a sim need not raise its cap). */
 #define GS_PST_CHECKPOINT_MAX	((1u << 20) - 4096)
+/* Friends, presence and chat. */
+#define GS_PST_FRIENDS_MAX	1000	/* relations of one account (friends,
+					 * requests, blocks): friend_list */
+/* Accounts in one gateway's presence list: 9 bytes each at most, so a
+ * full list fits GS_PST_REQ_MAX. */
+#define GS_PST_PRESENCE_MAX	65536
+#define GS_PST_PRESENCE_TTL_MAX	60	/* s a presence list may count */
+#define GS_PST_GROUP_MAX	64	/* a group's name, bytes */
+#define GS_PST_GROUPS_MAX	100	/* groups one account is in */
+#define GS_PST_MEMBERS_MAX	1000	/* members of one group */
+#define GS_PST_CHANNEL_MAX	70	/* a channel's name: "group:" + 64 */
+#define GS_PST_CHAT_TEXT_MAX	500	/* a message, bytes of UTF-8 */
+#define GS_PST_CHAT_PAGE_MAX	100	/* messages in one history page */
 
 /*
  * Usernames: 3 to 32 bytes of a-z 0-9 _ . - (lower case: a login is

@@ -79,27 +79,6 @@ arg_str(struct gs_rd *rd, struct pst_req *r, char *dst, size_t cap,
 
 /* The arguments end here: trailing values are an error (a newer
  * caller's argument this version does not know). */
-static bool
-arg_end(struct gs_rd *rd, struct pst_req *r)
-{
-	if (gs_rd_end(rd) != GS_OK) {
-		pst_fail(r, GS_PST_EARGS, "malformed or extra arguments");
-		return false;
-	}
-	return true;
-}
-
-static bool
-arg_account(struct gs_rd *rd, struct pst_req *r, int64_t *id)
-{
-	*id = (int64_t)gs_rd_uint(rd, INT64_MAX);
-	if (rd->err != GS_OK || *id == 0) {
-		pst_fail(r, GS_PST_EARGS, "account: an id, 1 and up");
-		return false;
-	}
-	return true;
-}
-
 /* ---------------------------------------------------------- accounts */
 
 /* Load account id (or username when user != NULL) into r->a.
@@ -302,7 +281,7 @@ pst_op_guest(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 	if (gs_rd_more(rd) && !gs_rd_nil(rd) &&
 	    !arg_str(rd, r, name, sizeof(name), "name"))
 		return;
-	if (!arg_end(rd, r))
+	if (!pst_arg_end(rd, r))
 		return;
 	if (!device_valid(r->a.device, strlen(r->a.device))) {
 		pst_fail(r, GS_PST_EARGS, "device: 1 to 128 printable ASCII "
@@ -464,7 +443,7 @@ pst_op_register(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 	if (gs_rd_more(rd) && !gs_rd_nil(rd) &&
 	    !arg_str(rd, r, r->a.name, sizeof(r->a.name), "name"))
 		return;
-	if (!arg_end(rd, r))
+	if (!pst_arg_end(rd, r))
 		return;
 	if (!gs_pst_username_valid(r->a.user, strlen(r->a.user))) {
 		pst_fail(r, GS_PST_EARGS, "username: 3 to 32 bytes of a-z 0-9 "
@@ -516,7 +495,7 @@ login_done(struct persist *p, struct pst_req *r)
 static void
 pst_op_login(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 {
-	if (!arg_login(rd, r) || !arg_end(rd, r))
+	if (!arg_login(rd, r) || !pst_arg_end(rd, r))
 		return;
 	r->a.account = 0;
 	switch (account_load(p, r, 0, r->a.user, r->job.stored,
@@ -623,7 +602,7 @@ pst_op_refresh(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 		pst_fail(r, GS_PST_EARGS, "refresh: a string");
 		return;
 	}
-	if (!arg_end(rd, r))
+	if (!pst_arg_end(rd, r))
 		return;
 	switch (refresh_find(p, r, tok, len, hash, &session, &expires,
 	    &spent)) {
@@ -699,7 +678,7 @@ pst_op_logout(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 		pst_fail(r, GS_PST_EARGS, "refresh: a string");
 		return;
 	}
-	if (!arg_end(rd, r))
+	if (!pst_arg_end(rd, r))
 		return;
 	switch (refresh_find(p, r, tok, len, hash, &session, &expires,
 	    &spent)) {
@@ -731,9 +710,9 @@ pst_op_link(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 	int64_t		 id, owner;
 	int		 rc;
 
-	if (!arg_account(rd, r, &id) ||
+	if (!pst_arg_account(rd, r, &id) ||
 	    !arg_str(rd, r, r->a.device, sizeof(r->a.device), "device") ||
-	    !arg_end(rd, r))
+	    !pst_arg_end(rd, r))
 		return;
 	if (!device_valid(r->a.device, strlen(r->a.device))) {
 		pst_fail(r, GS_PST_EARGS, "device: 1 to 128 printable ASCII "
@@ -791,9 +770,9 @@ pst_op_account(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 	if (gs_rd_type(rd) == GS_MP_STR) {
 		if (!arg_str(rd, r, user, sizeof(user), "username"))
 			return;
-	} else if (!arg_account(rd, r, &id))
+	} else if (!pst_arg_account(rd, r, &id))
 		return;
-	if (!arg_end(rd, r))
+	if (!pst_arg_end(rd, r))
 		return;
 	st = id != 0 ? pst_st(p, ST_ACCOUNT_GET) :
 	    pst_st(p, ST_ACCOUNT_BY_USER);
@@ -867,7 +846,7 @@ pst_op_ban(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 	int64_t		 id, secs, until;
 	int		 rc;
 
-	if (!arg_account(rd, r, &id))
+	if (!pst_arg_account(rd, r, &id))
 		return;
 	secs = gs_rd_int(rd, 0, 100LL * 365 * 86400);
 	if (rd->err != GS_OK) {
@@ -875,7 +854,7 @@ pst_op_ban(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 		return;
 	}
 	if (!arg_str(rd, r, reason, sizeof(reason), "reason") ||
-	    !arg_end(rd, r))
+	    !pst_arg_end(rd, r))
 		return;
 	if ((rc = account_load(p, r, id, NULL, NULL, 0)) != 1) {
 		if (rc == 0)
@@ -907,7 +886,7 @@ pst_op_unban(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 	int64_t		 id;
 	int		 rc;
 
-	if (!arg_account(rd, r, &id) || !arg_end(rd, r))
+	if (!pst_arg_account(rd, r, &id) || !pst_arg_end(rd, r))
 		return;
 	if ((rc = account_load(p, r, id, NULL, NULL, 0)) != 1) {
 		if (rc == 0)
@@ -933,7 +912,7 @@ pst_op_revoke(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 	int64_t	id;
 	int	rc;
 
-	if (!arg_account(rd, r, &id) || !arg_end(rd, r))
+	if (!pst_arg_account(rd, r, &id) || !pst_arg_end(rd, r))
 		return;
 	if ((rc = account_load(p, r, id, NULL, NULL, 0)) != 1) {
 		if (rc == 0)
@@ -972,7 +951,7 @@ pst_op_revoked(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 		pst_fail(r, GS_PST_EARGS, "since: a seq, 0 and up");
 		return;
 	}
-	if (!arg_end(rd, r))
+	if (!pst_arg_end(rd, r))
 		return;
 	w = pst_ok(r);
 	gs_wr_map(w, 4);

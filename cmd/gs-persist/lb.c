@@ -201,16 +201,6 @@ lb_period_arg(struct pst_req *r, struct gs_rd *rd, const struct lb_board *b,
 	return 1;
 }
 
-static int
-lb_end(struct pst_req *r, struct gs_rd *rd)
-{
-	if (gs_rd_end(rd) != GS_OK) {
-		pst_fail(r, GS_PST_EARGS, "malformed or extra arguments");
-		return 0;
-	}
-	return 1;
-}
-
 /* ------------------------------------------------------------- trees */
 
 static void
@@ -424,7 +414,7 @@ op_lb_create(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 	(void)gs_rd_str(rd, opn, sizeof(opn));
 	(void)gs_rd_str(rd, rst, sizeof(rst));
 	b.client_write = gs_rd_bool(rd);
-	if (!lb_end(r, rd))
+	if (!pst_arg_end(rd, r))
 		return;
 	b.op = lb_enum(opn, op_names);
 	b.reset = lb_enum(rst, reset_names);
@@ -681,7 +671,7 @@ op_lb_submit(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 		written += (uint32_t)rc;
 	}
 	client = gs_rd_more(rd) && gs_rd_bool(rd);
-	if (!lb_end(r, rd))
+	if (!pst_arg_end(rd, r))
 		return;
 	if (client && !b.client_write) {
 		pst_fail(r, GS_PST_EFORBIDDEN, "this leaderboard takes scores "
@@ -791,7 +781,7 @@ op_lb_top(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 		pst_fail(r, GS_PST_EARGS, "limit: 1 to 100");
 		return;
 	}
-	if (!lb_period_arg(r, rd, &b, &period) || !lb_end(r, rd))
+	if (!lb_period_arg(r, rd, &b, &period) || !pst_arg_end(rd, r))
 		return;
 	if ((lt = lb_tree(p, r, &b, period)) == NULL)
 		return;
@@ -851,7 +841,7 @@ op_lb_around(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 		    "1 to 100, period]");
 		return;
 	}
-	if (!lb_period_arg(r, rd, &b, &period) || !lb_end(r, rd))
+	if (!lb_period_arg(r, rd, &b, &period) || !pst_arg_end(rd, r))
 		return;
 	if ((lt = lb_tree(p, r, &b, period)) == NULL ||
 	    lb_key_of(p, r, &b, period, account, &k) != 1)
@@ -886,7 +876,7 @@ op_lb_rank(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 		pst_fail(r, GS_PST_EARGS, "account: an id");
 		return;
 	}
-	if (!lb_period_arg(r, rd, &b, &period) || !lb_end(r, rd))
+	if (!lb_period_arg(r, rd, &b, &period) || !pst_arg_end(rd, r))
 		return;
 	if ((lt = lb_tree(p, r, &b, period)) == NULL ||
 	    lb_key_of(p, r, &b, period, account, &k) != 1)
@@ -919,7 +909,7 @@ op_lb_list(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 	size_t		 mark;
 	int		 rc;
 
-	if (!lb_end(r, rd))
+	if (!pst_arg_end(rd, r))
 		return;
 	w = pst_ok(r);
 	mark = w->len;

@@ -200,6 +200,11 @@ void	pst_srv_close(struct persist *);
 struct gs_wr *pst_ok(struct pst_req *);
 void	pst_fail(struct pst_req *, unsigned status, const char *msg);
 void	pst_fail_db(struct persist *, struct pst_req *, const char *what);
+/* The arguments end here (trailing values are a newer caller's this
+ * version does not know): true, or false with r failed "args". */
+bool	pst_arg_end(struct gs_rd *rd, struct pst_req *r);
+/* An account id argument, 1 and up: true, or false with r failed. */
+bool	pst_arg_account(struct gs_rd *rd, struct pst_req *r, int64_t *id);
 /* Hand the request's job to a worker; cont runs when it is done.
  * When the pool is full, the request fails with GS_PST_EBUSY. */
 void	pst_park(struct persist *, struct pst_req *, pst_cont_fn *cont);

@@ -72,6 +72,27 @@ pst_fail(struct pst_req *r, unsigned status, const char *msg)
 	gs_wr_str(&r->body, msg);
 }
 
+bool
+pst_arg_end(struct gs_rd *rd, struct pst_req *r)
+{
+	if (gs_rd_end(rd) != GS_OK) {
+		pst_fail(r, GS_PST_EARGS, "malformed or extra arguments");
+		return false;
+	}
+	return true;
+}
+
+bool
+pst_arg_account(struct gs_rd *rd, struct pst_req *r, int64_t *id)
+{
+	*id = (int64_t)gs_rd_uint(rd, INT64_MAX);
+	if (rd->err != GS_OK || *id == 0) {
+		pst_fail(r, GS_PST_EARGS, "account: an id, 1 and up");
+		return false;
+	}
+	return true;
+}
+
 void
 pst_fail_db(struct persist *p, struct pst_req *r, const char *what)
 {

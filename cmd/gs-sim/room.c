@@ -232,9 +232,9 @@ room_result(struct sim_room *room)
 	text = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	gs_counter_inc(sim->st.results);
-	gs_log_info("room result room=%s game=%s players=%u result=%s",
-	    room->name, room->game->name, room->nplayed,
-	    text != NULL ? text : "?");
+	gs_log_info("room result room=%s game=%s result=%s players=%u",
+	    room->name, room->game->name, text != NULL ? text : "?",
+	    room->nplayed);
 	if (text != NULL)
 		sim_result_put(room, text, strlen(text));
 	free(text);
