@@ -92,6 +92,30 @@ stack() {
 	URL="ws://127.0.0.1:$PORT/"
 }
 
+# Accounts.  make_keys: an Ed25519 key pair for access tokens,
+# $T/key.pem and $T/key.pub.  start_persist [FLAGS...]: gs-persist on
+# $T/gs.db with light hashing (-w 4,8,1: these tests are about the
+# protocol, not the cost), requests on $PST, control on
+# $T/persist.ctl.  start_accounts_gw [FLAGS...]: on $PORT, a gateway
+# that checks tokens and calls gs-persist, in front of the sim at
+# $T/sim.in (start it first).
+PST="ipc://$T/persist.req"
+make_keys() {
+	openssl genpkey -algorithm ed25519 -out "$T/key.pem" 2>/dev/null &&
+	    openssl pkey -in "$T/key.pem" -pubout -out "$T/key.pub" \
+	    2>/dev/null || die "openssl: cannot make a key pair"
+}
+start_persist() {
+	start persist "$B/gs-persist" -d "$T/gs.db" -k "$T/key.pem" -w 4,8,1 \
+	    -r "$PST" -c "ipc://$T/persist.ctl" "$@"
+}
+start_accounts_gw() {
+	PORT=$(free_port)
+	start gw "$B/gs-gateway" -H "127.0.0.1:$PORT" -i "ipc://$T/gw.in" \
+	    -s "ipc://$T/sim.in" -c "ipc://$T/gw.ctl" -P "$PST" \
+	    -k "$T/key.pub" "$@"
+}
+
 # json FILE EXPR: evaluate a python expression over the JSON in FILE
 # (bound to j) and print it.
 json() {

@@ -520,117 +520,89 @@ pst_op_login(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 	pst_park(p, r, login_done);
 }
 
+/* A refresh token's row and its session's. */
+struct refresh_row {
+	uint8_t		 hash[WC_SHA256_DIGEST_SIZE];
+	int64_t		 session, expires, spent;
+	int64_t		 account, revoked;
+};
+
 /*
- * Find a refresh token: 1 found (*session, *expires, *spent set),
- * 0 unknown or malformed, -1 database error (r failed).
+ * Read the [refresh] argument and find the token and its session:
+ * true, or false with r failed (args, unauthorized for an unknown or
+ * malformed token, internal).
  */
-static int
-refresh_find(struct persist *p, struct pst_req *r, const char *tok,
-    size_t len, uint8_t hash[WC_SHA256_DIGEST_SIZE], int64_t *session,
-    int64_t *expires, int64_t *spent)
+static bool
+refresh_arg(struct persist *p, struct pst_req *r, struct gs_rd *rd,
+    struct refresh_row *f)
 {
 	uint8_t		 raw[PST_REFRESH_BYTES + 4];
 	sqlite3_stmt	*st;
-	size_t		 n;
+	const char	*tok;
+	size_t		 len, n;
 	int		 rc;
 
+	tok = gs_rd_strp(rd, &len, GS_PST_REFRESH_MAX);
+	if (rd->err != GS_OK) {
+		pst_fail(r, GS_PST_EARGS, "refresh: a string");
+		return false;
+	}
+	if (!pst_arg_end(rd, r))
+		return false;
 	if (gs_b64_decode(GS_B64_URL, tok, len, raw, sizeof(raw), &n) !=
-	    GS_OK || n != PST_REFRESH_BYTES)
-		return 0;
-	sha256(raw, n, hash);
+	    GS_OK || n != PST_REFRESH_BYTES) {
+		pst_fail(r, GS_PST_EAUTH, "unknown refresh token");
+		return false;
+	}
+	sha256(raw, n, f->hash);
 	explicit_bzero(raw, sizeof(raw));
 	st = pst_st(p, ST_REFRESH_GET);
-	if (sqlite3_bind_blob(st, 1, hash, WC_SHA256_DIGEST_SIZE,
+	if (sqlite3_bind_blob(st, 1, f->hash, sizeof(f->hash),
 	    SQLITE_STATIC) != SQLITE_OK) {
 		pst_fail_db(p, r, "refresh");
-		return -1;
+		return false;
 	}
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		*session = sqlite3_column_int64(st, 0);
-		*expires = sqlite3_column_int64(st, 1);
-		*spent = sqlite3_column_int64(st, 2);
+		f->session = sqlite3_column_int64(st, 0);
+		f->expires = sqlite3_column_int64(st, 1);
+		f->spent = sqlite3_column_int64(st, 2);
+		f->account = sqlite3_column_int64(st, 3);
+		f->revoked = sqlite3_column_int64(st, 4);
 	}
 	(void)sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return 1;
 	if (rc == SQLITE_DONE)
-		return 0;
-	pst_fail_db(p, r, "refresh");
-	return -1;
-}
-
-/* The session's account and whether it is revoked: 1, 0, -1. */
-static int
-session_get(struct persist *p, struct pst_req *r, int64_t session,
-    int64_t *account, int64_t *revoked)
-{
-	sqlite3_stmt	*st = pst_st(p, ST_SESSION_GET);
-	int		 rc;
-
-	if (sqlite3_bind_int64(st, 1, session) != SQLITE_OK) {
-		pst_fail_db(p, r, "session");
-		return -1;
-	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*account = sqlite3_column_int64(st, 0);
-		*revoked = sqlite3_column_int64(st, 1);
-	}
-	(void)sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc == SQLITE_DONE)
-		return 0;
-	pst_fail_db(p, r, "session");
-	return -1;
+		pst_fail(r, GS_PST_EAUTH, "unknown refresh token");
+	else if (rc != SQLITE_ROW)
+		pst_fail_db(p, r, "refresh");
+	return rc == SQLITE_ROW;
 }
 
 /* refresh [token]: spend it, answer with its successor. */
 static void
 pst_op_refresh(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 {
-	uint8_t		 hash[WC_SHA256_DIGEST_SIZE];
-	const char	*tok;
-	size_t		 len;
-	int64_t		 session, expires, spent, account, revoked;
+	struct refresh_row f;
 	int64_t		 now = pst_now();
 	sqlite3_stmt	*st;
 
-	tok = gs_rd_strp(rd, &len, GS_PST_REFRESH_MAX);
-	if (rd->err != GS_OK) {
-		pst_fail(r, GS_PST_EARGS, "refresh: a string");
+	if (!refresh_arg(p, r, rd, &f))
 		return;
-	}
-	if (!pst_arg_end(rd, r))
-		return;
-	switch (refresh_find(p, r, tok, len, hash, &session, &expires,
-	    &spent)) {
-	case -1:
-		return;
-	case 0:
-		pst_fail(r, GS_PST_EAUTH, "unknown refresh token");
-		return;
-	}
-	if (session_get(p, r, session, &account, &revoked) != 1) {
-		if (r->status == GS_PST_OK)
-			pst_fail(r, GS_PST_EAUTH, "unknown refresh token");
-		return;
-	}
-	if (revoked != 0) {
+	if (f.revoked != 0) {
 		pst_fail(r, GS_PST_EAUTH, "the session was revoked");
 		return;
 	}
-	if (spent != 0) {
-		if (now - spent <= PST_REUSE_GRACE_S) {
+	if (f.spent != 0) {
+		if (now - f.spent <= PST_REUSE_GRACE_S) {
 			pst_fail(r, GS_PST_EAUTH, "the refresh token was "
 			    "used already");
 			return;
 		}
 		gs_counter_inc(p->m_refresh_reuse);
-		gs_log_info("refresh token reused account=%lld session=%lld",
-		    (long long)account, (long long)session);
-		if (sessions_revoke(p, account, session,
+		gs_log_info("refresh token reused account=%lld "
+		    "session=%lld", (long long)f.account,
+		    (long long)f.session);
+		if (sessions_revoke(p, f.account, f.session,
 		    "refresh token reused") != 0) {
 			pst_fail_db(p, r, "revoke");
 			return;
@@ -640,11 +612,11 @@ pst_op_refresh(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 		r->keep = true;		/* the revocation must commit */
 		return;
 	}
-	if (expires <= now) {
+	if (f.expires <= now) {
 		pst_fail(r, GS_PST_EAUTH, "the refresh token has expired");
 		return;
 	}
-	if (account_load(p, r, account, NULL, NULL, 0) != 1) {
+	if (account_load(p, r, f.account, NULL, NULL, 0) != 1) {
 		if (r->status == GS_PST_OK)
 			pst_fail(r, GS_PST_EAUTH, "unknown account");
 		return;
@@ -654,47 +626,26 @@ pst_op_refresh(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 		return;
 	}
 	st = pst_st(p, ST_REFRESH_SPEND);
-	if (sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_STATIC) !=
+	if (sqlite3_bind_blob(st, 1, f.hash, sizeof(f.hash), SQLITE_STATIC) !=
 	    SQLITE_OK ||
 	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
 	    pst_exec(p, ST_REFRESH_SPEND) != SQLITE_DONE) {
 		pst_fail_db(p, r, "refresh");
 		return;
 	}
-	tokens_issue(p, r, session, false);
+	tokens_issue(p, r, f.session, false);
 }
 
 /* logout [refresh]: revoke its session.  Again: ok. */
 static void
 pst_op_logout(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 {
-	uint8_t		 hash[WC_SHA256_DIGEST_SIZE];
-	const char	*tok;
-	size_t		 len;
-	int64_t		 session, expires, spent, account, revoked;
+	struct refresh_row f;
 
-	tok = gs_rd_strp(rd, &len, GS_PST_REFRESH_MAX);
-	if (rd->err != GS_OK) {
-		pst_fail(r, GS_PST_EARGS, "refresh: a string");
+	if (!refresh_arg(p, r, rd, &f))
 		return;
-	}
-	if (!pst_arg_end(rd, r))
-		return;
-	switch (refresh_find(p, r, tok, len, hash, &session, &expires,
-	    &spent)) {
-	case -1:
-		return;
-	case 0:
-		pst_fail(r, GS_PST_EAUTH, "unknown refresh token");
-		return;
-	}
-	if (session_get(p, r, session, &account, &revoked) != 1) {
-		if (r->status == GS_PST_OK)
-			pst_fail(r, GS_PST_EAUTH, "unknown refresh token");
-		return;
-	}
-	if (revoked == 0 && sessions_revoke(p, account, session, "logout") !=
-	    0) {
+	if (f.revoked == 0 && sessions_revoke(p, f.account, f.session,
+	    "logout") != 0) {
 		pst_fail_db(p, r, "revoke");
 		return;
 	}

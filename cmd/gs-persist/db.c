@@ -148,16 +148,15 @@ static const char *const stmt_sql[ST_MAX] = {
 	    "ORDER BY created, device LIMIT 64",
 	[ST_SESSION_NEW] = "INSERT INTO sessions (account, created) "
 	    "VALUES (?1, ?2)",
-	[ST_SESSION_GET] = "SELECT account, revoked FROM sessions "
-	    "WHERE id = ?1",
 	[ST_SESSION_REVOKE] = "UPDATE sessions SET revoked = ?2, "
 	    "revoked_why = ?3 WHERE id = ?1 AND revoked = 0",
 	[ST_SESSION_REVOKE_ALL] = "UPDATE sessions SET revoked = ?2, "
 	    "revoked_why = ?3 WHERE account = ?1 AND revoked = 0",
 	[ST_REFRESH_NEW] = "INSERT INTO refresh (hash, session, created, "
 	    "expires) VALUES (?1, ?2, ?3, ?4)",
-	[ST_REFRESH_GET] = "SELECT session, expires, spent FROM refresh "
-	    "WHERE hash = ?1",
+	[ST_REFRESH_GET] = "SELECT f.session, f.expires, f.spent, s.account, "
+	    "s.revoked FROM refresh f JOIN sessions s ON s.id = f.session "
+	    "WHERE f.hash = ?1",
 	[ST_REFRESH_SPEND] = "UPDATE refresh SET spent = ?2 WHERE hash = ?1",
 	[ST_REVOKED_ADD] = "INSERT INTO revocations (account, session, "
 	    "not_before, created) VALUES (?1, ?2, ?3, ?4)",

@@ -468,6 +468,23 @@ lb_better(bool descending, int64_t as, int64_t ass, int64_t bs, int64_t bss)
 	return descending ? ass > bss : ass < bss;
 }
 
+/* Bind a record statement's ?1 to ?7: board, period, account, score,
+ * subscore, meta, updated.  0, or -1. */
+static int
+lb_bind_record(sqlite3_stmt *st, const struct lb_board *b, int64_t period,
+    uint64_t account, int64_t score, int64_t subscore, const char *meta,
+    size_t metalen)
+{
+	return sqlite3_bind_int64(st, 1, b->id) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, period) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, (int64_t)account) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, score) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 5, subscore) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 6, meta != NULL ? meta : "", (int)metalen,
+	    SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 7, pst_now()) != SQLITE_OK ? -1 : 0;
+}
+
 /*
  * lb_write when no tree is in memory, so nothing needs the old key:
  * the operator is an UPDATE of the row (for best, only where the new
@@ -487,14 +504,8 @@ lb_write_blind(struct persist *p, struct pst_req *r, const struct lb_board *b,
 	which = b->op == LB_BEST && !b->descending ? LB_BEST_ASC : b->op;
 	for (pass = 0; pass < 2; pass++) {
 		st = pst_reset(pass == 0 ? lb->blind[which] : lb->rec_put_new);
-		if (sqlite3_bind_int64(st, 1, b->id) != SQLITE_OK ||
-		    sqlite3_bind_int64(st, 2, period) != SQLITE_OK ||
-		    sqlite3_bind_int64(st, 3, (int64_t)account) != SQLITE_OK ||
-		    sqlite3_bind_int64(st, 4, score) != SQLITE_OK ||
-		    sqlite3_bind_int64(st, 5, subscore) != SQLITE_OK ||
-		    sqlite3_bind_text(st, 6, meta != NULL ? meta : "",
-		    (int)metalen, SQLITE_STATIC) != SQLITE_OK ||
-		    sqlite3_bind_int64(st, 7, pst_now()) != SQLITE_OK) {
+		if (lb_bind_record(st, b, period, account, score, subscore,
+		    meta, metalen) != 0) {
 			pst_fail_db(p, r, "record");
 			return -1;
 		}
@@ -573,14 +584,8 @@ lb_write(struct persist *p, struct pst_req *r, const struct lb_board *b,
 	/* The row is there (update) or not (insert): no conflict
 	 * clause, which costs sqlite a second search. */
 	st = pst_reset(had ? lb->rec_update : lb->rec_put);
-	if (sqlite3_bind_int64(st, 1, b->id) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, period) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, (int64_t)account) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 4, score) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 5, subscore) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 6, meta != NULL ? meta : "",
-	    (int)metalen, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 7, pst_now()) != SQLITE_OK) {
+	if (lb_bind_record(st, b, period, account, score, subscore, meta,
+	    metalen) != 0) {
 		pst_fail_db(p, r, "record");
 		return -1;
 	}

@@ -5,19 +5,13 @@
 # player closed), oversized and malformed JSON, CORS, rate limits.
 . "$(dirname "$0")/../lib.sh"
 
-openssl genpkey -algorithm ed25519 -out "$T/key.pem" 2>/dev/null || die "openssl genpkey"
-openssl pkey -in "$T/key.pem" -pubout -out "$T/key.pub" 2>/dev/null || die "openssl pkey"
+make_keys
 openssl genpkey -algorithm ed25519 -out "$T/other.pem" 2>/dev/null || die "openssl genpkey"
 
 # Light hashing: the test is about the protocol, not the cost.
-start persist "$B/gs-persist" -d "$T/gs.db" -k "$T/key.pem" -w 4,8,1 \
-    -r "ipc://$T/persist.req" -c "ipc://$T/persist.ctl"
-PORT=$(free_port)
+start_persist
 start sim "$B/gs-sim" -i "ipc://$T/sim.in" -c "ipc://$T/sim.ctl"
-# No -D: a player needs a token.
-start gw "$B/gs-gateway" -H "127.0.0.1:$PORT" -i "ipc://$T/gw.in" \
-    -s "ipc://$T/sim.in" -c "ipc://$T/gw.ctl" -P "ipc://$T/persist.req" \
-    -k "$T/key.pub" -o http://game.example -r 1000 -R 1000
+start_accounts_gw -o http://game.example -r 1000 -R 1000
 
 export PYTHONPATH="$(dirname "$0")"
 $PY - "$PORT" "$T" <<'PY' || die "api checks"
@@ -192,7 +186,7 @@ Api(int(sys.argv[1])).ok("POST", "/v1/auth/guest", {"device": "dev-1"})
 PY
 
 # Garbage on the request socket: an error reply, and service goes on.
-printf '\xc1\xc1garbage' | nngcat --req --dial "ipc://$T/persist.req" \
+printf '\xc1\xc1garbage' | nngcat --req --dial "$PST" \
     --file - --recv-timeout 5 --raw >"$T/garbage.out" 2>&1
 "$B/gs-ctl" -c "ipc://$T/persist.ctl" account alice >/dev/null || die "persist stopped serving"
 

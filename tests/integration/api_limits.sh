@@ -4,16 +4,10 @@
 # the other limit's key is not charged for it.
 . "$(dirname "$0")/../lib.sh"
 
-openssl genpkey -algorithm ed25519 -out "$T/key.pem" 2>/dev/null || die "openssl"
-openssl pkey -in "$T/key.pem" -pubout -out "$T/key.pub" 2>/dev/null || die "openssl"
-start persist "$B/gs-persist" -d "$T/gs.db" -k "$T/key.pem" -w 4,8,1 \
-    -r "ipc://$T/persist.req"
-PORT=$(free_port)
+make_keys
+start_persist
 start sim "$B/gs-sim" -i "ipc://$T/sim.in"
-# 0.01 a second: a bucket refills in minutes, far beyond this test.
-start gw "$B/gs-gateway" -H "127.0.0.1:$PORT" -i "ipc://$T/gw.in" \
-    -s "ipc://$T/sim.in" -c "ipc://$T/gw.ctl" -P "ipc://$T/persist.req" \
-    -k "$T/key.pub" -r 20 -R 0.01
+start_accounts_gw -r 20 -R 0.01
 export PYTHONPATH="$(dirname "$0")"
 $PY - "$PORT" <<'PY' || die "limits"
 import sys

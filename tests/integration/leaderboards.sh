@@ -6,15 +6,10 @@
 # fails half-way leaving ranks as they were.
 . "$(dirname "$0")/../lib.sh"
 
-openssl genpkey -algorithm ed25519 -out "$T/key.pem" 2>/dev/null || die "openssl"
-openssl pkey -in "$T/key.pem" -pubout -out "$T/key.pub" 2>/dev/null || die "openssl"
-start persist "$B/gs-persist" -d "$T/gs.db" -k "$T/key.pem" -w 4,8,1 \
-    -r "ipc://$T/persist.req" -c "ipc://$T/persist.ctl"
-PORT=$(free_port)
+make_keys
+start_persist
 start sim "$B/gs-sim" -i "ipc://$T/sim.in"
-start gw "$B/gs-gateway" -H "127.0.0.1:$PORT" -i "ipc://$T/gw.in" \
-    -s "ipc://$T/sim.in" -P "ipc://$T/persist.req" -k "$T/key.pub" \
-    -r 1000 -R 1000
+start_accounts_gw -r 1000 -R 1000
 CTL="$B/gs-ctl -c ipc://$T/persist.ctl"
 $CTL leaderboard create kills desc best never >/dev/null || die "create kills"
 $CTL leaderboard create laps asc best never >/dev/null || die "create laps"
@@ -24,7 +19,7 @@ out=$($CTL leaderboard create kills asc best never 2>&1) && die "create with oth
 $CTL leaderboard create bad/name desc best never >/dev/null 2>&1 && die "bad name accepted"
 export PYTHONPATH="$(dirname "$0")"
 
-$PY - "$PORT" "ipc://$T/persist.req" <<'PY' || die "leaderboard checks"
+$PY - "$PORT" "$PST" <<'PY' || die "leaderboard checks"
 import sys
 from api import Api, fail, pst, pst_ok
 a = Api(int(sys.argv[1])); U = sys.argv[2]
@@ -135,8 +130,7 @@ stop gw
 stop sim
 stop persist
 # After a restart the ranks are built from the table again.
-start persist "$B/gs-persist" -d "$T/gs.db" -k "$T/key.pem" -w 4,8,1 \
-    -r "ipc://$T/persist.req" -c "ipc://$T/persist.ctl"
+start_persist
 $CTL -j leaderboard top kills 5 >"$T/top2.json" || die "gs-ctl top after restart"
 [ "$(json "$T/top2.json" '[(r["rank"], r["score"]) for r in j]')" = "[(1, 30), (2, 25), (3, 20), (4, 20), (5, 10)]" ] ||
     die "after restart: $(cat "$T/top2.json")"

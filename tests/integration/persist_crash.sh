@@ -5,21 +5,13 @@
 # from 8 clients at once so that batches hold several requests.
 . "$(dirname "$0")/../lib.sh"
 
-openssl genpkey -algorithm ed25519 -out "$T/key.pem" 2>/dev/null || die "openssl"
-openssl pkey -in "$T/key.pem" -pubout -out "$T/key.pub" 2>/dev/null || die "openssl"
-pst() {
-	start persist "$B/gs-persist" -d "$T/gs.db" -k "$T/key.pem" -w 4,8,1 \
-	    -r "ipc://$T/persist.req" -c "ipc://$T/persist.ctl"
-}
+make_keys
 # The first run holds each batch 50 ms between its writes and its
 # commit, so that the kill below lands there nearly always: a reply
 # sent before its commit would then be an acknowledged write lost.
-GS_PERSIST_COMMIT_DELAY_MS=50 pst
-PORT=$(free_port)
+GS_PERSIST_COMMIT_DELAY_MS=50 start_persist
 start sim "$B/gs-sim" -i "ipc://$T/sim.in"
-start gw "$B/gs-gateway" -H "127.0.0.1:$PORT" -i "ipc://$T/gw.in" \
-    -s "ipc://$T/sim.in" -P "ipc://$T/persist.req" -k "$T/key.pub" \
-    -r 100000
+start_accounts_gw -r 100000
 export PYTHONPATH="$(dirname "$0")"
 
 # The writers: each acknowledged write is a line "device account".
@@ -54,7 +46,7 @@ wait "$writers"
 n=$(wc -l <"$T/acked")
 echo "acknowledged before and around the kill: $n"
 
-pst
+start_persist
 # The gateway reconnects (NNG backs off) and its breaker closes again.
 probe() {
 	$PY - "$PORT" <<'PY'

@@ -5,18 +5,10 @@
 # back the API serves again.
 . "$(dirname "$0")/../lib.sh"
 
-openssl genpkey -algorithm ed25519 -out "$T/key.pem" 2>/dev/null || die "openssl"
-openssl pkey -in "$T/key.pem" -pubout -out "$T/key.pub" 2>/dev/null || die "openssl"
-pst() {
-	start persist "$B/gs-persist" -d "$T/gs.db" -k "$T/key.pem" -w 4,8,1 \
-	    -r "ipc://$T/persist.req" -c "ipc://$T/persist.ctl"
-}
-pst
-PORT=$(free_port)
+make_keys
+start_persist
 start sim "$B/gs-sim" -i "ipc://$T/sim.in" -c "ipc://$T/sim.ctl"
-start gw "$B/gs-gateway" -H "127.0.0.1:$PORT" -i "ipc://$T/gw.in" \
-    -s "ipc://$T/sim.in" -c "ipc://$T/gw.ctl" -P "ipc://$T/persist.req" \
-    -k "$T/key.pub"
+start_accounts_gw
 export PYTHONPATH="$(dirname "$0")"
 
 api() {	# api WANT-STATUS: one guest login, its status must be WANT
@@ -57,7 +49,7 @@ grep -q "acked 30" "$T/p2.out" || die "player 2: $(cat "$T/p2.out")"
 kill -0 "$p1" 2>/dev/null || die "player 1 ended while persist was down: $(cat "$T/p1.out")"
 wait_for "player 2 to leave" 20 players_are "ipc://$T/sim.ctl" 1
 
-pst
+start_persist
 wait_for "the API to recover" 20 api 200
 stop gw
 stop sim

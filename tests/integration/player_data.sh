@@ -7,19 +7,14 @@
 # conflicting results, paging, stale checkpoints.
 . "$(dirname "$0")/../lib.sh"
 
-openssl genpkey -algorithm ed25519 -out "$T/key.pem" 2>/dev/null || die "openssl genpkey"
-openssl pkey -in "$T/key.pem" -pubout -out "$T/key.pub" 2>/dev/null || die "openssl pkey"
+make_keys
 
-start persist "$B/gs-persist" -d "$T/gs.db" -k "$T/key.pem" -w 4,8,1 \
-    -r "ipc://$T/persist.req" -c "ipc://$T/persist.ctl"
-PORT=$(free_port)
+start_persist
 start sim "$B/gs-sim" -i "ipc://$T/sim.in" -c "ipc://$T/sim.ctl"
-start gw "$B/gs-gateway" -H "127.0.0.1:$PORT" -i "ipc://$T/gw.in" \
-    -s "ipc://$T/sim.in" -c "ipc://$T/gw.ctl" -P "ipc://$T/persist.req" \
-    -k "$T/key.pub" -r 1000 -R 1000
+start_accounts_gw -r 1000 -R 1000
 
 export PYTHONPATH="$(dirname "$0")"
-$PY - "$PORT" "ipc://$T/persist.req" <<'PY' || die "player data checks"
+$PY - "$PORT" "$PST" <<'PY' || die "player data checks"
 import json, subprocess, sys
 import msgpack
 from api import Api, fail, claims_of
@@ -300,9 +295,8 @@ PY
 stop gw
 stop sim
 stop persist
-start persist "$B/gs-persist" -d "$T/gs.db" -k "$T/key.pem" -w 4,8,1 \
-    -r "ipc://$T/persist.req" -c "ipc://$T/persist.ctl"
-printf '\x92\xa7profile\x01' | nngcat --req --dial "ipc://$T/persist.req" \
+start_persist
+printf '\x92\xa7profile\x01' | nngcat --req --dial "$PST" \
     --file - --raw --recv-timeout 5 >"$T/profile.mp" || die "profile after restart"
 grep -q Alpha_2 "$T/profile.mp" || die "profile lost: $(cat -v "$T/profile.mp")"
 stop persist

@@ -4,20 +4,13 @@
 # a result that finds gs-persist down is sent again until it is stored.
 . "$(dirname "$0")/../lib.sh"
 
-openssl genpkey -algorithm ed25519 -out "$T/key.pem" 2>/dev/null || die "openssl"
-openssl pkey -in "$T/key.pem" -pubout -out "$T/key.pub" 2>/dev/null || die "openssl"
-pst() {
-	start persist "$B/gs-persist" -d "$T/gs.db" -k "$T/key.pem" -w 4,8,1 \
-	    -r "ipc://$T/persist.req" -c "ipc://$T/persist.ctl"
-}
-pst
-PORT=$(free_port)
+make_keys
+start_persist
 start sim "$B/gs-sim" -i "ipc://$T/sim.in" -c "ipc://$T/sim.ctl" -e 200ms \
-    -p "ipc://$T/persist.req"
-start gw "$B/gs-gateway" -H "127.0.0.1:$PORT" -i "ipc://$T/gw.in" \
-    -s "ipc://$T/sim.in" -P "ipc://$T/persist.req" -k "$T/key.pub"
+    -p "$PST"
+start_accounts_gw
 export PYTHONPATH="$(dirname "$0")"
-U="ipc://$T/persist.req"
+U="$PST"
 
 login() {	# login DEVICE: an access token and account id in $T/DEVICE.json
 	$PY - "$PORT" "$1" "$T" <<'PY' || die "guest login $1"
@@ -61,7 +54,7 @@ stop persist
 play ann r2
 ended() { [ "$(metric "ipc://$T/sim.ctl" gs_sim_match_results_total)" -ge 2 ]; }
 wait_for "r2 to end" 20 ended
-pst
+start_persist
 wait_for "r2's result after gs-persist's return" 30 has_match ann r2
 [ "$(metric "ipc://$T/sim.ctl" gs_sim_match_results_stored_total)" -ge 2 ] ||
     die "stored results not counted"
