@@ -51,6 +51,8 @@ struct gs_ctl {
 	uint64_t		 started_ms;
 	int			 in_handler;
 	int			 close_pending;	/* closed from a handler */
+	int			 deferred;	/* a handler answers later */
+	size_t			 defer_body;	/* where its body begins */
 	struct gs_wr		 out;		/* the reply */
 	struct gs_wr		 scratch;	/* status pairs */
 	char			 msgbuf[160];	/* error texts built here */
@@ -263,6 +265,11 @@ ctl_handle(struct gs_ctl *ctl, const uint8_t *req, size_t len)
 	ctl->in_handler = 1;
 	code = c->fn(ctl->arg, &args, &ctl->out, &msg);
 	ctl->in_handler = 0;
+	if (code == GS_CTL_DEFER) {
+		ctl->deferred = 1;
+		ctl->defer_body = body;
+		return;
+	}
 	if (code != GS_CTL_OK) {
 		reply_err(ctl, code > 0 ? code : GS_CTL_EFAIL, msg);
 		goto check;
@@ -355,6 +362,11 @@ ctl_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		ctl_handle(ctl, nng_msg_body(msg), nng_msg_len(msg));
 		nng_msg_free(msg);
+		if (ctl->deferred) {
+			/* Nothing more is read until the answer. */
+			ev_io_stop(loop, &ctl->rio);
+			return;
+		}
 		ctl_reply(ctl);
 		if (ctl->close_pending) {
 			ctl_free(ctl);
@@ -372,6 +384,28 @@ ctl_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 	ctl_sendmsg(ctl, ctl->pending);
 	ctl->pending = NULL;
 	ev_io_start(loop, &ctl->rio);
+}
+
+struct gs_wr *
+gs_ctl_defer_body(struct gs_ctl *ctl)
+{
+	return &ctl->out;
+}
+
+void
+gs_ctl_defer_done(struct gs_ctl *ctl, int code, const char *msg)
+{
+	if (!ctl->deferred)
+		return;
+	ctl->deferred = 0;
+	if (code != GS_CTL_OK)
+		reply_err(ctl, code, msg);
+	else if (ctl->out.err != GS_OK || !exactly_values(ctl->out.buf +
+	    ctl->defer_body, ctl->out.len - ctl->defer_body, 1))
+		reply_err(ctl, GS_CTL_EFAIL, "command wrote a malformed reply");
+	ctl_reply(ctl);
+	if (ctl->pending == NULL)
+		ev_io_start(ctl->loop, &ctl->rio);
 }
 
 struct gs_ctl *

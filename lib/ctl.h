@@ -29,6 +29,10 @@ enum {
 	GS_CTL_EARGS = 2,	/* missing or malformed arguments */
 	GS_CTL_ENOTFOUND = 3,	/* the named object does not exist */
 	GS_CTL_EFAIL = 4,	/* the command failed */
+	/* Returned by a handler: the answer comes later, through
+	 * gs_ctl_defer_body() and gs_ctl_defer_done(); no other request
+	 * is read meanwhile. */
+	GS_CTL_DEFER = -1,
 };
 
 /*
@@ -59,6 +63,17 @@ struct gs_ctl;
 struct gs_ctl	*gs_ctl_listen(struct ev_loop *loop, const char *url,
 		    const struct gs_ctl_cmd *cmds, gs_ctl_status_fn *status,
 		    struct gs_metrics *metrics, void *arg);
+/*
+ * A deferred answer (the handler returned GS_CTL_DEFER): write the
+ * body, exactly one value, into gs_ctl_defer_body() when the command
+ * succeeded, then call gs_ctl_defer_done() with GS_CTL_OK, or with an
+ * error code and a message (the body is then discarded).  From the
+ * loop thread, once per deferral.
+ */
+struct gs_wr	*gs_ctl_defer_body(struct gs_ctl *ctl);
+void		 gs_ctl_defer_done(struct gs_ctl *ctl, int code,
+		    const char *msg);
+
 /* Stop serving and free.  May be called from a handler: its reply is
  * still sent (if NNG takes it at once), then the socket closes. */
 void		 gs_ctl_close(struct gs_ctl *ctl);

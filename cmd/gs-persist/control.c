@@ -8,6 +8,7 @@
  * different callbacks).  gs-ctl sends arguments as strings; each
  * command turns them into the op's arguments.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -181,38 +182,103 @@ ctl_revoke(void *arg, struct gs_rd *args, struct gs_wr *body,
 }
 
 /*
- * backup PATH: a consistent copy while serving.  It runs on a
- * connection of its own and, in WAL mode, never blocks the writer;
- * the loop waits for it (the control socket answers one request at a
- * time), but requests keep arriving in NNG's queue meanwhile.
+ * backup PATH: a consistent copy while serving.  A thread writes it
+ * from a connection of its own (in WAL mode that never blocks the
+ * writer), while the loop goes on serving requests; the control socket
+ * answers when it is done (GS_CTL_DEFER) and reads no other command
+ * meanwhile.  One backup at a time.
  */
+static struct {
+	struct persist	*p;
+	pthread_t	 th;
+	bool		 running;
+	ev_async	 done;
+	char		 path[4096];
+	char		 why[512];
+	int		 rc;
+	uint64_t	 t0_us, t1_us;
+} backup;
+
+static void *
+backup_main(void *arg)
+{
+	backup.rc = pst_db_backup(backup.p->conf.db_path, backup.path,
+	    backup.why, sizeof(backup.why));
+	backup.t1_us = gs_now_us();
+	ev_async_send(backup.p->loop, &backup.done);
+	return NULL;
+}
+
+static void
+backup_done_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+	struct persist	*p = backup.p;
+	struct gs_wr	*body;
+	double		 ms;
+
+	(void)pthread_join(backup.th, NULL);
+	backup.running = false;
+	ev_async_stop(loop, &backup.done);
+	ms = (double)(backup.t1_us - backup.t0_us) / 1000;
+	if (backup.rc != 0) {
+		gs_log_warnx("backup failed path=%s why=\"%s\"", backup.path,
+		    backup.why);
+		if (p->ctl != NULL)
+			gs_ctl_defer_done(p->ctl, GS_CTL_EFAIL, backup.why);
+		return;
+	}
+	gs_log_info("backup written path=%s ms=%.1f", backup.path, ms);
+	if (p->ctl == NULL)
+		return;
+	body = gs_ctl_defer_body(p->ctl);
+	gs_wr_map(body, 2);
+	gs_wr_str(body, "path");
+	gs_wr_str(body, backup.path);
+	gs_wr_str(body, "ms");
+	gs_wr_f64(body, ms);
+	gs_ctl_defer_done(p->ctl, GS_CTL_OK, NULL);
+}
+
 static int
 ctl_backup(void *arg, struct gs_rd *args, struct gs_wr *body,
     const char **msg)
 {
-	static char	 why[512];
 	struct persist	*p = arg;
-	char		 path[4096];
-	uint64_t	 t0 = gs_now_us();
+	int		 rv;
 
-	if (!ctl_arg(args, path, sizeof(path)) || gs_rd_end(args) != GS_OK ||
-	    path[0] != '/') {
+	if (backup.running) {
+		*msg = "a backup is being written";
+		return GS_CTL_EFAIL;
+	}
+	if (!ctl_arg(args, backup.path, sizeof(backup.path)) ||
+	    gs_rd_end(args) != GS_OK || backup.path[0] != '/') {
 		*msg = "usage: backup PATH (absolute)";
 		return GS_CTL_EARGS;
 	}
-	if (pst_db_backup(p->conf.db_path, path, why, sizeof(why)) != 0) {
-		gs_log_warnx("backup failed path=%s why=\"%s\"", path, why);
-		*msg = why;
+	backup.p = p;
+	backup.t0_us = gs_now_us();
+	ev_async_init(&backup.done, backup_done_cb);
+	ev_async_start(p->loop, &backup.done);
+	if ((rv = pthread_create(&backup.th, NULL, backup_main, NULL)) != 0) {
+		ev_async_stop(p->loop, &backup.done);
+		gs_log_warnx("backup failed call=pthread_create err=%d", rv);
+		*msg = "cannot start the backup";
 		return GS_CTL_EFAIL;
 	}
-	gs_log_info("backup written path=%s ms=%.1f", path,
-	    (double)(gs_now_us() - t0) / 1000);
-	gs_wr_map(body, 2);
-	gs_wr_str(body, "path");
-	gs_wr_str(body, path);
-	gs_wr_str(body, "ms");
-	gs_wr_f64(body, (double)(gs_now_us() - t0) / 1000);
-	return GS_CTL_OK;
+	backup.running = true;
+	return GS_CTL_DEFER;
+}
+
+/* At exit: a backup being written is finished first (its answer is
+ * given if the control socket is still open). */
+void
+pst_ctl_finish(struct persist *p)
+{
+	if (!backup.running)
+		return;
+	(void)pthread_join(backup.th, NULL);
+	backup.running = false;
+	ev_async_stop(p->loop, &backup.done);
 }
 
 /* The value of key in the msgpack map buf[len], copied into body. */

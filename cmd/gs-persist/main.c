@@ -227,6 +227,7 @@ main(int argc, char **argv)
 	/* Answer what was read; nothing acknowledged is left unwritten,
 	 * and nothing unanswered was acknowledged. */
 	pst_srv_close(&p);
+	pst_ctl_finish(&p);
 	if (p.ctl != NULL)
 		gs_ctl_close(p.ctl);
 	if (p.http != NULL)

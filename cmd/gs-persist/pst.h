@@ -240,5 +240,8 @@ int	pst_auth_init(struct persist *);
 extern const struct gs_ctl_cmd pst_ctl_cmds[];
 unsigned pst_ctl_status(void *, struct gs_wr *);
 void	pst_metrics_init(struct persist *);
+/* Wait for a backup being written (at exit, before the control socket
+ * closes). */
+void	pst_ctl_finish(struct persist *);
 
 #endif

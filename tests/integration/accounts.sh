@@ -185,6 +185,20 @@ from api import Api
 Api(int(sys.argv[1])).ok("POST", "/v1/auth/guest", {"device": "dev-1"})
 PY
 
+# A backup while serving: a whole, consistent copy with the accounts.
+"$B/gs-ctl" -c "ipc://$T/persist.ctl" backup "$T/backup.db" >/dev/null || die "backup"
+$PY - "$T/backup.db" <<'PY' || die "backup contents"
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+ok = db.execute("PRAGMA integrity_check").fetchone()[0]
+n = db.execute("SELECT count(*) FROM accounts WHERE username = 'alice'").fetchone()[0]
+if ok != "ok" or n != 1:
+    sys.exit("backup: integrity %s, alice %d" % (ok, n))
+PY
+out=$("$B/gs-ctl" -c "ipc://$T/persist.ctl" backup "$T/backup.db" 2>&1) &&
+    die "a backup over an existing file: $out"
+"$B/gs-ctl" -c "ipc://$T/persist.ctl" account alice >/dev/null || die "persist stopped serving after a backup"
+
 # Garbage on the request socket: an error reply, and service goes on.
 printf '\xc1\xc1garbage' | nngcat --req --dial "$PST" \
     --file - --recv-timeout 5 --raw >"$T/garbage.out" 2>&1

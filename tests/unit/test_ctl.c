@@ -31,6 +31,7 @@ struct daemon {
 	struct gs_rpc		*rpc;
 	char			 path[256];
 	int			 ndone;
+	ev_timer		 later;
 };
 
 static int
@@ -80,8 +81,31 @@ cmd_quit(void *arg, struct gs_rd *args, struct gs_wr *body,
 	return GS_CTL_OK;
 }
 
+/* "later": answered from a timer, after the handler has returned. */
+static void
+later_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct daemon	*d = w->data;
+
+	gs_wr_str(gs_ctl_defer_body(d->ctl), "done later");
+	gs_ctl_defer_done(d->ctl, GS_CTL_OK, NULL);
+}
+
+static int
+cmd_later(void *arg, struct gs_rd *args, struct gs_wr *body,
+    const char **msg)
+{
+	struct daemon	*d = arg;
+
+	ev_timer_init(&d->later, later_cb, 0.05, 0);
+	d->later.data = d;
+	ev_timer_start(d->loop, &d->later);
+	return GS_CTL_DEFER;
+}
+
 static const struct gs_ctl_cmd cmds[] = {
 	{ "echo", cmd_echo },
+	{ "later", cmd_later },
 	{ "fail", cmd_fail },
 	{ "two", cmd_two },
 	{ "quit", cmd_quit },
@@ -290,7 +314,8 @@ static void
 test_help(void)
 {
 	static const char *const want[] = {
-		"status", "metrics", "help", "echo", "fail", "two", "quit"
+		"status", "metrics", "help", "echo", "later", "fail", "two",
+		"quit"
 	};
 	struct daemon	d;
 	struct answer	a;
@@ -349,6 +374,51 @@ test_commands(void)
 	T_EQ_INT(ask(&d, "two", NULL, &a), GS_OK);
 	T_CHECK(is_error(&a, GS_CTL_EFAIL, "command wrote a malformed reply"));
 	free(a.buf);
+	daemon_stop(&d);
+}
+
+/* A deferred answer arrives; a request sent meanwhile waits for it and
+ * is answered after it. */
+static void
+test_defer(void)
+{
+	struct daemon	d;
+	struct answer	a, b;
+	struct gs_rd	rd;
+	struct gs_wr	wr;
+	size_t		n;
+	const char	*s;
+	int		want;
+
+	T_ASSERT(daemon_start(&d, "defer.sock") == 0);
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	a.d = b.d = &d;
+	gs_wr_init(&wr, 64, 1024);
+	gs_wr_array(&wr, 1);
+	gs_wr_str(&wr, "later");
+	T_EQ_INT(gs_rpc_call(d.rpc, wr.buf, wr.len, TIMEOUT_MS, answer_cb, &a),
+	    GS_OK);
+	gs_wr_reset(&wr);
+	gs_wr_array(&wr, 2);
+	gs_wr_str(&wr, "echo");
+	gs_wr_str(&wr, "after");
+	T_EQ_INT(gs_rpc_call(d.rpc, wr.buf, wr.len, TIMEOUT_MS, answer_cb, &b),
+	    GS_OK);
+	gs_wr_free(&wr);
+	want = d.ndone + 2;
+	T_ASSERT(run_until(d.loop, &d.ndone, want));
+	T_EQ_INT(a.err, GS_OK);
+	open_ok(&rd, &a);
+	s = gs_rd_strp(&rd, &n, 64);
+	T_EQ_INT(gs_rd_end(&rd), GS_OK);
+	T_CHECK(s != NULL && n == 10 && memcmp(s, "done later", 10) == 0);
+	T_EQ_INT(b.err, GS_OK);
+	open_ok(&rd, &b);
+	s = gs_rd_strp(&rd, &n, 64);
+	T_CHECK(s != NULL && n == 5 && memcmp(s, "after", 5) == 0);
+	free(a.buf);
+	free(b.buf);
 	daemon_stop(&d);
 }
 
@@ -511,4 +581,4 @@ test_init(void)
 T_MAIN(T(test_init), T(test_status), T(test_metrics), T(test_help),
     T(test_commands), T(test_garbage), T(test_pipelined),
     T(test_permissions), T(test_close_in_handler), T(test_no_table),
-    T(test_err_names))
+    T(test_err_names), T(test_defer))
