@@ -96,11 +96,10 @@ $(BUILD)/test/test_pwhash: $(BUILD)/obj/cmd/gs-persist/pwhash.o
 $(BUILD)/test/test_rank: $(BUILD)/obj/cmd/gs-persist/rank.o
 $(BUILD)/test/test_lgws: $(BUILD)/obj/cmd/gs-loadgen/ws.o
 $(BUILD)/test/test_gwqueue: $(BUILD)/obj/cmd/gs-gateway/queue.o
-$(BUILD)/test/test_limit: $(BUILD)/obj/cmd/gs-gateway/limit.o
 $(BUILD)/test/test_breaker: $(BUILD)/obj/cmd/gs-gateway/breaker.o
 $(BUILD)/test/test_gwclient: $(addprefix $(BUILD)/obj/cmd/gs-gateway/,\
 	client.o queue.o route.o ops.o api.o api_lb.o api_player.o api_social.o \
-	limit.o breaker.o)
+	breaker.o)
 $(BUILD)/test/test_inputq: $(BUILD)/obj/cmd/gs-sim/inputq.o
 $(BUILD)/test/test_ents: $(addprefix $(BUILD)/obj/cmd/gs-sim/,\
 	ents.o schema.o)

@@ -670,3 +670,26 @@ gs_wr_raw(struct gs_wr *wr, const void *p, size_t n)
 {
 	(void)wr_write_cb(wr, p, n);
 }
+
+size_t
+gs_wr_count_begin(struct gs_wr *wr, bool map)
+{
+	size_t	at = wr->len;
+
+	if (map)
+		gs_wr_map(wr, UINT32_MAX);	/* map32 */
+	else
+		gs_wr_array(wr, UINT32_MAX);	/* array32 */
+	return at;
+}
+
+void
+gs_wr_count_end(struct gs_wr *wr, size_t at, uint32_t n)
+{
+	if (wr->err != GS_OK || at + 5 > wr->len)
+		return;
+	wr->buf[at + 1] = (uint8_t)(n >> 24);
+	wr->buf[at + 2] = (uint8_t)(n >> 16);
+	wr->buf[at + 3] = (uint8_t)(n >> 8);
+	wr->buf[at + 4] = (uint8_t)n;
+}

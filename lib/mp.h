@@ -135,6 +135,13 @@ void	gs_wr_nil(struct gs_wr *wr);
 void	gs_wr_str(struct gs_wr *wr, const char *s);
 void	gs_wr_strn(struct gs_wr *wr, const char *s, size_t n);
 void	gs_wr_bin(struct gs_wr *wr, const void *p, size_t n);
+/*
+ * A map or an array whose count is known only once its items are
+ * written: begin writes a 32-bit header and returns where it is; end
+ * sets its count (a no-op after an error).
+ */
+size_t	gs_wr_count_begin(struct gs_wr *wr, bool map);
+void	gs_wr_count_end(struct gs_wr *wr, size_t at, uint32_t n);
 /* Append bytes that already are msgpack (a value from gs_rd_raw()). */
 void	gs_wr_raw(struct gs_wr *wr, const void *p, size_t n);
 

@@ -167,7 +167,7 @@ pack_login(struct gw *gw, struct gs_http_req *req, json_t *body,
 	if (*why != NULL)
 		return -1;
 	/* Guessing one account's password from many addresses. */
-	if (!limit_take(gw->api.by_account, user, strlen(user), gs_now_us(),
+	if (!gs_limit_take(gw->api.by_account, user, strlen(user), gs_now_us(),
 	    GW_API_HASH_COST, &retry)) {
 		gs_counter_inc(gw->m.api_limited);
 		gs_http_reply_error(req, 429, "ratelimit", "too many attempts "
@@ -475,7 +475,7 @@ gw_api_cb(void *arg, struct gs_http_req *req)
 		return;
 	}
 	ip = gs_http_req_peer_key(req, &iplen);
-	if (!limit_take(api->by_ip, ip, iplen, now, rt->cost, &retry)) {
+	if (!gs_limit_take(api->by_ip, ip, iplen, now, rt->cost, &retry)) {
 		gs_counter_inc(gw->m.api_limited);
 		gs_http_reply_error(req, 429,
 		    "ratelimit", "too many requests from this "
@@ -495,7 +495,7 @@ gw_api_cb(void *arg, struct gs_http_req *req)
 			gs_http_reply_error(req, 401, "unauthorized", why, 0);
 			return;
 		}
-		if (!limit_take(api->by_account, &tok.account,
+		if (!gs_limit_take(api->by_account, &tok.account,
 		    sizeof(tok.account), now, rt->cost, &retry)) {
 			gs_counter_inc(gw->m.api_limited);
 			gs_http_reply_error(req, 429,
@@ -725,9 +725,9 @@ gw_api_open(struct gw *gw, const struct gw_api_conf *conf)
 			}
 	}
 	/* Bursts of twice the rate, and room for one login at least. */
-	if ((api->by_ip = limit_new(GW_API_LIMIT_KEYS, conf->ip_rate,
+	if ((api->by_ip = gs_limit_new(GW_API_LIMIT_KEYS, conf->ip_rate,
 	    GS_MAX(conf->ip_rate * 2, GW_API_HASH_COST))) == NULL ||
-	    (api->by_account = limit_new(GW_API_LIMIT_KEYS, conf->account_rate,
+	    (api->by_account = gs_limit_new(GW_API_LIMIT_KEYS, conf->account_rate,
 	    GS_MAX(conf->account_rate * 2, GW_API_HASH_COST))) == NULL)
 		return -1;
 	breaker_init(&api->breaker, GW_API_BREAKER_FAILS,
@@ -755,8 +755,8 @@ gw_api_close(struct gw *gw)
 	api->rpc = NULL;
 	gs_jwt_keys_free(api->keys);
 	api->keys = NULL;
-	limit_free(api->by_ip);
-	limit_free(api->by_account);
+	gs_limit_free(api->by_ip);
+	gs_limit_free(api->by_account);
 	api->by_ip = api->by_account = NULL;
 	free(api->revoked);
 	api->revoked = NULL;

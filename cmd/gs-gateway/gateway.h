@@ -264,8 +264,8 @@ struct gw_api {
 	struct gs_rpc	*rpc;		/* NULL: no -P */
 	unsigned	 inflight;
 	struct breaker	 breaker;
-	struct limit	*by_ip;
-	struct limit	*by_account;
+	struct gs_limit	*by_ip;
+	struct gs_limit	*by_account;
 	struct gs_wr	 wr;		/* a request being packed */
 	/* Revocations within the access tokens' life. */
 	struct gw_revocation *revoked;

@@ -907,7 +907,6 @@ pst_op_revoked(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 	w = pst_ok(r);
 	gs_wr_map(w, 4);
 	gs_wr_str(w, "list");
-	/* Rows first into the writer after a 32-bit array header. */
 	st = pst_st(p, ST_REVOKED_SINCE);
 	if (sqlite3_bind_int64(st, 1, since) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 2, pst_now() - ttl - 1) != SQLITE_OK ||
@@ -915,8 +914,7 @@ pst_op_revoked(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 		pst_fail_db(p, r, "revoked");
 		return;
 	}
-	mark = w->len;
-	gs_wr_array(w, 0x10000);	/* array32 header, patched below */
+	mark = gs_wr_count_begin(w, false);
 	last = since;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW &&
 	    n < PST_REVOKED_LIST_MAX) {
@@ -933,12 +931,7 @@ pst_op_revoked(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 		pst_fail_db(p, r, "revoked");
 		return;
 	}
-	if (w->err == GS_OK) {
-		w->buf[mark + 1] = (uint8_t)(n >> 24);
-		w->buf[mark + 2] = (uint8_t)(n >> 16);
-		w->buf[mark + 3] = (uint8_t)(n >> 8);
-		w->buf[mark + 4] = (uint8_t)n;
-	}
+	gs_wr_count_end(w, mark, n);
 	if (n == 0) {
 		/* Nothing new: the caller may skip to the newest seq. */
 		st = pst_st(p, ST_REVOKED_LAST);

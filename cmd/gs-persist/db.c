@@ -120,6 +120,31 @@ static const char *const migrations[] = {
 	"  tick INTEGER NOT NULL,"
 	"  data BLOB NOT NULL,"
 	"  updated INTEGER NOT NULL) WITHOUT ROWID;",
+
+	/* 4: friends, group members, chat messages (social.c).  One row
+	 * per direction of a relation, so that each op and an account's
+	 * list are one range of the primary key. */
+	"CREATE TABLE friends ("
+	"  account INTEGER NOT NULL REFERENCES accounts(id),"
+	"  other INTEGER NOT NULL REFERENCES accounts(id),"
+	"  state INTEGER NOT NULL,"		/* 0 friend, 1 requested,
+						 * 2 pending, 3 blocked */
+	"  since INTEGER NOT NULL,"
+	"  PRIMARY KEY (account, other)) WITHOUT ROWID;"
+	"CREATE TABLE group_members ("
+	"  name TEXT NOT NULL,"
+	"  account INTEGER NOT NULL REFERENCES accounts(id),"
+	"  joined INTEGER NOT NULL,"
+	"  PRIMARY KEY (name, account)) WITHOUT ROWID;"
+	"CREATE INDEX group_members_account ON group_members(account);"
+	/* ids count per channel from 1; history pages by (channel, id). */
+	"CREATE TABLE messages ("
+	"  channel TEXT NOT NULL,"
+	"  id INTEGER NOT NULL,"
+	"  account INTEGER NOT NULL REFERENCES accounts(id),"
+	"  text TEXT NOT NULL,"
+	"  sent INTEGER NOT NULL,"
+	"  PRIMARY KEY (channel, id)) WITHOUT ROWID;",
 };
 
 static const char *const stmt_sql[ST_MAX] = {

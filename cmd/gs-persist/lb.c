@@ -917,8 +917,7 @@ op_lb_list(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 	if (!pst_arg_end(rd, r))
 		return;
 	w = pst_ok(r);
-	mark = w->len;
-	gs_wr_array(w, 0x10000);	/* array32, count patched below */
+	mark = gs_wr_count_begin(w, false);
 	st = pst_reset(p->lb->boards);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < 10000) {
 		gs_wr_map(w, 5);
@@ -943,10 +942,7 @@ op_lb_list(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 		pst_fail(r, GS_PST_EINTERNAL, "reply too large");
 		return;
 	}
-	w->buf[mark + 1] = (uint8_t)(n >> 24);
-	w->buf[mark + 2] = (uint8_t)(n >> 16);
-	w->buf[mark + 3] = (uint8_t)(n >> 8);
-	w->buf[mark + 4] = (uint8_t)n;
+	gs_wr_count_end(w, mark, n);
 }
 
 const struct pst_op pst_lb_ops[] = {

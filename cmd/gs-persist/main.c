@@ -19,9 +19,9 @@
 
 /* Exactly the SYNOPSIS of man/gs-persist.8. */
 static const char synopsis[] =
-"usage: gs-persist [-hV] [-a ttl] [-c url] [-f ttl] [-H [addr:]port]\n"
-"                  [-j threads] [-l level] [-n fd] [-q jobs] [-s sync]\n"
-"                  [-w ln,r,p] -d file -k key -r url\n";
+"usage: gs-persist [-hV] [-a ttl] [-c url] [-F file] [-f ttl]\n"
+"                  [-H [addr:]port] [-j threads] [-l level] [-n fd]\n"
+"                  [-q jobs] [-s sync] [-w ln,r,p] -d file -k key -r url\n";
 
 struct pst_args {
 	struct persist_conf conf;
@@ -76,6 +76,8 @@ static const struct gs_opt pst_opts[] = {
 	  .max = 1024 },
 	{ 'd', "db", "GS_PERSIST_DB", GS_OPT_STR, AT(db_path),
 	  .max = PATH_MAX, .flags = GS_OPT_REQUIRED },
+	{ 'F', "words", "GS_PERSIST_WORDS", GS_OPT_STR, AT(words_path),
+	  .max = PATH_MAX },
 	{ 'f', "refresh-ttl", "GS_PERSIST_REFRESH_TTL", GS_OPT_MS,
 	  AT(refresh_ttl_ms), .min = 60000, .max = 365LL * 86400000 },
 	{ 'H', "http", "GS_PERSIST_HTTP", GS_OPT_FN, AT(http),

@@ -123,23 +123,14 @@ struct cnt {
 static void
 cnt_open(struct gs_wr *w, struct cnt *c, bool map)
 {
-	c->at = w->len;
+	c->at = gs_wr_count_begin(w, map);
 	c->n = 0;
-	if (map)
-		gs_wr_map(w, UINT32_MAX);	/* map32 */
-	else
-		gs_wr_array(w, UINT32_MAX);	/* array32 */
 }
 
 static void
 cnt_close(struct gs_wr *w, const struct cnt *c)
 {
-	if (w->err != GS_OK)
-		return;
-	w->buf[c->at + 1] = (uint8_t)(c->n >> 24);
-	w->buf[c->at + 2] = (uint8_t)(c->n >> 16);
-	w->buf[c->at + 3] = (uint8_t)(c->n >> 8);
-	w->buf[c->at + 4] = (uint8_t)c->n;
+	gs_wr_count_end(w, c->at, c->n);
 }
 
 /* A key of map m; its value is written next. */

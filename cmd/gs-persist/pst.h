@@ -50,6 +50,7 @@ struct persist_conf {
 	const char	*ctl_url;
 	const char	*http;
 	const char	*key_path;	/* -k: Ed25519 private key (PEM) */
+	const char	*words_path;	/* -F: chat's word filter; NULL none */
 	int		 log_level;
 	int		 notify_fd;
 	int		 threads;	/* -j: hashing workers */

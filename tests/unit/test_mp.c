@@ -277,7 +277,36 @@ test_json(void)
 	gs_wr_free(&wr);
 }
 
-T_MAIN(T(test_roundtrip), T(test_bytes), T(test_range_and_type),
+/* A count set after the items: the reader sees it. */
+static void
+test_count_later(void)
+{
+	struct gs_wr	wr;
+	struct gs_rd	rd;
+	size_t		at, at2;
+
+	gs_wr_init(&wr, 16, 1024);
+	at = gs_wr_count_begin(&wr, false);
+	gs_wr_uint(&wr, 7);
+	at2 = gs_wr_count_begin(&wr, true);
+	gs_wr_str(&wr, "k");
+	gs_wr_bool(&wr, true);
+	gs_wr_count_end(&wr, at2, 1);
+	gs_wr_uint(&wr, 9);
+	gs_wr_count_end(&wr, at, 3);
+	T_EQ_INT(wr.err, GS_OK);
+	gs_rd_init(&rd, wr.buf, wr.len);
+	T_EQ_INT(gs_rd_array(&rd, 10), 3);
+	T_EQ_INT(gs_rd_uint(&rd, 100), 7);
+	T_EQ_INT(gs_rd_map(&rd, 10), 1);
+	gs_rd_skip(&rd);
+	T_CHECK(gs_rd_bool(&rd));
+	T_EQ_INT(gs_rd_uint(&rd, 100), 9);
+	T_EQ_INT(gs_rd_end(&rd), GS_OK);
+	gs_wr_free(&wr);
+}
+
+T_MAIN(T(test_count_later), T(test_roundtrip), T(test_bytes), T(test_range_and_type),
     T(test_string_limits), T(test_oversized_declared), T(test_depth),
     T(test_trailing_and_raw), T(test_truncated), T(test_garbage),
     T(test_writer_cap), T(test_json))

@@ -19,17 +19,17 @@
 
 #include "limit.h"
 
-#define LIMIT_DIGEST	(LIMIT_KEY_MAX + 1)	/* keylen of a digest */
+#define LIMIT_DIGEST	(GS_LIMIT_KEY_MAX + 1)	/* keylen of a digest */
 
 struct limit_slot {
 	uint64_t	 last_us;	/* last take */
 	double		 tokens;	/* in the bucket at last_us */
-	uint8_t		 key[LIMIT_KEY_MAX];
+	uint8_t		 key[GS_LIMIT_KEY_MAX];
 	uint8_t		 keylen;	/* LIMIT_DIGEST: key is a digest */
 	bool		 used;
 };
 
-struct limit {
+struct gs_limit {
 	struct limit_slot	*slots;
 	size_t			 mask;		/* slots - 1 */
 	size_t			 used;
@@ -38,7 +38,7 @@ struct limit {
 	double			 burst;
 	uint8_t			 hkey[SIPHASH_KEY_SIZE];
 	uint8_t			 dkey[SIPHASH_KEY_SIZE];	/* digests */
-	struct limit_stats	 stats;
+	struct gs_limit_stats	 stats;
 };
 
 static void
@@ -51,15 +51,15 @@ limit_siphash(const uint8_t *hkey, const void *in, size_t len, uint8_t *out,
 		    len);
 }
 
-struct limit *
-limit_new(size_t cap, double rate, double burst)
+struct gs_limit *
+gs_limit_new(size_t cap, double rate, double burst)
 {
-	struct limit	*l;
-	size_t		 n = LIMIT_PROBE;
+	struct gs_limit	*l;
+	size_t		 n = GS_LIMIT_PROBE;
 	uint64_t	 r;
 	int		 i;
 
-	if (cap == 0 || cap > LIMIT_CAP_MAX || !isfinite(rate) || rate <= 0 ||
+	if (cap == 0 || cap > GS_LIMIT_CAP_MAX || !isfinite(rate) || rate <= 0 ||
 	    !isfinite(burst) || burst < 1)
 		return NULL;
 	while (n < cap)
@@ -84,7 +84,7 @@ limit_new(size_t cap, double rate, double burst)
 }
 
 void
-limit_free(struct limit *l)
+gs_limit_free(struct gs_limit *l)
 {
 	if (l == NULL)
 		return;
@@ -94,7 +94,7 @@ limit_free(struct limit *l)
 
 /* The bucket of s refilled to now_us. */
 static double
-limit_refill(const struct limit *l, const struct limit_slot *s,
+limit_refill(const struct gs_limit *l, const struct limit_slot *s,
     uint64_t now_us)
 {
 	double	t = s->tokens;
@@ -106,7 +106,7 @@ limit_refill(const struct limit *l, const struct limit_slot *s,
 
 /* key's slot: its own, or one taken for it (refilled to a full bucket). */
 static struct limit_slot *
-limit_slot(struct limit *l, const uint8_t *key, uint8_t keylen,
+limit_slot(struct gs_limit *l, const uint8_t *key, uint8_t keylen,
     uint64_t now_us)
 {
 	struct limit_slot	*s, *empty = NULL, *full = NULL, *oldest = NULL;
@@ -116,7 +116,7 @@ limit_slot(struct limit *l, const uint8_t *key, uint8_t keylen,
 
 	limit_siphash(l->hkey, key, keylen, h, sizeof(h));
 	memcpy(&i0, h, sizeof(i0));
-	for (i = 0; i < LIMIT_PROBE; i++) {
+	for (i = 0; i < GS_LIMIT_PROBE; i++) {
 		s = &l->slots[(i0 + i) & l->mask];
 		if (!s->used) {
 			if (empty == NULL)
@@ -124,7 +124,7 @@ limit_slot(struct limit *l, const uint8_t *key, uint8_t keylen,
 			continue;
 		}
 		if (s->keylen == keylen && memcmp(s->key, key,
-		    keylen < LIMIT_KEY_MAX ? keylen : LIMIT_KEY_MAX) == 0)
+		    keylen < GS_LIMIT_KEY_MAX ? keylen : GS_LIMIT_KEY_MAX) == 0)
 			return s;
 		if (full == NULL && limit_refill(l, s, now_us) >= l->burst)
 			full = s;
@@ -139,7 +139,7 @@ limit_slot(struct limit *l, const uint8_t *key, uint8_t keylen,
 		s = oldest;
 		l->stats.evicted++;
 	}
-	memcpy(s->key, key, keylen < LIMIT_KEY_MAX ? keylen : LIMIT_KEY_MAX);
+	memcpy(s->key, key, keylen < GS_LIMIT_KEY_MAX ? keylen : GS_LIMIT_KEY_MAX);
 	s->keylen = keylen;
 	s->used = true;
 	s->tokens = l->burst;
@@ -148,18 +148,18 @@ limit_slot(struct limit *l, const uint8_t *key, uint8_t keylen,
 }
 
 bool
-limit_take(struct limit *l, const void *key, size_t keylen, uint64_t now_us,
+gs_limit_take(struct gs_limit *l, const void *key, size_t keylen, uint64_t now_us,
     unsigned cost, unsigned *retry_after_s)
 {
 	struct limit_slot	*s;
-	uint8_t			 digest[LIMIT_KEY_MAX];
+	uint8_t			 digest[GS_LIMIT_KEY_MAX];
 	double			 t, want, wait;
 
 	if (cost == 0) {
 		l->stats.allowed++;
 		return true;
 	}
-	if (keylen > LIMIT_KEY_MAX) {
+	if (keylen > GS_LIMIT_KEY_MAX) {
 		limit_siphash(l->dkey, key, keylen, digest, sizeof(digest));
 		s = limit_slot(l, digest, LIMIT_DIGEST, now_us);
 	} else
@@ -185,14 +185,14 @@ limit_take(struct limit *l, const void *key, size_t keylen, uint64_t now_us,
 	return false;
 }
 
-const struct limit_stats *
-limit_stats(const struct limit *l)
+const struct gs_limit_stats *
+gs_limit_stats(const struct gs_limit *l)
 {
 	return &l->stats;
 }
 
 size_t
-limit_used(const struct limit *l)
+gs_limit_used(const struct gs_limit *l)
 {
 	return l->used;
 }
