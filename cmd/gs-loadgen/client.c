@@ -157,6 +157,8 @@ lg_client_free(struct lg_client *c)
 {
 	unsigned	i;
 
+	free(c->token);
+	c->token = NULL;
 	lg_iq_reset(c);
 	lg_ws_free(&c->ws);
 	for (i = 0; i < LG_SNAPS; i++)
@@ -521,7 +523,8 @@ lg_client_writable(struct lg_client *c)
 		h.version = GS_PROTO_VERSION;
 		(void)gs_strlcpy(h.name, c->name, sizeof(h.name));
 		(void)gs_strlcpy(h.room, c->room, sizeof(h.room));
-		h.token = NULL;		/* dev mode */
+		h.token = c->token;	/* NULL: development mode */
+		h.tokenlen = c->token != NULL ? strlen(c->token) : 0;
 		gs_hello_put(&wr, &h);
 		nmsg++;
 	}

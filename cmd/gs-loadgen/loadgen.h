@@ -102,6 +102,7 @@ struct lg_client {
 	unsigned	 want;
 	char		 name[GS_NAME_MAX + 1];
 	char		 room[GS_ROOM_MAX + 1];
+	char		*token;		/* -A: its access token; else NULL */
 	int8_t		 mx, my;	/* the constant stick */
 	uint64_t	 rng;
 
@@ -183,6 +184,7 @@ struct lg_conf {
 	long long	 duration_ms;
 	long long	 welcome_ms;	/* not welcomed by then: try again */
 	int		 json;
+	int		 accounts;	/* -A: guest logins, then tokens */
 	int		 motion;	/* -m: motion check decides the exit */
 	int		 verbose;
 	int		 quiet;
@@ -303,5 +305,8 @@ void	lg_report_text(struct lg *lg, FILE *f);
 int	lg_report_json(struct lg *lg, FILE *f);
 /* The live line on f (a terminal), rewritten in place. */
 void	lg_progress(struct lg *lg, FILE *f);
+
+/* login.c: -A, before the loop.  0, or -1 (logged). */
+int	lg_login_all(struct lg *lg);
 
 #endif

@@ -87,7 +87,7 @@ bad:
 
 /* Exactly the SYNOPSIS of man/gs-loadgen.1. */
 static const char synopsis[] =
-    "usage: gs-loadgen [-hjmqVv] [-c churn] [-d duration] [-I impairment]\n"
+    "usage: gs-loadgen [-AhjmqVv] [-c churn] [-d duration] [-I impairment]\n"
     "\t[-K fraction] [-k interval] [-n clients] [-p players] [-R room]\n"
     "\t[-r rate] [-S slo] [-s scenario] [-u url]\n";
 
@@ -135,6 +135,7 @@ lg_opt_room(void *base, const char *v, char *why, size_t whylen)
 #define LG_STR(x)	LG_STR1(x)
 
 static const struct gs_opt lg_opts[] = {
+	{ 'A', "accounts", NULL, GS_OPT_BOOL, AT(accounts) },
 	{ 'c', "churn", NULL, GS_OPT_REAL, AT(churn), .min = 0,
 	  .max = 100000, .flags = GS_OPT_ABOVE_MIN,
 	  .want = "leaves per second, a number above 0, up to 100000" },
@@ -478,6 +479,8 @@ main(int argc, char *argv[])
 		    cf->nclients);
 	for (i = 0; i < cf->nclients; i++)
 		lg_client_init(&lg, &lg.clients[i], i);
+	if (cf->accounts && lg_login_all(&lg) != 0)
+		gs_fatalx(GS_EXIT_RUNTIME, "guest logins failed (-A); see above");
 
 
 	ev_timer_init(&lg.tick, lg_tick_cb, 0., 0.);

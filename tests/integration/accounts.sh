@@ -199,6 +199,14 @@ out=$("$B/gs-ctl" -c "ipc://$T/persist.ctl" backup "$T/backup.db" 2>&1) &&
     die "a backup over an existing file: $out"
 "$B/gs-ctl" -c "ipc://$T/persist.ctl" account alice >/dev/null || die "persist stopped serving after a backup"
 
+# gs-loadgen -A logs its clients in as guests and plays; without -A it
+# gets noauth from this gateway (no -D).
+"$B/gs-loadgen" -u "ws://127.0.0.1:$PORT/" -n 6 -p 3 -d 2s -A -q \
+    >"$T/lg.out" 2>&1 || die "gs-loadgen -A: $(tail -5 "$T/lg.out")"
+"$B/gs-loadgen" -u "ws://127.0.0.1:$PORT/" -n 2 -d 1s -q >"$T/lg2.out" 2>&1 &&
+    die "gs-loadgen without -A played on a gateway that wants tokens"
+grep -q noauth "$T/lg2.out" || die "gs-loadgen without -A: $(tail -3 "$T/lg2.out")"
+
 # Garbage on the request socket: an error reply, and service goes on.
 printf '\xc1\xc1garbage' | nngcat --req --dial "$PST" \
     --file - --recv-timeout 5 --raw >"$T/garbage.out" 2>&1
