@@ -236,9 +236,10 @@ pack_account(struct gw *gw, struct gs_http_req *req, json_t *body,
     const struct gw_token *tok, const struct api_args *args, struct gs_wr *w,
     const char **why)
 {
-	gs_wr_array(w, 2);
+	gs_wr_array(w, 3);
 	gs_wr_str(w, "account");
 	gs_wr_uint(w, tok->account);
+	gs_wr_bool(w, false);	/* the device ids are logins: not shown */
 	return 0;
 }
 
@@ -250,6 +251,14 @@ pack_link(struct gw *gw, struct gs_http_req *req, json_t *body,
 	const char	*dev;
 
 	*why = NULL;
+	/* A device links for good: ask for a fresh login, not any token
+	 * that is still valid. */
+	if (tok->iat < (int64_t)(gs_wall_us() / 1000000) - GW_LINK_FRESH_S) {
+		gs_http_reply_error(req, 401, "unauthorized", "linking a "
+		    "device needs a token from a login in the last 5 minutes",
+		    0);
+		return 1;
+	}
 	if ((dev = gw_body_str(body, "device", 1, GS_PST_DEVICE_MAX, false,
 	    why)) == NULL)
 		return -1;
@@ -670,7 +679,6 @@ revoked_cb(void *arg, int err, const uint8_t *rep, size_t len)
 		return;
 	}
 	api->revoked_seq = seq;
-	api->revoked_synced = true;
 	revoked_drop_old(api, (int64_t)(gs_wall_us() / 1000000));
 	if (more)
 		revoked_poll(gw);

@@ -89,6 +89,7 @@
 #define GW_API_KEYS_MAX		8	/* -k files */
 #define GW_ORIGINS_MAX		32	/* -o CORS origins */
 #define GW_TOKEN_LEEWAY_S	30	/* clock skew allowed on iat, exp */
+#define GW_LINK_FRESH_S		300	/* link: a token this young at most */
 #define GW_REVOKED_POLL_S	1.0	/* revocations asked this often */
 #define GW_STALL_US		2000000ULL	/* sims check: a longer gap
 					 * between the 1 s checks means our
@@ -271,7 +272,6 @@ struct gw_api {
 	struct gw_revocation *revoked;
 	size_t		 nrevoked, caprevoked;
 	int64_t		 revoked_seq;	/* the last one seen */
-	bool		 revoked_synced;
 	bool		 polling;
 	int64_t		 access_ttl;	/* s, from gs-persist */
 	ev_timer	 poll;

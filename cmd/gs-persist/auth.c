@@ -150,7 +150,8 @@ revocation_add(struct persist *p, int64_t account, int64_t session)
 	return pst_exec(p, ST_REVOKED_ADD) == SQLITE_DONE ? 0 : -1;
 }
 
-/* Revoke one session (session != 0) or all of the account's. */
+/* Revoke one session (session != 0) or all of the account's: how many
+ * were live, or -1. */
 static int
 sessions_revoke(struct persist *p, int64_t account, int64_t session,
     const char *why)
@@ -158,6 +159,7 @@ sessions_revoke(struct persist *p, int64_t account, int64_t session,
 	enum pst_stmt	 which = session != 0 ? ST_SESSION_REVOKE :
 			    ST_SESSION_REVOKE_ALL;
 	sqlite3_stmt	*st = pst_st(p, which);
+	int		 n;
 
 	if (sqlite3_bind_int64(st, 1, session != 0 ? session : account) !=
 	    SQLITE_OK ||
@@ -165,7 +167,8 @@ sessions_revoke(struct persist *p, int64_t account, int64_t session,
 	    sqlite3_bind_text(st, 3, why, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    pst_exec(p, which) != SQLITE_DONE)
 		return -1;
-	return revocation_add(p, account, session);
+	n = sqlite3_changes(p->db);
+	return revocation_add(p, account, session) != 0 ? -1 : n;
 }
 
 /* ------------------------------------------------------------ tokens */
@@ -603,7 +606,7 @@ pst_op_refresh(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 		    "session=%lld", (long long)f.account,
 		    (long long)f.session);
 		if (sessions_revoke(p, f.account, f.session,
-		    "refresh token reused") != 0) {
+		    "refresh token reused") < 0) {
 			pst_fail_db(p, r, "revoke");
 			return;
 		}
@@ -645,7 +648,7 @@ pst_op_logout(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 	if (!refresh_arg(p, r, rd, &f))
 		return;
 	if (f.revoked == 0 && sessions_revoke(p, f.account, f.session,
-	    "logout") != 0) {
+	    "logout") < 0) {
 		pst_fail_db(p, r, "revoke");
 		return;
 	}
@@ -716,6 +719,7 @@ pst_op_account(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 	char		 user[GS_PST_USER_MAX + 1];
 	int64_t		 id = 0, created, last;
 	const char	*reason;
+	bool		 list;
 	int		 rc, n;
 
 	if (gs_rd_type(rd) == GS_MP_STR) {
@@ -723,6 +727,9 @@ pst_op_account(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 			return;
 	} else if (!pst_arg_account(rd, r, &id))
 		return;
+	/* The device ids log into the account: listed for operators,
+	 * only counted for the player (the gateway asks so). */
+	list = !gs_rd_more(rd) || gs_rd_bool(rd);
 	if (!pst_arg_end(rd, r))
 		return;
 	st = id != 0 ? pst_st(p, ST_ACCOUNT_GET) :
@@ -766,7 +773,7 @@ pst_op_account(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 	gs_wr_str(w, "password");
 	gs_wr_bool(w, sqlite3_column_type(st, 7) != SQLITE_NULL);
 	(void)sqlite3_reset(st);
-	gs_wr_str(w, "devices");
+	gs_wr_str(w, list ? "devices" : "linked_devices");
 	/* Devices: count first (the array header comes first). */
 	st = pst_st(p, ST_ACCOUNT_DEVICES);
 	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK) {
@@ -779,11 +786,16 @@ pst_op_account(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 		pst_fail_db(p, r, "devices");
 		return;
 	}
-	gs_wr_array(w, (uint32_t)n);
 	(void)sqlite3_reset(st);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n-- > 0)
-		gs_wr_str(w, (const char *)sqlite3_column_text(st, 0));
-	(void)sqlite3_reset(st);
+	if (!list)
+		gs_wr_uint(w, (uint64_t)n);
+	else {
+		gs_wr_array(w, (uint32_t)n);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW && n-- > 0)
+			gs_wr_str(w, (const char *)sqlite3_column_text(st,
+			    0));
+		(void)sqlite3_reset(st);
+	}
 	if (w->err != GS_OK)
 		pst_fail(r, GS_PST_EINTERNAL, "reply too large");
 }
@@ -818,7 +830,7 @@ pst_op_ban(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 	    sqlite3_bind_int64(st, 2, until) != SQLITE_OK ||
 	    sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    pst_exec(p, ST_ACCOUNT_BAN) != SQLITE_DONE ||
-	    sessions_revoke(p, id, 0, "banned") != 0) {
+	    sessions_revoke(p, id, 0, "banned") < 0) {
 		pst_fail_db(p, r, "ban");
 		return;
 	}
@@ -861,7 +873,7 @@ void
 pst_op_revoke(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 {
 	int64_t	id;
-	int	rc;
+	int	rc, n;
 
 	if (!pst_arg_account(rd, r, &id) || !pst_arg_end(rd, r))
 		return;
@@ -870,14 +882,14 @@ pst_op_revoke(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 			pst_fail(r, GS_PST_ENOTFOUND, "no such account");
 		return;
 	}
-	if (sessions_revoke(p, id, 0, "revoked by an operator") != 0) {
+	if ((n = sessions_revoke(p, id, 0, "revoked by an operator")) < 0) {
 		pst_fail_db(p, r, "revoke");
 		return;
 	}
 	gs_log_info("sessions revoked account=%lld", (long long)id);
 	gs_wr_map(pst_ok(r), 1);
 	gs_wr_str(&r->body, "sessions");
-	gs_wr_uint(&r->body, (uint64_t)sqlite3_changes(p->db));
+	gs_wr_uint(&r->body, (uint64_t)n);
 }
 
 /*

@@ -41,11 +41,11 @@ ctl_run(struct persist *p, pst_op_fn *fn, const char *op,
 		if (r.status == GS_PST_OK || r.keep) {
 			if (pst_exec(p, ST_COMMIT) != SQLITE_DONE) {
 				pst_fail_db(p, &r, "commit");
-				(void)pst_exec(p, ST_ROLLBACK);
+				pst_db_rollback(p);
 				pst_lb_undo(p, mark);
 			}
 		} else {
-			(void)pst_exec(p, ST_ROLLBACK);
+			pst_db_rollback(p);
 			pst_lb_undo(p, mark);
 		}
 		pst_lb_settle(p);
@@ -110,16 +110,22 @@ ctl_arg_id(struct persist *p, struct gs_rd *args, struct gs_wr *w)
 	char		 s[GS_PST_USER_MAX + 1];
 	sqlite3_stmt	*st;
 	long long	 id;
+	int		 rc;
 
 	if (!ctl_arg(args, s, sizeof(s)))
 		return false;
 	if (gs_parse_ll(s, 1, INT64_MAX, &id) != GS_OK) {
 		st = pst_st(p, ST_ACCOUNT_BY_USER);
 		id = 0;
-		if (sqlite3_bind_text(st, 1, s, -1, SQLITE_STATIC) ==
-		    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		rc = sqlite3_bind_text(st, 1, s, -1, SQLITE_STATIC);
+		if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
 			id = sqlite3_column_int64(st, 0);
 		(void)sqlite3_reset(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+			gs_log_warnx("database error what=username err=\"%s\"",
+			    sqlite3_errmsg(p->db));
+			return false;
+		}
 		if (id == 0)
 			id = INT64_MAX;		/* not found, by the op */
 	}
@@ -269,16 +275,14 @@ ctl_backup(void *arg, struct gs_rd *args, struct gs_wr *body,
 	return GS_CTL_DEFER;
 }
 
-/* At exit: a backup being written is finished first (its answer is
- * given if the control socket is still open). */
+/* At exit: a backup being written is finished first, and answered
+ * (the control socket is still open). */
 void
 pst_ctl_finish(struct persist *p)
 {
 	if (!backup.running)
 		return;
-	(void)pthread_join(backup.th, NULL);
-	backup.running = false;
-	ev_async_stop(p->loop, &backup.done);
+	backup_done_cb(p->loop, &backup.done, 0);	/* joins it */
 }
 
 /* The value of key in the msgpack map buf[len], copied into body. */

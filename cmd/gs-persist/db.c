@@ -335,6 +335,21 @@ pst_db_close(struct persist *p)
 	p->db = NULL;
 }
 
+void
+pst_db_rollback(struct persist *p)
+{
+	int	i;
+
+	for (i = 0; i < 3 && !sqlite3_get_autocommit(p->db); i++)
+		if (pst_exec(p, ST_ROLLBACK) != SQLITE_DONE)
+			gs_log_warnx("database error what=rollback "
+			    "err=\"%s\"", sqlite3_errmsg(p->db));
+	if (!sqlite3_get_autocommit(p->db))
+		gs_fatalx(GS_EXIT_RUNTIME, "the database connection is stuck "
+		    "in a transaction; exiting (nothing unwritten was "
+		    "acknowledged)");
+}
+
 sqlite3_stmt *
 pst_st(struct persist *p, enum pst_stmt i)
 {

@@ -54,6 +54,7 @@ struct lb_tree {
 	char			 board[LB_NAME_MAX + 1];
 	int64_t			 period;
 	bool			 descending;
+	bool			 current;	/* its board's current period */
 	struct rank_tree	*t;
 	uint64_t		 used;		/* LRU clock */
 };
@@ -77,6 +78,7 @@ struct pst_lb {
 	uint64_t	 clock;
 	struct lb_change *log;
 	size_t		 nlog, caplog;
+	struct gs_ratelimit rl_log;	/* "loaded" lines: callers cause them */
 };
 
 /* ------------------------------------------------------------ periods */
@@ -190,12 +192,20 @@ static int
 lb_period_arg(struct pst_req *r, struct gs_rd *rd, const struct lb_board *b,
     int64_t *period)
 {
+	int64_t	cur;
+
 	*period = lb_period(b->reset, pst_now());
 	if (!gs_rd_more(rd) || gs_rd_nil(rd))
 		return 1;
+	cur = *period;
 	*period = gs_rd_int(rd, 0, INT64_MAX);
-	if (rd->err != GS_OK) {
-		pst_fail(r, GS_PST_EARGS, "period: its start, in seconds");
+	/* Only a period the board has had: a start of its reset, not
+	 * in the future (anything else would build trees of nothing
+	 * and push out the ones in use). */
+	if (rd->err != GS_OK || *period > cur ||
+	    lb_period(b->reset, *period) != *period) {
+		pst_fail(r, GS_PST_EARGS, "period: the start of one of the "
+		    "board's periods, in seconds, not in the future");
 		return 0;
 	}
 	return 1;
@@ -224,18 +234,28 @@ lb_tree(struct persist *p, struct pst_req *r, const struct lb_board *b,
 	struct lb_tree	*lt, *lru = NULL;
 	struct rank_key	*keys = NULL, *nk;
 	sqlite3_stmt	*st;
+	int64_t		 cur;
 	size_t		 n = 0, cap = 0;
 	unsigned	 i;
 	int		 rc;
 
+	cur = lb_period(b->reset, pst_now());
 	for (i = 0; i < lb->ntrees; i++) {
 		lt = &lb->trees[i];
 		if (lt->period == period && strcmp(lt->board, b->name) == 0) {
 			lt->used = ++lb->clock;
 			return lt;
 		}
-		if (lru == NULL || lt->used < lru->used)
+		/* The victim: a past period's tree before a current one's,
+		 * the least recently used among them. */
+		if (lru == NULL || (!lt->current && lru->current) ||
+		    (lt->current == lru->current && lt->used < lru->used))
 			lru = lt;
+	}
+	if (lb->ntrees == LB_TREES && period != cur && lru->current) {
+		pst_fail(r, GS_PST_EBUSY, "too many leaderboards in use; "
+		    "past periods wait");
+		return NULL;
 	}
 	if (lb->ntrees < LB_TREES)
 		lt = &lb->trees[lb->ntrees];
@@ -289,12 +309,14 @@ lb_tree(struct persist *p, struct pst_req *r, const struct lb_board *b,
 	free(keys);
 	(void)gs_strlcpy(lt->board, b->name, sizeof(lt->board));
 	lt->period = period;
+	lt->current = period == cur;
 	lt->descending = b->descending;
 	lt->used = ++lb->clock;
 	if (lt == &lb->trees[lb->ntrees])
 		lb->ntrees++;
-	gs_log_info("leaderboard loaded board=%s period=%lld records=%zu",
-	    b->name, (long long)period, n);
+	if (gs_ratelimit_ok(&lb->rl_log, 5))
+		gs_log_info("leaderboard loaded board=%s period=%lld "
+		    "records=%zu", b->name, (long long)period, n);
 	return lt;
 }
 
@@ -348,6 +370,8 @@ pst_lb_undo(struct persist *p, size_t mark)
 
 	while (lb->nlog > mark) {
 		c = &lb->log[--lb->nlog];
+		if (c->tree->t == NULL)
+			continue;	/* dropped by a failed step below */
 		if (c->had_new && c->had_old ?
 		    rank_update(c->tree->t, &c->new, &c->old) != RANK_OK :
 		    ((c->had_new && rank_remove(c->tree->t, &c->new) !=

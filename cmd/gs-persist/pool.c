@@ -122,6 +122,11 @@ pool_stop(struct pool *p)
 		p->done_tail = &j->next;
 	}
 	p->todo_tail = &p->todo;
+}
+
+void
+pool_free(struct pool *p)
+{
 	(void)pthread_cond_destroy(&p->cv);
 	(void)pthread_mutex_destroy(&p->mu);
 }

@@ -59,5 +59,7 @@ struct pool_job *pool_done(struct pool *);
 /* Let the running jobs finish, drop the queued ones (returned through
  * pool_done() as they are, result untouched), join the workers. */
 void	pool_stop(struct pool *);
+/* After pool_stop() and draining pool_done(): free the lock. */
+void	pool_free(struct pool *);
 
 #endif

@@ -21,6 +21,7 @@
 #define PST_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -142,6 +143,7 @@ struct persist {
 	struct pst_req	*batch, **batch_tail;	/* to run this iteration */
 	unsigned	 nparked;
 	unsigned	 nbusy;		/* contexts with a request */
+	atomic_int	 closing;	/* shutting down: contexts stop */
 	struct pool	 pool;
 	ev_async	 pool_w;
 
@@ -178,6 +180,9 @@ int	pst_db_open(struct persist *, char *why, size_t whylen);
 void	pst_db_close(struct persist *);
 /* The statement, reset and unbound, ready to bind. */
 sqlite3_stmt *pst_st(struct persist *, enum pst_stmt);
+/* End the open transaction.  A connection a ROLLBACK cannot bring out
+ * of its transaction would fail every request from then on: fatal. */
+void	pst_db_rollback(struct persist *);
 /* Step a statement that returns no row; SQLITE_DONE or the error. */
 int	pst_exec(struct persist *, enum pst_stmt);
 int	pst_db_backup(const char *db_path, const char *dest, char *why,

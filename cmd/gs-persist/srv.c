@@ -19,6 +19,7 @@
  * fails, every request of the batch is answered GS_PST_EINTERNAL:
  * nothing unwritten is ever acknowledged.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -135,12 +136,13 @@ pst_park(struct persist *p, struct pst_req *r, pst_cont_fn *cont)
 
 enum { CTX_RECV, CTX_SEND, CTX_IDLE };
 
-/* A REP context and its one aio. */
+/* A REP context and its one aio.  state is written by the loop (before
+ * a send) and by NNG's threads (in ctx_cb), hence atomic. */
 struct pst_ctx {
 	struct persist	*p;
 	nng_ctx		 ctx;
 	nng_aio		*aio;
-	int		 state;
+	atomic_int	 state;
 	struct pst_ctx	*next;		/* arrived list */
 };
 
@@ -165,7 +167,10 @@ ctx_cb(void *arg)
 			nng_msg_free(nng_aio_get_msg(c->aio));
 			nng_aio_set_msg(c->aio, NULL);
 		}
-		if (rv == NNG_ECLOSED || rv == NNG_ECANCELED) {
+		/* Closing: no new receive, which nothing would end
+		 * before nng_close() (pst_srv_close waits for sends). */
+		if (rv == NNG_ECLOSED || rv == NNG_ECANCELED ||
+		    atomic_load(&p->closing)) {
 			c->state = CTX_IDLE;
 			return;
 		}
@@ -180,6 +185,13 @@ ctx_cb(void *arg)
 			return;
 		}
 		ctx_recv(c);
+		return;
+	}
+	if (atomic_load(&p->closing)) {
+		/* Too late to be answered: the caller times out. */
+		nng_msg_free(nng_aio_get_msg(c->aio));
+		nng_aio_set_msg(c->aio, NULL);
+		c->state = CTX_IDLE;
 		return;
 	}
 	pthread_mutex_lock(&p->mu);
@@ -288,9 +300,11 @@ srv_commit_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		r->next = NULL;
 		n++;
 		if (!ok) {
+			r->cont = NULL;		/* back from a worker: ends */
 			pst_fail(r, GS_PST_EINTERNAL, "database error; retry "
 			    "later");
 		} else if (pst_exec(p, ST_SAVEPOINT) != SQLITE_DONE) {
+			r->cont = NULL;
 			pst_fail_db(p, r, "savepoint");
 		} else {
 			size_t	mark = pst_lb_mark(p);
@@ -299,7 +313,13 @@ srv_commit_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 			req_run(p, r);
 			if (r->status != GS_PST_OK && r->cont == NULL &&
 			    !r->keep) {
-				(void)pst_exec(p, ST_ROLLBACK_TO);
+				/* Its writes must go, or the whole batch. */
+				if (pst_exec(p, ST_ROLLBACK_TO) != SQLITE_DONE) {
+					gs_log_warnx("database error "
+					    "what=rollback_to err=\"%s\"",
+					    sqlite3_errmsg(p->db));
+					ok = false;
+				}
 				pst_lb_undo(p, mark);
 			}
 			if (pst_exec(p, ST_RELEASE) != SQLITE_DONE)
@@ -319,17 +339,19 @@ srv_commit_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 
 		(void)nanosleep(&ts, NULL);
 	}
-	if (ok) {
-		if (pst_exec(p, ST_COMMIT) != SQLITE_DONE) {
-			gs_log_warnx("database error what=commit err=\"%s\"",
-			    sqlite3_errmsg(p->db));
-			gs_counter_inc(p->m_commit_fail);
-			(void)pst_exec(p, ST_ROLLBACK);
-			pst_lb_forget(p);
-			ok = false;
-		} else
-			gs_counter_inc(p->m_commits);
-	}
+	if (ok && pst_exec(p, ST_COMMIT) == SQLITE_DONE)
+		gs_counter_inc(p->m_commits);
+	else if (!sqlite3_get_autocommit(p->db)) {
+		/* The batch's transaction is still open (a failed commit
+		 * or rollback to a savepoint): undo all of it. */
+		gs_log_warnx("database error what=commit err=\"%s\"",
+		    sqlite3_errmsg(p->db));
+		gs_counter_inc(p->m_commit_fail);
+		pst_db_rollback(p);
+		pst_lb_forget(p);
+		ok = false;
+	} else
+		ok = false;	/* BEGIN failed: nothing to undo */
 	pst_lb_settle(p);
 	gs_hist_observe(p->m_batch, n);
 	gs_hist_observe(p->m_commit_s, (double)(gs_now_us() - t0) / 1e6);
@@ -489,6 +511,10 @@ pst_srv_close(struct persist *p)
 		}
 		batch_add(p, r);
 	}
+	pool_free(&p->pool);
+	/* From here no context receives again once its reply is sent,
+	 * so the waits below end. */
+	atomic_store(&p->closing, 1);
 	srv_commit_cb(p->loop, &p->commit_w, 0);
 	ev_prepare_stop(p->loop, &p->commit_w);
 	ev_async_stop(p->loop, &p->pool_w);
@@ -500,6 +526,15 @@ pst_srv_close(struct persist *p)
 				nng_aio_wait(p->ctxs[i].aio);
 	}
 	nng_close(p->sock);
+	/* Requests that arrived after the last look: their messages are
+	 * ours to free; none is owed a reply. */
+	while (p->arrived != NULL) {
+		struct pst_ctx	*c = p->arrived;
+
+		p->arrived = c->next;
+		nng_msg_free(nng_aio_get_msg(c->aio));
+		nng_aio_set_msg(c->aio, NULL);
+	}
 	if (p->ctxs != NULL) {
 		for (i = 0; i < PST_CONTEXTS; i++)
 			if (p->ctxs[i].aio != NULL)
@@ -507,7 +542,5 @@ pst_srv_close(struct persist *p)
 		free(p->ctxs);
 		p->ctxs = NULL;
 	}
-	/* Requests still arrived after the last look were freed with
-	 * their aio's message by NNG; none is owed a reply. */
 	(void)pthread_mutex_destroy(&p->mu);
 }

@@ -25,8 +25,12 @@ struct sim_result {
 	bool		 sending;
 	bool		 orphan;	/* dropped while in flight: its
 					 * callback frees it */
-	size_t		 len;
-	uint8_t		 req[];		/* the whole request, packed */
+	char		 room[GS_ROOM_MAX + 1];
+	char		 match[40];
+	size_t		 len;		/* of the request */
+	size_t		 textlen;	/* of the JSON text after it */
+	uint8_t		 req[];		/* the request, packed, then the
+					 * result's JSON text for logs */
 };
 
 static void	results_send(struct sim *sim);
@@ -140,7 +144,7 @@ sim_result_put(struct sim_room *room, const char *text, size_t len)
 	for (i = 0; i < room->nplayed; i++)
 		gs_wr_uint(&w, room->played[i]);
 	if (w.err != GS_OK ||
-	    (res = malloc(sizeof(*res) + w.len)) == NULL) {
+	    (res = malloc(sizeof(*res) + w.len + len)) == NULL) {
 		gs_counter_inc(sim->st.results_dropped);
 		gs_log_warnx("match result dropped room=%s match=%s why=%s "
 		    "result=%.*s", room->name, match, w.err != GS_OK ?
@@ -152,16 +156,20 @@ sim_result_put(struct sim_room *room, const char *text, size_t len)
 	res->sim = sim;
 	res->sending = false;
 	res->orphan = false;
+	(void)gs_strlcpy(res->room, room->name, sizeof(res->room));
+	(void)gs_strlcpy(res->match, match, sizeof(res->match));
 	res->len = w.len;
+	res->textlen = len;
 	memcpy(res->req, w.buf, w.len);
+	memcpy(res->req + w.len, text, len);
 	gs_wr_free(&w);
 	if (sim->nresults == SIM_RESULTS_MAX) {
 		struct sim_result *old = sim->results;
 
 		gs_counter_inc(sim->st.results_dropped);
 		gs_log_warnx("match result dropped why=\"queue full\" "
-		    "request=%.*s", (int)GS_MIN(old->len, 2048),
-		    (const char *)old->req);
+		    "room=%s match=%s result=%.*s", old->room, old->match,
+		    (int)old->textlen, (const char *)old->req + old->len);
 		sim->results = old->next;
 		sim->nresults--;
 		/* A call in flight still holds old: its callback frees. */
@@ -208,8 +216,9 @@ sim_results_close(struct sim *sim)
 	sim->pst = NULL;
 	while ((res = sim->results) != NULL) {
 		sim->results = res->next;
-		gs_log_warnx("match result unsent at exit bytes=%zu",
-		    res->len);
+		gs_log_warnx("match result unsent at exit room=%s match=%s "
+		    "result=%.*s", res->room, res->match, (int)res->textlen,
+		    (const char *)res->req + res->len);
 		free(res);
 	}
 	sim->nresults = 0;

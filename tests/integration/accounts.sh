@@ -67,6 +67,10 @@ a.err(409, "conflict", "POST", "/v1/account/link", {"device": "dev-1"},
 lg = a.ok("POST", "/v1/auth/guest", {"device": "alice-phone"})
 if lg["account"] != l["account"] or lg["created"]:
     fail("linked device: %s" % lg)
+# The device ids are logins: the player sees how many, not which.
+me = a.ok("GET", "/v1/account", token=l["access"])
+if "devices" in me or me.get("linked_devices") != 1:
+    fail("devices shown to the player: %s" % me)
 
 # Bad tokens: tampered payload, tampered signature, another key, alg
 # none, expired, garbage.
@@ -88,6 +92,11 @@ for name, t in [("tampered", tampered), ("signature", sigbad),
     j, _ = a.err(401, "unauthorized", "GET", "/v1/account", token=t)
 good = forge(T + "/key.pem", hdr, dict(cl, iat=now, exp=now + 600))
 a.ok("GET", "/v1/account", token=good)   # the forger itself is right
+# Linking a device wants a fresh login, not just a valid token.
+old = forge(T + "/key.pem", hdr, dict(cl, iat=now - 400, exp=now + 200))
+a.ok("GET", "/v1/account", token=old)
+a.err(401, "unauthorized", "POST", "/v1/account/link", {"device": "x-1"},
+      token=old)
 
 # Refresh: rotation; the spent token again revokes the session.
 r1 = a.ok("POST", "/v1/auth/refresh", {"refresh": l["refresh"]})

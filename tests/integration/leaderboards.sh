@@ -56,6 +56,9 @@ a.err(404, "not_found", "GET", "/v1/leaderboards/nosuch")
 a.err(401, "unauthorized", "GET", "/v1/leaderboards/kills/rank")
 a.err(400, "args", "GET", "/v1/leaderboards/kills?limit=0")
 a.err(400, "args", "GET", "/v1/leaderboards/kills?limit=x")
+# Only periods the board has had: 0 for a board never reset.
+a.err(400, "args", "GET", "/v1/leaderboards/kills?period=5")
+a.ok("GET", "/v1/leaderboards/kills?period=0")
 
 # Players may not write kills; they may write coins (incr, daily).
 a.err(403, "forbidden", "POST", "/v1/leaderboards/kills", {"score": 99},
@@ -68,6 +71,10 @@ if c["score"] != 12 or c["period"] % 86400 != 0 or c["period"] == 0:
     fail("incr, daily: %s" % c)
 a.err(400, "args", "POST", "/v1/leaderboards/coins", {"score": "5"},
       token=tok[0])
+day = c["period"]
+a.ok("GET", "/v1/leaderboards/coins?period=%d" % (day - 86400))
+a.err(400, "args", "GET", "/v1/leaderboards/coins?period=%d" % (day + 86400))
+a.err(400, "args", "GET", "/v1/leaderboards/coins?period=%d" % (day + 3600))
 a.err(400, "args", "POST", "/v1/leaderboards/coins", {}, token=tok[0])
 
 # Ascending: the lowest lap time first.
