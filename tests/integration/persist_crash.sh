@@ -14,7 +14,9 @@ start sim "$B/gs-sim" -i "ipc://$T/sim.in"
 start_accounts_gw -r 100000
 export PYTHONPATH="$(dirname "$0")"
 
-# The writers: each acknowledged write is a line "device account".
+# The writers: each acknowledged write is a line "device account";
+# they stop when $T/stop exists.
+writers_start() {
 $PY - "$PORT" "$T" <<'PY' &
 import os, sys, threading
 from api import Api
@@ -37,7 +39,9 @@ ts = [threading.Thread(target=writer, args=(k,)) for k in range(8)]
 for t in ts: t.start()
 for t in ts: t.join()
 PY
-writers=$!
+	writers=$!
+}
+writers_start
 acked() { [ -f "$T/acked" ] && [ "$(wc -l <"$T/acked")" -ge "$1" ]; }
 wait_for "300 acknowledged writes" 60 acked 300
 kill9 persist
@@ -74,6 +78,27 @@ for line in open(T + "/acked"):
 if lost:
     fail("%d acknowledged writes lost" % lost)
 PY
+
+# SIGTERM in the middle of the stream: gs-persist answers what it read
+# and exits 0, however many requests are in flight.
+rm -f "$T/stop"
+writers_start
+acked() { [ "$(wc -l <"$T/acked")" -ge "$1" ]; }
+n=$(wc -l <"$T/acked")
+wait_for "more writes" 60 acked $((n + 100))
+kill -TERM "${GS_PID[persist]}"
+for ((i = 0; i < 200; i++)); do		# bound: a hang fails, not hangs
+	kill -0 "${GS_PID[persist]}" 2>/dev/null || break
+	sleep 0.1
+done
+if kill -0 "${GS_PID[persist]}" 2>/dev/null; then
+	kill -KILL "${GS_PID[persist]}"
+	die "gs-persist did not exit on SIGTERM under load"
+fi
+wait "${GS_PID[persist]}"; rc=$?
+unset "GS_PID[persist]"
+[ "$rc" -eq 0 ] || die "gs-persist exited $rc after SIGTERM under load"
+touch "$T/stop"
+wait "$writers"
 stop gw
 stop sim
-stop persist
