@@ -270,14 +270,37 @@ tokens_issue(struct persist *p, struct pst_req *r, int64_t session,
 
 /* -------------------------------------------------------------- ops */
 
+/* The account r->a.device is linked to, 0 for none, -1 (r failed). */
+static int64_t
+device_owner(struct persist *p, struct pst_req *r)
+{
+	sqlite3_stmt	*st = pst_st(p, ST_DEVICE_GET);
+	int64_t		 owner = 0;
+	int		 rc;
+
+	if (sqlite3_bind_text(st, 1, r->a.device, -1, SQLITE_STATIC) !=
+	    SQLITE_OK) {
+		pst_fail_db(p, r, "device");
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		owner = sqlite3_column_int64(st, 0);
+	(void)sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		pst_fail_db(p, r, "device");
+		return -1;
+	}
+	return owner;
+}
+
 /* guest [device, name|nil]: the device's account, made if new. */
 static void
 pst_op_guest(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 {
 	char		 name[GS_NAME_MAX + 1] = "";
 	sqlite3_stmt	*st;
-	int64_t		 now = pst_now();
-	int		 rc;
+	int64_t		 now = pst_now(), owner;
 
 	if (!arg_str(rd, r, r->a.device, sizeof(r->a.device), "device"))
 		return;
@@ -296,18 +319,10 @@ pst_op_guest(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 		    "0-9 _ . -");
 		return;
 	}
-	st = pst_st(p, ST_DEVICE_GET);
-	if (sqlite3_bind_text(st, 1, r->a.device, -1, SQLITE_STATIC) !=
-	    SQLITE_OK) {
-		pst_fail_db(p, r, "device");
+	if ((owner = device_owner(p, r)) < 0)
 		return;
-	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		int64_t	id = sqlite3_column_int64(st, 0);
-
-		(void)sqlite3_reset(st);
-		if (account_load(p, r, id, NULL, NULL, 0) != 1) {
+	if (owner > 0) {
+		if (account_load(p, r, owner, NULL, NULL, 0) != 1) {
 			if (r->status == GS_PST_OK)
 				pst_fail(r, GS_PST_EINTERNAL, "the device's "
 				    "account is missing");
@@ -318,11 +333,6 @@ pst_op_guest(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 			return;
 		}
 		tokens_issue(p, r, 0, false);
-		return;
-	}
-	(void)sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		pst_fail_db(p, r, "device");
 		return;
 	}
 	/* A new guest: the account, then its name, then the device. */
@@ -678,19 +688,8 @@ pst_op_link(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 			pst_fail(r, GS_PST_ENOTFOUND, "no such account");
 		return;
 	}
-	st = pst_st(p, ST_DEVICE_GET);
-	if (sqlite3_bind_text(st, 1, r->a.device, -1, SQLITE_STATIC) !=
-	    SQLITE_OK) {
-		pst_fail_db(p, r, "device");
+	if ((owner = device_owner(p, r)) < 0)
 		return;
-	}
-	rc = sqlite3_step(st);
-	owner = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	(void)sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		pst_fail_db(p, r, "device");
-		return;
-	}
 	if (owner != 0 && owner != id) {
 		pst_fail(r, GS_PST_ECONFLICT, "the device is linked to "
 		    "another account");
