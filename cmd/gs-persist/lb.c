@@ -849,6 +849,23 @@ lb_key_of(struct persist *p, struct pst_req *r, const struct lb_board *b,
 	return -1;
 }
 
+/* account's record on (board, period): its tree, key and rank, or 0
+ * with r failed (not_found when it has none). */
+static size_t
+lb_locate(struct persist *p, struct pst_req *r, const struct lb_board *b,
+    int64_t period, uint64_t account, struct lb_tree **lt,
+    struct rank_key *k)
+{
+	size_t	rank;
+
+	if ((*lt = lb_tree(p, r, b, period)) == NULL ||
+	    lb_key_of(p, r, b, period, account, k) != 1)
+		return 0;
+	if ((rank = rank_of((*lt)->t, k)) == 0)
+		pst_fail(r, GS_PST_EINTERNAL, "rank out of step");
+	return rank;
+}
+
 /* lb_around [name, account, limit, period|nil]: limit records centred
  * on the account's. */
 static void
@@ -872,13 +889,8 @@ op_lb_around(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 	}
 	if (!lb_period_arg(r, rd, &b, &period) || !pst_arg_end(rd, r))
 		return;
-	if ((lt = lb_tree(p, r, &b, period)) == NULL ||
-	    lb_key_of(p, r, &b, period, account, &k) != 1)
+	if ((rank = lb_locate(p, r, &b, period, account, &lt, &k)) == 0)
 		return;
-	if ((rank = rank_of(lt->t, &k)) == 0) {
-		pst_fail(r, GS_PST_EINTERNAL, "rank out of step");
-		return;
-	}
 	count = rank_count(lt->t);
 	first = rank > limit / 2 ? rank - limit / 2 : 1;
 	if (first + limit - 1 > count)
@@ -907,13 +919,8 @@ op_lb_rank(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 	}
 	if (!lb_period_arg(r, rd, &b, &period) || !pst_arg_end(rd, r))
 		return;
-	if ((lt = lb_tree(p, r, &b, period)) == NULL ||
-	    lb_key_of(p, r, &b, period, account, &k) != 1)
+	if ((rank = lb_locate(p, r, &b, period, account, &lt, &k)) == 0)
 		return;
-	if ((rank = rank_of(lt->t, &k)) == 0) {
-		pst_fail(r, GS_PST_EINTERNAL, "rank out of step");
-		return;
-	}
 	w = pst_ok(r);
 	gs_wr_map(w, 5);
 	gs_wr_str(w, "rank");

@@ -206,6 +206,10 @@ void	pst_srv_close(struct persist *);
 struct gs_wr *pst_ok(struct pst_req *);
 void	pst_fail(struct pst_req *, unsigned status, const char *msg);
 void	pst_fail_db(struct persist *, struct pst_req *, const char *what);
+/* Step st (bound by the caller) once and reset it: 1 it found a row, 0
+ * none, -1 a database error (r failed, naming what). */
+int	pst_exists(struct persist *, struct pst_req *, sqlite3_stmt *st,
+	    const char *what);
 /* The arguments end here (trailing values are a newer caller's this
  * version does not know): true, or false with r failed "args". */
 bool	pst_arg_end(struct gs_rd *rd, struct pst_req *r);

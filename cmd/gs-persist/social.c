@@ -179,20 +179,12 @@ static int
 so_account_exists(struct persist *p, struct pst_req *r, int64_t account)
 {
 	sqlite3_stmt	*st = so(p, SO_ACCOUNT);
-	int		 rc;
 
 	if (sqlite3_bind_int64(st, 1, account) != SQLITE_OK) {
 		pst_fail_db(p, r, "account");
 		return -1;
 	}
-	rc = sqlite3_step(st);
-	(void)sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc == SQLITE_DONE)
-		return 0;
-	pst_fail_db(p, r, "account");
-	return -1;
+	return pst_exists(p, r, st, "account");
 }
 
 /* The other account must exist: true, or false with r failed. */
@@ -837,21 +829,13 @@ so_member(struct persist *p, struct pst_req *r, const char *name,
     int64_t account)
 {
 	sqlite3_stmt	*st = so(p, SO_MEMBER_GET);
-	int		 rc;
 
 	if (sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 2, account) != SQLITE_OK) {
 		pst_fail_db(p, r, "member");
 		return -1;
 	}
-	rc = sqlite3_step(st);
-	(void)sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc == SQLITE_DONE)
-		return 0;
-	pst_fail_db(p, r, "member");
-	return -1;
+	return pst_exists(p, r, st, "member");
 }
 
 /* Read a channel argument for account into c, by name alone: true, or

@@ -73,6 +73,21 @@ pst_fail(struct pst_req *r, unsigned status, const char *msg)
 	gs_wr_str(&r->body, msg);
 }
 
+int
+pst_exists(struct persist *p, struct pst_req *r, sqlite3_stmt *st,
+    const char *what)
+{
+	int	rc = sqlite3_step(st);
+
+	(void)sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	pst_fail_db(p, r, what);
+	return -1;
+}
+
 bool
 pst_arg_end(struct gs_rd *rd, struct pst_req *r)
 {
