@@ -231,7 +231,8 @@ outbox_lingers(const struct gs_post *po, const struct gs_outbox *ob,
     ev_tstamp due)
 {
 	return po->linger > 0 && !ob->held && !ob->reliable &&
-	    ob->batch.len < ob->batch.max / 2 && ob->since + po->linger > due;
+	    ob->batch.len < ob->max_batch / 2 &&
+	    ob->since + po->linger > due;
 }
 
 /*
@@ -388,8 +389,11 @@ gs_outbox_open(struct gs_outbox *ob, struct gs_post *po, const char *url,
 		gs_log_warn("outbox open failed url=%s call=strdup", url);
 		return GS_ENOMEM;
 	}
+	/* Control records may run past max_batch by half again: the room
+	 * they need is never taken by state or events. */
+	ob->max_batch = max_batch;
 	gs_wr_init(&ob->batch, max_batch < OUTBOX_INITIAL ? max_batch :
-	    OUTBOX_INITIAL, max_batch);
+	    OUTBOX_INITIAL, max_batch + max_batch / 2);
 	gs_wr_raw(&ob->batch, hdr, hdrlen);
 	if (ob->batch.err != GS_OK) {
 		gs_log_warnx("outbox open failed url=%s reason=%s", url,
@@ -508,18 +512,19 @@ gs_outbox_begin(struct gs_outbox *ob)
 }
 
 int
-gs_outbox_commit(struct gs_outbox *ob, int reliable)
+gs_outbox_commit(struct gs_outbox *ob, enum gs_ob_class cls)
 {
 	struct gs_post	*po = ob->post;
 
-	if (ob->batch.err != GS_OK) {
+	if (ob->batch.err != GS_OK || (cls != GS_OB_CONTROL &&
+	    ob->batch.len > ob->max_batch)) {
 		gs_wr_truncate(&ob->batch, ob->mark);	/* clears the error */
 		return GS_EAGAIN;
 	}
 	if (ob->batch.len > ob->mark)
 		ob->nrec++;
 	ob->mark = ob->batch.len;
-	if (reliable)
+	if (cls != GS_OB_STATE)
 		ob->reliable = 1;
 	if (!ob->dirty) {
 		ob->dirty = 1;

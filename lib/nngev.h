@@ -17,7 +17,10 @@
  *         only is dropped and counted; a batch holding a reliable record
  *         is kept and retried (timer back-off) while new records append
  *         to it, up to max_batch bytes.  Appending over that cap fails
- *         with GS_EAGAIN and the caller counts the drop.
+ *         with GS_EAGAIN and the caller counts the drop.  Control
+ *         records (joins, leaves, closes: what keeps both sides agreeing
+ *         on who plays) may go half as far again, so state and events
+ *         never take their place.
  *
  * rpc:    REQ with one nng_ctx + nng_aio per outstanding request.  aio
  *         callbacks run on NNG's threads and only move the result to a
@@ -68,6 +71,7 @@ struct gs_outbox {
 	nng_socket	 sock;
 	char		*url;		/* owned */
 	struct gs_wr	 batch;		/* header + records pending */
+	size_t		 max_batch;	/* cap but for control records */
 	size_t		 hdrlen;	/* bytes of header at batch start */
 	size_t		 mark;		/* batch length before gs_outbox_begin */
 	uint32_t	 nrec;		/* records in batch */
@@ -126,18 +130,26 @@ int	gs_outbox_open(struct gs_outbox *ob, struct gs_post *po,
  * take is counted and logged), then close.  Safe on a closed outbox. */
 void	gs_outbox_close(struct gs_outbox *ob);
 
+/* What a record is to its batch. */
+enum gs_ob_class {
+	GS_OB_STATE = 0,	/* replaced by the next: may be dropped */
+	GS_OB_RELIABLE = 1,	/* the batch must not be dropped */
+	GS_OB_CONTROL = 2,	/* reliable, and has room past max_batch */
+};
+
 /*
  * Append one record: gs_outbox_begin() returns the writer to pack the
- * record into (or NULL when the batch is at its cap: count the drop);
- * then gs_outbox_commit() keeps it, or gs_outbox_abort() undoes it.
- * reliable marks the batch as one that must not be dropped.
- * Committing an empty record still sends the batch, header only when
- * nothing else is queued (a heartbeat).  gs_outbox_commit() returns
- * GS_OK, or GS_EAGAIN when the record went over max_batch (it is then
- * undone).
+ * record into (or NULL when the batch is full even for control
+ * records: count the drop); then gs_outbox_commit() keeps it, or
+ * gs_outbox_abort() undoes it.  A reliable or control record marks the
+ * batch as one that must not be dropped.  Committing an empty record
+ * still sends the batch, header only when nothing else is queued (a
+ * heartbeat).  gs_outbox_commit() returns GS_OK, or GS_EAGAIN when the
+ * record went over max_batch (over max_batch * 3 / 2 for a control
+ * record); it is then undone.
  */
 struct gs_wr	*gs_outbox_begin(struct gs_outbox *ob);
-int		 gs_outbox_commit(struct gs_outbox *ob, int reliable);
+int		 gs_outbox_commit(struct gs_outbox *ob, enum gs_ob_class cls);
 void		 gs_outbox_abort(struct gs_outbox *ob);
 /* Forget every record not yet handed to NNG, held ones included (say
  * the peer restarted and they name its old state); they are counted

@@ -281,3 +281,23 @@ gs_relay_frame_put(struct gs_wr *wr, uint64_t conn, bool reliable,
 	gs_wr_bool(wr, reliable);
 	gs_wr_bin(wr, msg, len);
 }
+
+bool
+gs_relay_answer_due(struct gs_relay_answers *a, uint64_t conn,
+    uint64_t now_us)
+{
+	unsigned	i;
+
+	for (i = 0; i < GS_RELAY_ANSWER_RING; i++) {
+		if (a->conn[i] != conn)
+			continue;
+		if (now_us - a->at_us[i] < GS_RELAY_ANSWER_US)
+			return false;
+		a->at_us[i] = now_us;
+		return true;
+	}
+	a->conn[a->next] = conn;
+	a->at_us[a->next] = now_us;
+	a->next = (a->next + 1) % GS_RELAY_ANSWER_RING;
+	return true;
+}

@@ -100,6 +100,29 @@ struct gs_relay_rec {
 	size_t		 msglen;
 };
 
+/*
+ * Convergence.  Each side answers a record for a connection it does
+ * not have, so that a record lost on the way (or a peer that forgot)
+ * cannot leave a player in a room with nobody behind it, or a client
+ * waiting on a room that forgot it: a gateway answers JOINED and FRAME
+ * with LEAVE, a sim answers INPUT, INPUT_ACK, ACK and LOOK with CLOSE.
+ * A stream of records for one such connection gets one answer a
+ * second, not one each: gs_relay_answer_due() says when to answer.
+ */
+#define GS_RELAY_ANSWER_RING	32
+#define GS_RELAY_ANSWER_US	1000000ULL	/* re-answer after this */
+
+struct gs_relay_answers {
+	uint64_t	conn[GS_RELAY_ANSWER_RING];	/* 0: free */
+	uint64_t	at_us[GS_RELAY_ANSWER_RING];
+	unsigned	next;
+};
+
+/* Whether conn is owed an answer now (and if so, remember that it
+ * gets one at now_us).  Zero the struct to start, or to forget. */
+bool	gs_relay_answer_due(struct gs_relay_answers *a, uint64_t conn,
+	    uint64_t now_us);
+
 /* Pack a header into wr (used once, at outbox open). */
 void	gs_relay_hdr_put(struct gs_wr *wr, const struct gs_relay_hdr *h);
 int	gs_relay_hdr_get(struct gs_rd *rd, struct gs_relay_hdr *h);

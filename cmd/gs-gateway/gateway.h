@@ -153,6 +153,9 @@ struct gw_sim {
 	unsigned	 nclients;	/* JOINING or PLAYING on it */
 	unsigned	 nplaying;	/* PLAYING on it */
 	unsigned	 nrooms;
+	/* Conns told LEAVE lately for records of clients we do not have
+	 * (lib/relay.h, Convergence). */
+	struct gs_relay_answers left;
 };
 
 struct gw_room {
@@ -227,7 +230,7 @@ struct gw_metrics {
 	struct gs_counter	*in_batches, *in_records, *in_bad;
 	struct gs_counter	*in_unknown_conn, *in_stale;
 	struct gs_counter	*in_misaddressed, *in_unknown_sim;
-	struct gs_counter	*leaves_orphan;
+	struct gs_counter	*leaves_orphan, *rl_control_dropped;
 	struct gs_counter	*api_requests, *api_limited, *api_breaker;
 	struct gs_counter	*api_persist_fail, *api_persist_down;
 	struct gs_counter	*tokens_bad, *tokens_revoked;

@@ -166,7 +166,11 @@ static const struct gs_metric_def gw_metric_defs[] = {
 	GW_C(in_unknown_sim, "gs_gateway_relay_unknown_sim_total",
 	    "Batches from a sim that matches no -s address, skipped"),
 	GW_C(leaves_orphan, "gs_gateway_relay_orphan_leaves_total",
-	    "LEAVEs sent for JOINED records whose client had gone"),
+	    "LEAVEs sent for JOINED and FRAME records whose client had "
+	    "gone (at most one a second per connection)"),
+	GW_C(rl_control_dropped, "gs_gateway_relay_control_dropped_total",
+	    "LEAVE records not queued: a sim's batch was over even the "
+	    "room kept for them"),
 	GW_C(api_requests, "gs_gateway_api_requests_total",
 	    "HTTP API calls received under /v1/"),
 	GW_C(api_limited, "gs_gateway_api_limited_total",

@@ -166,42 +166,56 @@ gw_sims_close(struct gw *gw)
 	gw->rtab = NULL;
 }
 
-/* Begin a record; NULL (counted, logged at a limited rate) when the
- * sim's batch is at its cap because NNG has not taken the last ones. */
-static struct gs_wr *
-gw_relay_begin(struct gw *gw, struct gw_sim *s, const char *what)
+/* A record that did not fit the sim's batch (NNG has not taken the
+ * last ones): counted; a LEAVE is logged too, at a limited rate, since
+ * only convergence repairs its loss. */
+static int
+gw_relay_full(struct gw *gw, struct gw_sim *s, enum gs_ob_class cls,
+    const char *what)
 {
-	struct gs_wr	*wr;
-
-	if ((wr = gs_outbox_begin(&s->ob)) == NULL) {
-		gs_counter_inc(gw->m.rl_full);
+	gs_counter_inc(gw->m.rl_full);
+	if (cls == GS_OB_CONTROL) {
+		gs_counter_inc(gw->m.rl_control_dropped);
 		if (gs_ratelimit_ok(&gw->rl_sim, 10))
 			gs_log_warnx("sim batch full url=%s dropped=%s",
 			    s->url, what);
 	}
+	return GS_EAGAIN;
+}
+
+static struct gs_wr *
+gw_relay_begin(struct gw *gw, struct gw_sim *s, enum gs_ob_class cls,
+    const char *what)
+{
+	struct gs_wr	*wr;
+
+	if ((wr = gs_outbox_begin(&s->ob)) == NULL)
+		(void)gw_relay_full(gw, s, cls, what);
 	return wr;
 }
 
 static int
-gw_relay_commit(struct gw *gw, struct gw_sim *s, int reliable)
+gw_relay_commit(struct gw *gw, struct gw_sim *s, enum gs_ob_class cls,
+    const char *what)
 {
-	if (gs_outbox_commit(&s->ob, reliable) != GS_OK) {
-		gs_counter_inc(gw->m.rl_full);
-		return GS_EAGAIN;
-	}
+	if (gs_outbox_commit(&s->ob, cls) != GS_OK)
+		return gw_relay_full(gw, s, cls, what);
 	return GS_OK;
 }
 
+/* A JOIN is reliable, not control: a sim so far behind that its batch
+ * is full takes no new players (the client hears so), and the room
+ * kept past the cap stays for LEAVEs. */
 int
 gw_relay_join(struct gw *gw, struct gw_sim *s, uint64_t conn,
     const char *room, const char *name, bool watch, uint64_t account)
 {
 	struct gs_wr	*wr;
 
-	if ((wr = gw_relay_begin(gw, s, "join")) == NULL)
+	if ((wr = gw_relay_begin(gw, s, GS_OB_RELIABLE, "join")) == NULL)
 		return GS_EAGAIN;
 	gs_relay_join_put(wr, conn, room, name, watch, account);
-	return gw_relay_commit(gw, s, 1);
+	return gw_relay_commit(gw, s, GS_OB_RELIABLE, "join");
 }
 
 int
@@ -210,10 +224,10 @@ gw_relay_input(struct gw *gw, struct gw_sim *s, uint64_t conn,
 {
 	struct gs_wr	*wr;
 
-	if ((wr = gw_relay_begin(gw, s, "input")) == NULL)
+	if ((wr = gw_relay_begin(gw, s, GS_OB_STATE, "input")) == NULL)
 		return GS_EAGAIN;
 	gs_relay_input_put(wr, conn, in);
-	return gw_relay_commit(gw, s, 0);
+	return gw_relay_commit(gw, s, GS_OB_STATE, "input");
 }
 
 int
@@ -222,10 +236,10 @@ gw_relay_input_ack(struct gw *gw, struct gw_sim *s, uint64_t conn,
 {
 	struct gs_wr	*wr;
 
-	if ((wr = gw_relay_begin(gw, s, "input")) == NULL)
+	if ((wr = gw_relay_begin(gw, s, GS_OB_STATE, "input")) == NULL)
 		return GS_EAGAIN;
 	gs_relay_input_ack_put(wr, conn, in, tick);
-	return gw_relay_commit(gw, s, 0);
+	return gw_relay_commit(gw, s, GS_OB_STATE, "input");
 }
 
 /* Acks and looks are state: a lost one is replaced by the next. */
@@ -234,10 +248,10 @@ gw_relay_ack(struct gw *gw, struct gw_sim *s, uint64_t conn, uint64_t tick)
 {
 	struct gs_wr	*wr;
 
-	if ((wr = gw_relay_begin(gw, s, "ack")) == NULL)
+	if ((wr = gw_relay_begin(gw, s, GS_OB_STATE, "ack")) == NULL)
 		return GS_EAGAIN;
 	gs_relay_ack_put(wr, conn, tick);
-	return gw_relay_commit(gw, s, 0);
+	return gw_relay_commit(gw, s, GS_OB_STATE, "ack");
 }
 
 int
@@ -246,10 +260,10 @@ gw_relay_look(struct gw *gw, struct gw_sim *s, uint64_t conn, double x,
 {
 	struct gs_wr	*wr;
 
-	if ((wr = gw_relay_begin(gw, s, "look")) == NULL)
+	if ((wr = gw_relay_begin(gw, s, GS_OB_STATE, "look")) == NULL)
 		return GS_EAGAIN;
 	gs_relay_look_put(wr, conn, x, y);
-	return gw_relay_commit(gw, s, 0);
+	return gw_relay_commit(gw, s, GS_OB_STATE, "look");
 }
 
 int
@@ -257,10 +271,10 @@ gw_relay_leave(struct gw *gw, struct gw_sim *s, uint64_t conn)
 {
 	struct gs_wr	*wr;
 
-	if ((wr = gw_relay_begin(gw, s, "leave")) == NULL)
+	if ((wr = gw_relay_begin(gw, s, GS_OB_CONTROL, "leave")) == NULL)
 		return GS_EAGAIN;
 	gs_relay_leave_put(wr, conn);
-	return gw_relay_commit(gw, s, 1);
+	return gw_relay_commit(gw, s, GS_OB_CONTROL, "leave");
 }
 
 /*
@@ -277,7 +291,7 @@ gw_heartbeat(struct gw *gw)
 	for (i = 0; i < gw->nsims; i++) {
 		if (gs_outbox_begin(&gw->sims[i].ob) == NULL)
 			continue;	/* a batch is waiting: it will do */
-		(void)gs_outbox_commit(&gw->sims[i].ob, 0);
+		(void)gs_outbox_commit(&gw->sims[i].ob, GS_OB_STATE);
 	}
 }
 
@@ -429,6 +443,7 @@ gw_sim_seen(struct gw *gw, struct gw_sim *s, const struct gs_relay_hdr *h)
 	    gs_outbox_redial(&s->ob, wr->buf, wr->len) != GS_OK)
 		gs_log_error("sim cannot redial, its rooms are "
 		    "unavailable url=%s", s->url);
+	memset(&s->left, 0, sizeof(s->left));
 	s->restarts++;
 	gs_counter_inc(gw->m.sim_restarts);
 	n = gw_sim_lost(gw, s, "restarted", UINT64_MAX);
@@ -437,11 +452,20 @@ gw_sim_seen(struct gw *gw, struct gw_sim *s, const struct gs_relay_hdr *h)
 	    (unsigned long long)h->instance, n);
 }
 
-/* A JOINED for a connection that is no longer joining: the sim made
- * a player nobody will play; tell it to drop it. */
+/*
+ * A JOINED or FRAME for a connection that does not play on s (gone,
+ * closing, never joined, or placed on another sim): the sim has a
+ * player nobody plays, say because our LEAVE was lost or its JOINED
+ * came after we gave up; tell it to drop the player.  Once a second
+ * at most per connection while its frames keep coming (lib/relay.h,
+ * Convergence).  A closing client's own LEAVE may follow: a LEAVE for
+ * a player already gone is nothing to a sim.
+ */
 static void
 gw_leave_orphan(struct gw *gw, struct gw_sim *s, uint64_t conn)
 {
+	if (!gs_relay_answer_due(&s->left, conn, gs_now_us()))
+		return;
 	gs_counter_inc(gw->m.leaves_orphan);
 	(void)gw_relay_leave(gw, s, conn);
 }
@@ -456,11 +480,11 @@ gw_record(struct gw *gw, struct gw_sim *s, const struct gs_relay_rec *r)
 	    c->room->sim != s) {
 		/* Normal right after a disconnect. */
 		gs_counter_inc(gw->m.in_unknown_conn);
-		if (r->kind == GS_REL_JOINED)
-			gw_leave_orphan(gw, s, r->conn);
-		else if (r->kind == GS_REL_FRAME)
+		if (r->kind == GS_REL_FRAME)
 			gw_count_drop(gw, gw_msg_kind_of(r->msg, r->msglen),
 			    GW_DROP_GONE);
+		if (r->kind == GS_REL_JOINED || r->kind == GS_REL_FRAME)
+			gw_leave_orphan(gw, s, r->conn);
 		return;
 	}
 	switch (r->kind) {

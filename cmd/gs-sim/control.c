@@ -321,6 +321,12 @@ static const struct gs_metric_def sim_metric_defs[] = {
 	    "Records queued to gateways."),
 	SIM_C(records_dropped, "gs_sim_relay_records_dropped_total",
 	    "Records not queued: outbox over its cap."),
+	SIM_C(control_dropped, "gs_sim_relay_control_dropped_total",
+	    "JOINED, REJECT and CLOSE records not queued: the outbox was "
+	    "over even the room kept for them."),
+	SIM_C(unknown_conn, "gs_sim_relay_unknown_conn_total",
+	    "Records for a connection with no player here (answered with "
+	    "CLOSE, at most once a second per connection)."),
 	/* These three mirror the outboxes' statistics (sim_sync_metrics). */
 	SIM_C(batches_out, "gs_sim_relay_batches_out_total",
 	    "Batches (NNG messages) handed to NNG for gateways, heartbeats "

@@ -263,7 +263,7 @@ peer_get(struct sim *sim, const struct gs_relay_hdr *hdr)
 		 * name the old process's connections, whose ids the new one
 		 * reuses: drop them all with the old socket. */
 		peer_set_hdr(peer, hdr);
-		memset(peer->closed_conn, 0, sizeof(peer->closed_conn));
+		memset(&peer->closed, 0, sizeof(peer->closed));
 		if (peer_header(peer) != GS_OK ||
 		    gs_outbox_redial(&peer->ob, sim->hdr.buf, sim->hdr.len) !=
 		    GS_OK) {
@@ -317,19 +317,22 @@ peer_get(struct sim *sim, const struct gs_relay_hdr *hdr)
 	return peer;
 }
 
-/* Was conn told CLOSE lately?  If not, remember that it is now.
- * Conn 0 is never used by gateways, so the zeroed ring is empty. */
-static int
-peer_closed_lately(struct sim_peer *peer, uint64_t conn)
+/*
+ * A record for a connection with no player here: the gateway thinks
+ * its client plays on this sim, but the player is gone (a LEAVE we
+ * never got was not the reason: the gateway sends nothing after one;
+ * say its CLOSE was lost, or we dropped the gateway's players while it
+ * was stopped past the gateway timeout).  End the client's stay rather
+ * than leave it waiting for snapshots that never come; once a second
+ * at most while its records keep coming (lib/relay.h, Convergence).
+ */
+static void
+peer_unknown_conn(struct sim_peer *peer, uint64_t conn)
 {
-	unsigned	i;
-
-	for (i = 0; i < SIM_CLOSED_RING; i++)
-		if (peer->closed_conn[i] == conn)
-			return 1;
-	peer->closed_conn[peer->closed_next] = conn;
-	peer->closed_next = (peer->closed_next + 1) % SIM_CLOSED_RING;
-	return 0;
+	gs_counter_inc(peer->sim->st.unknown_conn);
+	if (gs_relay_answer_due(&peer->closed, conn, gs_now_us()))
+		peer_send_close(peer, conn, GS_PERR_UNAVAILABLE,
+		    "not in a room on this server; reconnect");
 }
 
 static void
@@ -350,29 +353,23 @@ peer_record(struct sim_peer *peer, const struct gs_relay_rec *rec)
 		    rec->watch);
 		break;
 	case GS_REL_ACK:
-		/* State, like an input: a client gone is not told. */
-		if ((pl = peer_find_player(peer, rec->conn)) != NULL)
+		if ((pl = peer_find_player(peer, rec->conn)) == NULL)
+			peer_unknown_conn(peer, rec->conn);
+		else
 			sim_player_ack(pl, rec->tick);
 		break;
 	case GS_REL_LOOK:
-		if ((pl = peer_find_player(peer, rec->conn)) != NULL)
+		if ((pl = peer_find_player(peer, rec->conn)) == NULL)
+			peer_unknown_conn(peer, rec->conn);
+		else
 			sim_player_look(pl, rec->x, rec->y);
 		break;
 	case GS_REL_INPUT:
 	case GS_REL_INPUT_ACK:
 		if ((pl = peer_find_player(peer, rec->conn)) == NULL) {
-			/* A gateway sends inputs only for clients it has
-			 * welcomed and not yet LEAVEd: this one thinks its
-			 * client plays here, but we dropped the player (say
-			 * the gateway was stopped past the gateway timeout).
-			 * End the client's stay rather than leave it
-			 * waiting for snapshots that never come. */
 			gs_counter_inc(sim->st.inputs_in);
 			gs_counter_inc(sim->st.inputs_unknown);
-			if (peer_closed_lately(peer, rec->conn))
-				break;
-			peer_send_close(peer, rec->conn, GS_PERR_UNAVAILABLE,
-			    "not in a room on this server; reconnect");
+			peer_unknown_conn(peer, rec->conn);
 			break;
 		}
 		sim_player_input(pl, &rec->input);
@@ -448,30 +445,46 @@ sim_inbox_cb(void *arg, const uint8_t *buf, size_t len)
 
 /* ---------------------------------------------------------- sending */
 
+/* Count a record that was not queued; a control record is logged too:
+ * the gateway learns of it only through convergence. */
+static void
+peer_dropped(struct sim_peer *peer, enum gs_ob_class cls)
+{
+	struct sim	*sim = peer->sim;
+
+	gs_counter_inc(sim->st.records_dropped);
+	if (cls != GS_OB_CONTROL)
+		return;
+	gs_counter_inc(sim->st.control_dropped);
+	if (gs_ratelimit_ok(&sim->rl_bad, SIM_BAD_BURST))
+		gs_log_warnx("control record dropped, outbox full url=%s",
+		    peer->url);
+}
+
 static struct gs_wr *
-peer_begin(struct sim_peer *peer)
+peer_begin(struct sim_peer *peer, enum gs_ob_class cls)
 {
 	struct gs_wr	*wr;
 
 	if (peer->gone)
 		return NULL;
 	if ((wr = gs_outbox_begin(&peer->ob)) == NULL)
-		gs_counter_inc(peer->sim->st.records_dropped);
+		peer_dropped(peer, cls);
 	return wr;
 }
 
 static int
-peer_commit(struct sim_peer *peer, struct gs_wr *wr, int reliable)
+peer_commit(struct sim_peer *peer, struct gs_wr *wr, enum gs_ob_class cls)
 {
 	struct sim	*sim = peer->sim;
 
 	if (wr->err != GS_OK) {
 		gs_outbox_abort(&peer->ob);
-		gs_counter_inc(sim->st.records_dropped);
+		peer_dropped(peer, cls);
 		return GS_ETOOBIG;
 	}
-	if (gs_outbox_commit(&peer->ob, reliable) != GS_OK) {
-		gs_counter_inc(sim->st.records_dropped);
+	if (gs_outbox_commit(&peer->ob, cls) != GS_OK) {
+		peer_dropped(peer, cls);
 		return GS_EAGAIN;
 	}
 	gs_counter_inc(sim->st.records_out);
@@ -484,10 +497,10 @@ peer_send_close(struct sim_peer *peer, uint64_t conn, uint32_t code,
 {
 	struct gs_wr	*wr;
 
-	if ((wr = peer_begin(peer)) == NULL)
+	if ((wr = peer_begin(peer, GS_OB_CONTROL)) == NULL)
 		return;
 	gs_relay_close_put(wr, conn, code, text);
-	(void)peer_commit(peer, wr, 1);
+	(void)peer_commit(peer, wr, GS_OB_CONTROL);
 }
 
 void
@@ -496,11 +509,11 @@ sim_send_joined(struct sim_player *pl)
 	struct sim	*sim = pl->peer->sim;
 	struct gs_wr	*wr;
 
-	if ((wr = peer_begin(pl->peer)) == NULL)
+	if ((wr = peer_begin(pl->peer, GS_OB_CONTROL)) == NULL)
 		return;
 	gs_relay_joined_put(wr, pl->conn, pl->id, pl->room->name,
 	    sim->conf.tick_rate, sim->conf.snapshot_rate, pl->room->tick);
-	(void)peer_commit(pl->peer, wr, 1);
+	(void)peer_commit(pl->peer, wr, GS_OB_CONTROL);
 }
 
 void
@@ -509,10 +522,10 @@ sim_send_reject(struct sim_peer *peer, uint64_t conn, uint32_t code,
 {
 	struct gs_wr	*wr;
 
-	if ((wr = peer_begin(peer)) == NULL)
+	if ((wr = peer_begin(peer, GS_OB_CONTROL)) == NULL)
 		return;
 	gs_relay_reject_put(wr, conn, code, text);
-	(void)peer_commit(peer, wr, 1);
+	(void)peer_commit(peer, wr, GS_OB_CONTROL);
 }
 
 void
@@ -527,8 +540,10 @@ sim_send_frame(struct sim_player *pl, bool reliable, const void *msg,
 {
 	struct gs_wr	*wr;
 
-	if ((wr = peer_begin(pl->peer)) == NULL)
+	if ((wr = peer_begin(pl->peer, reliable ? GS_OB_RELIABLE :
+	    GS_OB_STATE)) == NULL)
 		return GS_EAGAIN;
 	gs_relay_frame_put(wr, pl->conn, reliable, msg, len);
-	return peer_commit(pl->peer, wr, reliable);
+	return peer_commit(pl->peer, wr, reliable ? GS_OB_RELIABLE :
+	    GS_OB_STATE);
 }

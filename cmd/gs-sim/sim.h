@@ -47,7 +47,6 @@
 
 #define SIM_PEERS_MAX		64	/* gateways talking to one sim */
 #define SIM_CONN_BUCKETS	1024	/* per-peer conn hash */
-#define SIM_CLOSED_RING		32	/* per-peer: conns told CLOSE lately */
 #define SIM_INBOX_BUDGET	64	/* messages per inbox wake-up */
 #define SIM_INBOX_RECVBUF	1024	/* NNG_OPT_RECVBUF, messages */
 #define SIM_OUTBOX_SENDBUF	256	/* NNG_OPT_SENDBUF, messages */
@@ -116,6 +115,8 @@ struct sim_stats {
 	struct gs_counter	*inputs_old;
 	struct gs_counter	*inputs_behind;
 	struct gs_counter	*inputs_unknown;
+	struct gs_counter	*unknown_conn;
+	struct gs_counter	*control_dropped;
 	struct gs_counter	*inputs_invalid;
 	struct gs_counter	*inputs_range;
 	struct gs_counter	*inputs_undeclared;
@@ -188,8 +189,9 @@ struct sim_peer {
 	int			 deferred;	/* timeout judged late once */
 	/* Connections told CLOSE for inputs with no player, so that a
 	 * burst of their inputs costs one CLOSE each, not one per input. */
-	uint64_t		 closed_conn[SIM_CLOSED_RING];
-	unsigned		 closed_next;
+	/* Conns told CLOSE lately, for records of players we do not
+	 * have (lib/relay.h, Convergence). */
+	struct gs_relay_answers	 closed;
 	struct sim_player	*conn[SIM_CONN_BUCKETS];
 	unsigned		 nplayers;
 	uint64_t		 batches;

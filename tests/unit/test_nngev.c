@@ -376,6 +376,37 @@ test_cap_abort(void)
 	ev_loop_destroy(loop);
 }
 
+/* Control records keep room of their own: when state has filled the
+ * batch to its cap, state and events are refused and control records
+ * still go in, up to half the cap again. */
+static void
+test_control_room(void)
+{
+	struct ev_loop		*loop = ev_loop_new(EVFLAG_AUTO);
+	struct gs_post		 po;
+	struct gs_outbox	 ob;
+	unsigned		 n;
+	char			 url[128];
+
+	url_for(url, sizeof(url), "control.sock");
+	gs_post_init(&po, loop);
+	T_ASSERT(gs_outbox_open(&ob, &po, url, HDR, HDRLEN, 200, 0) ==
+	    GS_OK);
+	for (n = 0; append(&ob, 1000, GS_OB_STATE) == GS_OK; n++)
+		;
+	T_CHECK(n > 0 && ob.batch.len <= 200);
+	T_EQ_INT(append(&ob, 1000, GS_OB_RELIABLE), GS_EAGAIN);
+	for (n = 0; append(&ob, 1000, GS_OB_CONTROL) == GS_OK; n++)
+		;
+	T_CHECK(n >= 100 / 3 - 1);	/* 3 bytes each in 100 more */
+	T_CHECK(ob.batch.len > 200 && ob.batch.len <= 300);
+	T_CHECK(ob.reliable);
+	T_EQ_INT(append(&ob, 1000, GS_OB_STATE), GS_EAGAIN);
+	gs_outbox_close(&ob);
+	gs_post_stop(&po);
+	ev_loop_destroy(loop);
+}
+
 /* Discarding a held batch: off the list, timer stopped, counted. */
 static void
 test_discard(void)
@@ -771,6 +802,6 @@ test_loop_refs(void)
 }
 
 T_MAIN(T(test_batching), T(test_linger), T(test_header_redial), T(test_budget_burst), T(test_state_drop),
-    T(test_cap_abort), T(test_discard), T(test_reliable_held), T(test_rpc_roundtrip),
+    T(test_cap_abort), T(test_control_room), T(test_discard), T(test_reliable_held), T(test_rpc_roundtrip),
     T(test_rpc_timeout), T(test_rpc_inflight_close),
     T(test_rpc_close_in_cb), T(test_loop_refs))
