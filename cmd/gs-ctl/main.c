@@ -499,9 +499,6 @@ ctl_call(const char *url, const void *req, size_t len, int timeout_ms,
 			fprintf(stderr, "gs-ctl: %s: %s (a certificate was "
 			    "refused: see --tls-ca)\n", url,
 			    nng_strerror(rv));
-		else if (rv == NNG_EPERM)
-			fprintf(stderr, "gs-ctl: %s: %s (%s)\n", url,
-			    nng_strerror(rv), call);
 		else
 			fprintf(stderr, "gs-ctl: %s: %s\n", url,
 			    nng_strerror(rv));
