@@ -145,10 +145,6 @@ TPORT=$(free_port)
 # shellcheck disable=SC2046
 start tgw "$B/gs-gateway" -D -H "127.0.0.1:$TPORT" -i "$GIN" -s "$SIN" \
     -c "$GCTL" $(tls tgw)
-"$B/gs-loadgen" -u "ws://127.0.0.1:$TPORT/" -n 4 -p 2 -d 2s -m -j \
-    >"$T/tlg.json" 2>"$T/tlg.log" || die "gs-loadgen over tls exited $?"
-[ "$(json "$T/tlg.json" 'j["got_snapshots"]')" = 4 ] || die "tls: not all got snapshots"
-[ "$(json "$T/tlg.json" 'j["moved_as_asked"]')" = 4 ] || die "tls: not all moved"
 # gs-ctl with a certificate of the fleet is answered.
 # shellcheck disable=SC2046
 "$B/gs-ctl" -c "$GCTL" $(tls ops) status >/dev/null || die "gs-ctl over tls"
@@ -181,6 +177,11 @@ if "$B/gs-ctl" -c "tls+tcp://127.0.0.1:$P4" -t 2000 $(tls ops) status \
 	die "gs-ctl took a server certificate for another name"
 fi
 stop named
+# Players play through gateway and sim over tls.
+"$B/gs-loadgen" -u "ws://127.0.0.1:$TPORT/" -n 4 -p 2 -d 2s -m -j \
+    >"$T/tlg.json" 2>"$T/tlg.log" || die "gs-loadgen over tls exited $?"
+[ "$(json "$T/tlg.json" 'j["got_snapshots"]')" = 4 ] || die "tls: not all got snapshots"
+[ "$(json "$T/tlg.json" 'j["moved_as_asked"]')" = 4 ] || die "tls: not all moved"
 # The gateway and the sim kept serving, and the intruder left no trace.
 # shellcheck disable=SC2046
 "$B/gs-ctl" -c "$GCTL" $(tls ops) status >/dev/null ||
