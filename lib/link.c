@@ -98,7 +98,9 @@ link_read(const char *what, const char *path, char **out)
 		return link_why;
 	}
 	buf[n] = '\0';
-	*out = buf;
+	/* Kept for the process's life: give back the rest of the cap. */
+	if ((*out = realloc(buf, n + 1)) == NULL)
+		*out = buf;
 	return NULL;
 }
 
