@@ -109,7 +109,15 @@ $(BUILD)/test/test_tickclock: $(BUILD)/obj/cmd/gs-sim/tickclock.o
 $(BUILD)/test/test_sched: $(addprefix $(BUILD)/obj/cmd/gs-sim/,\
 	sched.o tickclock.o)
 
-units: $(UNITS) $(TGAMES)
+# Test tools: tests/tools/<name>.c, linked with libgs, for the
+# integration tests (a forger of gateway batches, say).
+TOOL_SRC = $(wildcard tests/tools/*.c)
+TOOLS	= $(TOOL_SRC:tests/tools/%.c=$(BUILD)/test/tools/%)
+$(BUILD)/test/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIBGS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBGS) $(LIBS)
+
+units: $(UNITS) $(TGAMES) $(TOOLS)
 
 BENCH_SRC = $(wildcard tests/bench/bench_*.c)
 BENCHES	= $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)

@@ -20,6 +20,7 @@
 
 #include "ctl.h"
 #include "err.h"
+#include "link.h"
 #include "log.h"
 #include "metrics.h"
 #include "mp.h"
@@ -414,7 +415,6 @@ gs_ctl_listen(struct ev_loop *loop, const char *url,
     struct gs_metrics *metrics, void *arg)
 {
 	struct gs_ctl	*ctl;
-	nng_listener	 l;
 	const char	*call;
 	int		 rfd, wfd, rv;
 
@@ -440,16 +440,9 @@ gs_ctl_listen(struct ev_loop *loop, const char *url,
 	if ((rv = nng_socket_set_size(ctl->sock, NNG_OPT_RECVMAXSZ,
 	    CTL_REQ_MAX)) != 0)
 		goto fail;
-	call = "nng_listener_create";
-	if ((rv = nng_listener_create(&l, ctl->sock, url)) != 0)
-		goto fail;
-	/* Anyone who can connect can run every command: owner only. */
-	call = "nng_listener_set_int(ipc:permissions)";
-	if (strncmp(url, "ipc://", 6) == 0 && (rv = nng_listener_set_int(l,
-	    NNG_OPT_IPC_PERMISSIONS, 0600)) != 0)
-		goto fail;
-	call = "nng_listener_start";
-	if ((rv = nng_listener_start(l, 0)) != 0)
+	/* Anyone who can connect can run every command: an ipc socket
+	 * is the daemons' user's only, tls wants a certificate. */
+	if ((rv = gs_link_listen(ctl->sock, url, &call)) != 0)
 		goto fail;
 	call = "nng_socket_get_int(recv-fd)";
 	if ((rv = nng_socket_get_int(ctl->sock, NNG_OPT_RECVFD, &rfd)) != 0)

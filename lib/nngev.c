@@ -20,6 +20,7 @@
 
 #include "err.h"
 #include "util.h"
+#include "link.h"
 #include "log.h"
 #include "mp.h"
 #include "nngev.h"
@@ -34,6 +35,19 @@
 static struct gs_ratelimit	nngev_rl;
 
 /* ------------------------------------------------------------ inbox */
+
+/* What pipe p proves, asked of NNG once per pipe. */
+static enum gs_link_proof
+inbox_proof(struct gs_inbox *in, nng_pipe p)
+{
+	uint32_t	id = (uint32_t)nng_pipe_id(p);
+
+	if (id != in->proof_pipe || id == 0) {
+		in->proof = gs_link_pipe_proof(p);
+		in->proof_pipe = id;
+	}
+	return in->proof;
+}
 
 static void
 inbox_read_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -57,7 +71,8 @@ inbox_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		in->msgs++;
 		in->bytes += nng_msg_len(msg);
-		in->cb(in->arg, nng_msg_body(msg), nng_msg_len(msg));
+		in->cb(in->arg, nng_msg_body(msg), nng_msg_len(msg),
+		    inbox_proof(in, nng_msg_get_pipe(msg)));
 		nng_msg_free(msg);
 		/* The callback may have closed the inbox. */
 		if (!ev_is_active(w))
@@ -92,8 +107,7 @@ gs_inbox_listen(struct gs_inbox *in, struct ev_loop *loop, const char *url,
 	if ((rv = nng_socket_set_int(in->sock, NNG_OPT_RECVBUF,
 	    recvbuf)) != 0)
 		goto fail_close;
-	call = "nng_listen";
-	if ((rv = nng_listen(in->sock, url, NULL, 0)) != 0)
+	if ((rv = gs_link_listen(in->sock, url, &call)) != 0)
 		goto fail_close;
 	call = "nng_socket_get_int(recv-fd)";
 	if ((rv = nng_socket_get_int(in->sock, NNG_OPT_RECVFD, &fd)) != 0)
@@ -358,8 +372,8 @@ outbox_dial(struct gs_outbox *ob)
 	if ((rv = nng_socket_set_int(ob->sock, NNG_OPT_SENDBUF,
 	    ob->sendbuf)) != 0)
 		goto fail;
-	call = "nng_dial";
-	if ((rv = nng_dial(ob->sock, ob->url, NULL, NNG_FLAG_NONBLOCK)) != 0)
+	if ((rv = gs_link_dial(ob->sock, ob->url, NNG_FLAG_NONBLOCK,
+	    &call)) != 0)
 		goto fail;
 	return GS_OK;
 
@@ -807,8 +821,8 @@ gs_rpc_open(struct ev_loop *loop, const char *url, int max_inflight)
 	    (rv = nng_pipe_notify(rpc->sock, NNG_PIPE_EV_REM_POST, rpc_pipe_cb,
 	    rpc)) != 0)
 		goto fail;
-	call = "nng_dial";
-	if ((rv = nng_dial(rpc->sock, url, NULL, NNG_FLAG_NONBLOCK)) != 0)
+	if ((rv = gs_link_dial(rpc->sock, url, NNG_FLAG_NONBLOCK,
+	    &call)) != 0)
 		goto fail;
 
 	ev_async_init(&rpc->async, rpc_async_cb);

@@ -37,12 +37,17 @@
 #include <ev.h>
 #include <nng/nng.h>
 
+#include "link.h"
 #include "mp.h"
 
 /* ------------------------------------------------------------ inbox */
 
-/* msg is borrowed: the inbox frees it when the callback returns. */
-typedef void gs_inbox_cb(void *arg, const uint8_t *buf, size_t len);
+/* buf is borrowed: the inbox frees it when the callback returns.
+ * proof is what the connection it came over says of its sender
+ * (link.h): whether to believe what the message says of itself is the
+ * caller's to decide. */
+typedef void gs_inbox_cb(void *arg, const uint8_t *buf, size_t len,
+    enum gs_link_proof proof);
 
 struct gs_inbox {
 	nng_socket	 sock;
@@ -53,9 +58,12 @@ struct gs_inbox {
 	void		*arg;
 	uint64_t	 msgs;		/* messages received */
 	uint64_t	 bytes;		/* their bytes */
+	uint32_t	 proof_pipe;	/* the pipe proof is for; 0: none */
+	enum gs_link_proof proof;
 };
 
-/* Listen on url with a PULL socket; recvbuf is NNG_OPT_RECVBUF (msgs). */
+/* Listen on url with a PULL socket (gs_link_listen: the url must pass
+ * gs_link_refuse); recvbuf is NNG_OPT_RECVBUF (msgs). */
 int	gs_inbox_listen(struct gs_inbox *in, struct ev_loop *loop,
 	    const char *url, int budget, int recvbuf, gs_inbox_cb *cb,
 	    void *arg);
@@ -119,8 +127,8 @@ void	gs_post_set_linger(struct gs_post *po, ev_tstamp seconds);
 /* Flush now (at shutdown); then stop the watchers. */
 void	gs_post_stop(struct gs_post *po);
 
-/* Dial url with a PUSH socket (non-blocking dial: the peer may come
- * later).  hdr[hdrlen] starts every message.  sendbuf: NNG_OPT_SENDBUF
+/* Dial url with a PUSH socket (gs_link_dial; non-blocking: the peer
+ * may come later).  hdr[hdrlen] starts every message.  sendbuf: NNG_OPT_SENDBUF
  * (0..8192 messages; with 0 a send only succeeds while a connected
  * peer is idle).  The outbox must not move in memory while open. */
 int	gs_outbox_open(struct gs_outbox *ob, struct gs_post *po,
@@ -178,7 +186,7 @@ typedef void gs_rpc_cb(void *arg, int err, const uint8_t *rep, size_t len);
 
 struct gs_rpc;
 
-/* Open a REQ socket dialed to url (non-blocking dial). */
+/* Open a REQ socket dialed to url (gs_link_dial, non-blocking). */
 struct gs_rpc	*gs_rpc_open(struct ev_loop *loop, const char *url,
 		    int max_inflight);
 /*

@@ -27,6 +27,7 @@
 #include "ctl.h"
 #include "err.h"
 #include "json.h"
+#include "link.h"
 #include "log.h"
 #include "mp.h"
 #include "opt.h"
@@ -94,7 +95,8 @@ static size_t	ctl_alarm_len;
 
 /* Exactly the SYNOPSIS of man/gs-ctl.1. */
 static const char synopsis[] =
-    "usage: gs-ctl [-hjV] [-c url] [-t timeout] command [argument ...]\n";
+    "usage: gs-ctl [-hjV] [-c url] [-t timeout] [--tls-ca file]\n"
+    "              [--tls-cert file] [--tls-key file] command [argument ...]\n";
 
 /* Settings from flags and GS_CTL* variables (opt.h). */
 struct ctl_args {
@@ -102,6 +104,7 @@ struct ctl_args {
 	unsigned	 nurls;
 	int		 json;
 	int		 timeout_ms;
+	struct gs_link_conf link;
 };
 
 #define AT(m)	GS_OPT_AT(struct ctl_args, m)
@@ -113,6 +116,7 @@ static const struct gs_opt ctl_opts[] = {
 	{ 'j', "json", NULL, GS_OPT_BOOL, AT(json) },
 	{ 't', "timeout", "GS_CTL_TIMEOUT", GS_OPT_MS, AT(timeout_ms),
 	  .min = 1, .max = 3600 * 1000, .unit = 1 },
+	GS_LINK_TLS_OPTS(struct ctl_args, link),
 	{ 0 }
 };
 
@@ -444,6 +448,7 @@ ctl_call(const char *url, const void *req, size_t len, int timeout_ms,
 {
 	nng_socket	 sock;
 	struct itimerval it;
+	const char	*call;
 	int		 rv;
 
 	if ((rv = nng_req0_open(&sock)) != 0) {
@@ -479,7 +484,7 @@ ctl_call(const char *url, const void *req, size_t len, int timeout_ms,
 		nng_close(sock);
 		return GS_ESYS;
 	}
-	rv = nng_dial(sock, url, NULL, 0);
+	rv = gs_link_dial(sock, url, 0, &call);
 	memset(&it, 0, sizeof(it));
 	(void)setitimer(ITIMER_REAL, &it, NULL);
 	if (rv != 0) {
@@ -490,6 +495,10 @@ ctl_call(const char *url, const void *req, size_t len, int timeout_ms,
 		    rv == NNG_ENOTSUP)
 			fprintf(stderr, "gs-ctl: %s: %s (want ipc:///path or "
 			    "tcp://host:port)\n", url, nng_strerror(rv));
+		else if (rv == NNG_EPEERAUTH || rv == NNG_ECRYPTO)
+			fprintf(stderr, "gs-ctl: %s: %s (a certificate was "
+			    "refused: see --tls-ca)\n", url,
+			    nng_strerror(rv));
 		else
 			fprintf(stderr, "gs-ctl: %s: %s\n", url,
 			    nng_strerror(rv));
@@ -650,6 +659,7 @@ main(int argc, char *argv[])
 	struct sigaction	 sa;
 	json_t			*all = NULL, *j;
 	nng_url			*u;
+	const char		*why;
 	unsigned		 i;
 	int			 first, failed = 0, err;
 
@@ -657,11 +667,15 @@ main(int argc, char *argv[])
 	memset(&a, 0, sizeof(a));
 	a.timeout_ms = 2000;
 	first = gs_opt_parse(&ctl_prog, &a, argc, argv);
+	if ((why = gs_link_setup(&a.link)) != NULL)
+		gs_opt_fail(&ctl_prog, "%s", why);
 	for (i = 0; i < a.nurls; i++) {
 		if (nng_url_parse(&u, a.urls[i]) != 0)
 			gs_opt_fail(&ctl_prog, "%s: bad address (want "
 			    "ipc:///path or tcp://host:port)", a.urls[i]);
 		nng_url_free(u);
+		if ((why = gs_link_refuse(a.urls[i], GS_LINK_DIAL)) != NULL)
+			gs_opt_fail(&ctl_prog, "%s: %s", a.urls[i], why);
 	}
 	cmd = ctl_request(&req, argc - first, argv + first);
 
@@ -695,6 +709,7 @@ main(int argc, char *argv[])
 		json_decref(all);
 	}
 	gs_wr_free(&req);
+	gs_link_cleanup();
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		fprintf(stderr, "gs-ctl: stdout: %s\n", strerror(errno));
 		return GS_EXIT_SYSTEM;

@@ -437,7 +437,8 @@ void	gw_sims_check(struct gw *gw);
 void	gw_count_drop(struct gw *gw, unsigned kind, int reason);
 /* gw_msg_kind_index() of the protocol message msg[len]. */
 unsigned gw_msg_kind_of(const void *msg, size_t len);
-void	gw_inbox_cb(void *arg, const uint8_t *buf, size_t len);
+void	gw_inbox_cb(void *arg, const uint8_t *buf, size_t len,
+	    enum gs_link_proof proof);
 void	gw_relay_sync_metrics(void *gw);
 
 /* api.c */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "gateway.h"
+#include "link.h"
 #include "opt.h"
 #include "util.h"
 
@@ -21,7 +22,9 @@ static const char synopsis[] =
     "usage: gs-gateway [-DhV] [-B bytes] [-b bytes] [-c url] [-f bytes]\n"
     "                  [-H [addr:]port] [-j time] [-k key ...] [-l level]\n"
     "                  [-n fd] [-o origin ...] [-P url] [-q frames]\n"
-    "                  [-R rate] [-r rate] [-t time] -i url -s url ...\n";
+    "                  [-R rate] [-r rate] [-t time] [--ipc-group]\n"
+    "                  [--tls-ca file] [--tls-cert file] [--tls-key file]\n"
+    "                  [--trusted-network] -i url -s url ...\n";
 
 #define GW_SIMS_MAX	256
 
@@ -39,6 +42,7 @@ struct gw_args {
 	unsigned	 norigins;
 	char		 cors[GW_ORIGINS_MAX * 258];	/* origins, joined */
 	const char	*cors_p;
+	struct gs_link_conf link;
 };
 
 /* -H "[addr:]port" (gs_http_parse_addr). */
@@ -94,6 +98,7 @@ static const struct gs_opt gw_opts[] = {
 	{ 't', "sim-timeout", "GS_GATEWAY_SIM_TIMEOUT", GS_OPT_MS,
 	  AT(conf.sim_timeout), .min = 100, .max = 600000,
 	  .flags = GS_OPT_SECONDS },
+	GS_LINK_OPTS(struct gw_args, link),
 	{ 0 }
 };
 
@@ -123,6 +128,8 @@ gw_join_origins(struct gw_args *a)
 static void
 gw_args_parse(struct gw_args *a, int argc, char **argv)
 {
+	unsigned	i;
+
 	memset(a, 0, sizeof(*a));
 	a->notify_fd = -1;
 	a->log_level = GS_LOG_INFO;
@@ -138,6 +145,12 @@ gw_args_parse(struct gw_args *a, int argc, char **argv)
 	(void)gs_opt_parse(&gw_prog, a, argc, argv);
 	a->api.keys = a->keys;
 	gw_join_origins(a);
+	gs_link_opt_setup(&gw_prog, &a->link);
+	gs_link_opt_check(&gw_prog, "-i", a->conf.inbox_url, GS_LINK_LISTEN);
+	gs_link_opt_check(&gw_prog, "-c", a->conf.ctl_url, GS_LINK_LISTEN);
+	gs_link_opt_check(&gw_prog, "-P", a->api.persist_url, GS_LINK_DIAL);
+	for (i = 0; i < a->nsims; i++)
+		gs_link_opt_check(&gw_prog, "-s", a->sims[i], GS_LINK_DIAL);
 }
 
 /* ------------------------------------------------------------ loop */
@@ -344,6 +357,7 @@ main(int argc, char **argv)
 	gw_clients_free(&gw);
 	gs_wr_free(&gw.scratch);
 	gs_metrics_free(gw.metrics);
+	gs_link_cleanup();
 	ev_loop_destroy(gw.loop);
 	return GS_EXIT_OK;
 }

@@ -522,8 +522,12 @@ gw_record(struct gw *gw, struct gw_sim *s, const struct gs_relay_rec *r)
 	}
 }
 
+/* A batch from a sim.  proof goes unused: a gateway acts only for
+ * the sims of its -s and dials nothing a batch names, so who may
+ * reach its inbox is the listener's to limit (gs_link_listen). */
 void
-gw_inbox_cb(void *arg, const uint8_t *buf, size_t len)
+gw_inbox_cb(void *arg, const uint8_t *buf, size_t len,
+    enum gs_link_proof proof)
 {
 	struct gw		*gw = arg;
 	struct gs_rd		 rd;

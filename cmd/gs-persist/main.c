@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "link.h"
 #include "log.h"
 #include "opt.h"
 #include "util.h"
@@ -21,13 +22,16 @@
 static const char synopsis[] =
 "usage: gs-persist [-hV] [-a ttl] [-c url] [-F file] [-f ttl]\n"
 "                  [-H [addr:]port] [-j threads] [-l level] [-n fd]\n"
-"                  [-q jobs] [-s sync] [-w ln,r,p] -d file -k key -r url\n";
+"                  [-q jobs] [-s sync] [-w ln,r,p] [--ipc-group]\n"
+"                  [--tls-ca file] [--tls-cert file] [--tls-key file]\n"
+"                  [--trusted-network] -d file -k key -r url\n";
 
 struct pst_args {
 	struct persist_conf conf;
 	char		 haddr[256];
 	const char	*iface;
 	int		 port;
+	struct gs_link_conf link;
 };
 
 static int
@@ -98,6 +102,7 @@ static const struct gs_opt pst_opts[] = {
 	{ 'w', "work", "GS_PERSIST_WORK", GS_OPT_FN, AT(pw), .fn = pst_opt_pw,
 	  .want = "ln,r,p: scrypt's log2 N (1..20), r (1..8), p (1..16), "
 	  "see gs-persist(8)" },
+	GS_LINK_OPTS(struct pst_args, link),
 	{ 0 }
 };
 
@@ -138,6 +143,9 @@ pst_args_parse(struct pst_args *a, int argc, char **argv)
 	c->pw = pwhash_default;
 	(void)gs_opt_parse(&pst_prog, a, argc, argv);
 	pst_test_knobs(c);
+	gs_link_opt_setup(&pst_prog, &a->link);
+	gs_link_opt_check(&pst_prog, "-r", c->url, GS_LINK_LISTEN);
+	gs_link_opt_check(&pst_prog, "-c", c->ctl_url, GS_LINK_LISTEN);
 }
 
 static void
@@ -244,6 +252,7 @@ main(int argc, char **argv)
 	pst_social_fini(&p);
 	gs_jwt_signer_free(p.signer);
 	gs_metrics_free(p.metrics);
+	gs_link_cleanup();
 	gs_log_info("exit");
 	return GS_EXIT_OK;
 }

@@ -27,6 +27,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 
+#include "link.h"
 #include "log.h"
 #include "util.h"
 
@@ -437,8 +438,8 @@ srv_pool_cb(struct ev_loop *loop, ev_async *w, int revents)
 int
 pst_srv_open(struct persist *p)
 {
-	nng_listener	 l;
 	struct pst_ctx	*c;
+	const char	*call;
 	int		 i, rv;
 
 	p->batch_tail = &p->batch;
@@ -454,16 +455,13 @@ pst_srv_open(struct persist *p)
 		return -1;
 	}
 	/* Whoever can connect can ban, revoke and read accounts: an ipc
-	 * socket is the daemons' user's only. */
+	 * socket is the daemons' user's only, tls wants a certificate. */
+	call = "nng_socket_set_size(recv-size-max)";
 	if ((rv = nng_socket_set_size(p->sock, NNG_OPT_RECVMAXSZ,
 	    GS_PST_REQ_MAX)) != 0 ||
-	    (rv = nng_listener_create(&l, p->sock, p->conf.url)) != 0 ||
-	    (strncmp(p->conf.url, "ipc://", 6) == 0 &&
-	    (rv = nng_listener_set_int(l, NNG_OPT_IPC_PERMISSIONS, 0600)) !=
-	    0) ||
-	    (rv = nng_listener_start(l, 0)) != 0) {
-		gs_log_warnx("request socket failed url=%s err=\"%s\"",
-		    p->conf.url, nng_strerror(rv));
+	    (rv = gs_link_listen(p->sock, p->conf.url, &call)) != 0) {
+		gs_log_warnx("request socket failed url=%s call=%s "
+		    "err=\"%s\"", p->conf.url, call, nng_strerror(rv));
 		return -1;
 	}
 	ev_async_init(&p->arrive_w, srv_arrive_cb);

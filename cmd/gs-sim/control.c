@@ -341,6 +341,10 @@ static const struct gs_metric_def sim_metric_defs[] = {
 	    "Batches addressed to an earlier run of this sim, skipped."),
 	SIM_C(bad, "gs_sim_relay_bad_total",
 	    "Malformed or unexpected batches and records from gateways."),
+	SIM_C(refused, "gs_sim_relay_refused_total",
+	    "Batches refused unread, and their gateway not dialed: the reply "
+	    "url is not one of -a, or without -a the batch came over a "
+	    "connection that proved nothing (plain tcp)."),
 	SIM_C(joins, "gs_sim_joins_total", "Players who joined a room."),
 	SIM_C(rejects, "gs_sim_rejects_total", "JOINs refused."),
 	SIM_C(leaves, "gs_sim_leaves_total", "Players who left with LEAVE."),

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "sim.h"
+#include "link.h"
 #include "opt.h"
 #include "util.h"
 
@@ -18,11 +19,13 @@
 
 /* Exactly the SYNOPSIS of man/gs-sim.8. */
 static const char synopsis[] =
-"usage: gs-sim [-hV] [-B bytes] [-C ticks] [-c url] [-e grace]\n"
-"              [-G timeout] [-g game] [-H [addr:]port] [-l level]\n"
-"              [-N players] [-n fd] [-P players] [-p url] [-q inputs]\n"
-"              [-R rooms] [-S seed] [-s rate] [-t rate] [-v radius]\n"
-"              [-W watchers] [-z cell] -i url\n";
+"usage: gs-sim [-hV] [-a url ...] [-B bytes] [-C ticks] [-c url]\n"
+"              [-e grace] [-G timeout] [-g game] [-H [addr:]port]\n"
+"              [-l level] [-N players] [-n fd] [-P players] [-p url]\n"
+"              [-q inputs] [-R rooms] [-S seed] [-s rate] [-t rate]\n"
+"              [-v radius] [-W watchers] [-z cell] [--ipc-group]\n"
+"              [--tls-ca file] [--tls-cert file] [--tls-key file]\n"
+"              [--trusted-network] -i url\n";
 
 /* Settings from flags and GS_SIM_* variables (opt.h). */
 struct sim_args {
@@ -30,6 +33,7 @@ struct sim_args {
 	char		 haddr[256];	/* -H: the address part */
 	const char	*iface;		/* -H: NULL, every address */
 	int		 port;
+	struct gs_link_conf link;
 };
 
 /* -H "[addr:]port" (gs_http_parse_addr). */
@@ -46,6 +50,9 @@ sim_opt_http(void *base, const char *v, char *why, size_t whylen)
 #define AT(m)	GS_OPT_AT(struct sim_args, conf.m)
 
 static const struct gs_opt sim_opts[] = {
+	{ 'a', "gateway", "GS_SIM_GATEWAYS", GS_OPT_LIST, AT(gateways),
+	  .count_off = offsetof(struct sim_args, conf.ngateways),
+	  .max = GS_URL_MAX },
 	{ 'B', "budget", "GS_SIM_BUDGET", GS_OPT_INT, AT(budget),
 	  .min = 0, .max = GS_SNAP_BODY_MAX },
 	{ 'C', "catchup", "GS_SIM_CATCHUP", GS_OPT_INT, AT(catchup),
@@ -87,6 +94,7 @@ static const struct gs_opt sim_opts[] = {
 	  AT(room_watchers), .min = 0, .max = 100000 },
 	{ 'z', "cell", "GS_SIM_CELL", GS_OPT_REAL, AT(cell),
 	  .min = 0, .max = 1000000000, .flags = GS_OPT_ABOVE_MIN },
+	GS_LINK_OPTS(struct sim_args, link),
 	{ 0 }
 };
 
@@ -97,6 +105,7 @@ static void
 sim_args_parse(struct sim_args *a, int argc, char **argv)
 {
 	struct sim_conf	*c = &a->conf;
+	unsigned	 i;
 
 	memset(a, 0, sizeof(*a));
 	c->game = "arena";
@@ -124,6 +133,17 @@ sim_args_parse(struct sim_args *a, int argc, char **argv)
 		    "rate %u", c->snapshot_rate, c->tick_rate);
 	if (c->seed == UINT64_MAX)
 		c->seed = gs_random_u64() >> 1;
+	gs_link_opt_setup(&sim_prog, &a->link);
+	gs_link_opt_check(&sim_prog, "-i", c->inbox_url, GS_LINK_LISTEN);
+	gs_link_opt_check(&sim_prog, "-c", c->ctl_url, GS_LINK_LISTEN);
+	gs_link_opt_check(&sim_prog, "-p", c->persist_url, GS_LINK_DIAL);
+	for (i = 0; i < c->ngateways; i++)
+		gs_link_opt_check(&sim_prog, "-a", c->gateways[i],
+		    GS_LINK_DIAL);
+	if (c->ngateways == 0 && !gs_link_can_prove(c->inbox_url))
+		gs_opt_fail(&sim_prog, "-i %s: a plain tcp inbox cannot tell "
+		    "who sends: name the gateways it answers with -a",
+		    c->inbox_url);
 }
 
 static void
@@ -234,6 +254,7 @@ sim_free(struct sim *sim)
 	free(sim->body);
 	gs_wr_free(&sim->gamemsg);
 	gs_metrics_free(sim->metrics);
+	gs_link_cleanup();
 }
 
 int

@@ -239,16 +239,47 @@ peer_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 /*
+ * Whether to believe a header's reply url, and so to take its records
+ * and dial it: with -a, it must be one of them, however the batch
+ * came; without, the batch must have come over a connection that
+ * proved its sender (a private ipc socket, a verified certificate).
+ * A refusal is counted and logged at a limited rate.
+ */
+static int
+peer_allowed(struct sim *sim, const struct gs_relay_hdr *hdr,
+    enum gs_link_proof proof)
+{
+	unsigned	i;
+
+	if (sim->conf.ngateways == 0 && proof != GS_LINK_UNPROVED)
+		return 1;
+	for (i = 0; i < sim->conf.ngateways; i++)
+		if (strcmp(sim->conf.gateways[i], hdr->url) == 0)
+			return 1;
+	gs_counter_inc(sim->st.refused);
+	if (gs_ratelimit_ok(&sim->rl_bad, SIM_BAD_BURST))
+		gs_log_warnx("gateway refused url=%s instance=%016llx "
+		    "proof=%s why=%s", hdr->url,
+		    (unsigned long long)hdr->instance,
+		    gs_link_proof_name(proof), sim->conf.ngateways > 0 ?
+		    "not_in_a" : "unproved");
+	return 0;
+}
+
+/*
  * The peer for a batch header: found by url, or created.  Handles a
  * gateway restart and re-arms the timeout.  NULL: the batch is dropped
  * (counted and logged here).
  */
 static struct sim_peer *
-peer_get(struct sim *sim, const struct gs_relay_hdr *hdr)
+peer_get(struct sim *sim, const struct gs_relay_hdr *hdr,
+    enum gs_link_proof proof)
 {
 	struct sim_peer	*peer;
 	unsigned	 n;
 
+	if (!peer_allowed(sim, hdr, proof))
+		return NULL;
 	for (peer = sim->peers; peer != NULL; peer = peer->next)
 		if (strcmp(peer->url, hdr->url) == 0)
 			break;
@@ -396,7 +427,8 @@ peer_record(struct sim_peer *peer, const struct gs_relay_rec *rec)
  * borrowed.  A record that does not decode ends the batch: the bytes
  * after it cannot be framed. */
 void
-sim_inbox_cb(void *arg, const uint8_t *buf, size_t len)
+sim_inbox_cb(void *arg, const uint8_t *buf, size_t len,
+    enum gs_link_proof proof)
 {
 	struct sim		*sim = arg;
 	struct sim_peer		*peer;
@@ -419,7 +451,7 @@ sim_inbox_cb(void *arg, const uint8_t *buf, size_t len)
 		    hdr.url);
 		return;
 	}
-	if ((peer = peer_get(sim, &hdr)) == NULL)
+	if ((peer = peer_get(sim, &hdr, proof)) == NULL)
 		return;
 	if (hdr.to_instance != 0 && hdr.to_instance != sim->instance) {
 		/* Queued for an earlier run of this sim (NNG delivers what

@@ -100,6 +100,10 @@ struct sim_conf {
 	long long	 gw_timeout_ms;	/* a silent gateway's players go */
 	const char	*persist_url;	/* -P: results go there; NULL: none */
 	uint64_t	 seed;
+	/* -a: the gateway inbox urls this sim answers; none: any whose
+	 * batches come over a connection that proved itself. */
+	char		*gateways[SIM_PEERS_MAX];
+	unsigned	 ngateways;
 };
 
 struct sim_stats {
@@ -146,6 +150,7 @@ struct sim_stats {
 	struct gs_counter	*records_unsent;
 	struct gs_counter	*stale;
 	struct gs_counter	*bad;
+	struct gs_counter	*refused;
 	struct gs_counter	*joins;
 	struct gs_counter	*rejects;
 	struct gs_counter	*leaves;
@@ -309,7 +314,8 @@ void	sim_results_close(struct sim *sim);
 void	sim_result_put(struct sim_room *room, const char *text, size_t len);
 
 /* peer.c */
-void	sim_inbox_cb(void *arg, const uint8_t *buf, size_t len);
+void	sim_inbox_cb(void *arg, const uint8_t *buf, size_t len,
+	    enum gs_link_proof proof);
 void	sim_peer_free(struct sim_peer *peer);
 /* A header-only batch to every gateway (every SIM_HEARTBEAT_S). */
 void	sim_heartbeat(struct sim *sim);

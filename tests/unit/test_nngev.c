@@ -46,7 +46,8 @@ struct sink {
 };
 
 static void
-sink_cb(void *arg, const uint8_t *buf, size_t len)
+sink_cb(void *arg, const uint8_t *buf, size_t len,
+    enum gs_link_proof proof)
 {
 	struct sink	*s = arg;
 	struct gs_rd	 rd = GS_RD_INIT(buf, len);
@@ -222,7 +223,8 @@ struct burst {
 };
 
 static void
-burst_cb(void *arg, const uint8_t *buf, size_t len)
+burst_cb(void *arg, const uint8_t *buf, size_t len,
+    enum gs_link_proof proof)
 {
 	struct burst	*b = arg;
 	struct gs_rd	 rd = GS_RD_INIT(buf, len);
@@ -493,7 +495,8 @@ struct hsink {
 };
 
 static void
-hsink_cb(void *arg, const uint8_t *buf, size_t len)
+hsink_cb(void *arg, const uint8_t *buf, size_t len,
+    enum gs_link_proof proof)
 {
 	struct hsink	*s = arg;
 	struct gs_rd	 rd = GS_RD_INIT(buf, len);
