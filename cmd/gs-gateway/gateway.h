@@ -181,6 +181,7 @@ struct gw_client {
 	 * grace: one timer, one deadline at a time. */
 	ev_timer	 timer;
 	uint64_t	 hello_us;	/* when JOIN was queued, gs_now_us */
+	uint64_t	 frame_us;	/* PLAYING: welcome or last FRAME */
 	uint64_t	 since_us;	/* connected at */
 	unsigned	 nbad;
 	uint32_t	 in_seq;	/* last input forwarded, this session */
@@ -234,7 +235,7 @@ struct gw_metrics {
 	struct gs_counter	*api_requests, *api_limited, *api_breaker;
 	struct gs_counter	*api_persist_fail, *api_persist_down;
 	struct gs_counter	*tokens_bad, *tokens_revoked;
-	struct gs_counter	*sim_restarts, *sim_silent;
+	struct gs_counter	*sim_restarts, *sim_silent, *forgotten;
 	struct gs_hist		*join_seconds;
 };
 

@@ -160,6 +160,9 @@ static const struct gs_metric_def gw_metric_defs[] = {
 	    "Sims seen with a new instance id"),
 	GW_C(sim_silent, "gs_gateway_sim_silent_total",
 	    "Times a sim was taken for dead: no batch for the sim timeout"),
+	GW_C(forgotten, "gs_gateway_forgotten_clients_total",
+	    "Playing clients closed because their sim, alive, sent them "
+	    "nothing for the sim timeout"),
 	GW_C(in_misaddressed, "gs_gateway_relay_misaddressed_total",
 	    "Sim batches addressed to an earlier run of this gateway, "
 	    "skipped"),

@@ -349,11 +349,40 @@ gw_sim_lost(struct gw *gw, struct gw_sim *s, const char *why,
 }
 
 /*
+ * A sim sends every player and spectator a snapshot at its snapshot
+ * rate, at least once a second.  A playing client that has had nothing
+ * for conf.sim_timeout from a sim that is otherwise heard from is one
+ * the sim has forgotten, and whose records it would answer with CLOSE
+ * were there any (a client that sends nothing): end its stay.
+ */
+static unsigned
+gw_forgotten(struct gw *gw, uint64_t now, uint64_t tmo)
+{
+	struct gw_client	*c, *nx;
+	unsigned		 n = 0;
+
+	for (c = gw->clients; c != NULL; c = nx) {
+		nx = c->next;
+		if (c->state != GW_PLAYING || c->room->sim->down ||
+		    now - c->frame_us < tmo ||
+		    now - c->room->sim->last_rx_us >= tmo)
+			continue;
+		gs_counter_inc(gw->m.forgotten);
+		gw_client_unjoin(c);	/* the sim has no such player */
+		gw_client_close(c, GS_PERR_UNAVAILABLE, "the room's server "
+		    "sends nothing for this client; reconnect");
+		n++;
+	}
+	return n;
+}
+
+/*
  * Every second, with the heartbeat.  A sim sends every gateway it
  * knows a batch at least once a second, so conf.sim_timeout without
  * one means it is dead or stopped: the clients that have waited on it
  * that long are closed.  Clients that joined since wait for their own
- * join timeout or the next check.
+ * join timeout or the next check.  Then the clients a live sim has
+ * forgotten (gw_forgotten).
  */
 void
 gw_sims_check(struct gw *gw)
@@ -392,6 +421,9 @@ gw_sims_check(struct gw *gw)
 		    now - tmo)) > 0)
 			gs_log_info("sim clients closed url=%s clients=%u", s->url, n);
 	}
+	if ((n = gw_forgotten(gw, now, tmo)) > 0)
+		gs_log_info("clients closed, their sims send them nothing "
+		    "clients=%u", n);
 }
 
 /* The sim a batch header comes from: by the url we dial it at, which
@@ -462,16 +494,19 @@ gw_sim_seen(struct gw *gw, struct gw_sim *s, const struct gs_relay_hdr *h)
  * a player already gone is nothing to a sim.
  */
 static void
-gw_leave_orphan(struct gw *gw, struct gw_sim *s, uint64_t conn)
+gw_leave_orphan(struct gw *gw, struct gw_sim *s, uint64_t conn,
+    uint64_t now)
 {
-	if (!gs_relay_answer_due(&s->left, conn, gs_now_us()))
+	if (!gs_relay_answer_due(&s->left, conn, now))
 		return;
 	gs_counter_inc(gw->m.leaves_orphan);
 	(void)gw_relay_leave(gw, s, conn);
 }
 
+/* A record of a batch from sim s, read at now (gs_now_us). */
 static void
-gw_record(struct gw *gw, struct gw_sim *s, const struct gs_relay_rec *r)
+gw_record(struct gw *gw, struct gw_sim *s, const struct gs_relay_rec *r,
+    uint64_t now)
 {
 	struct gw_client	*c;
 
@@ -484,7 +519,7 @@ gw_record(struct gw *gw, struct gw_sim *s, const struct gs_relay_rec *r)
 			gw_count_drop(gw, gw_msg_kind_of(r->msg, r->msglen),
 			    GW_DROP_GONE);
 		if (r->kind == GS_REL_JOINED || r->kind == GS_REL_FRAME)
-			gw_leave_orphan(gw, s, r->conn);
+			gw_leave_orphan(gw, s, r->conn, now);
 		return;
 	}
 	switch (r->kind) {
@@ -493,6 +528,7 @@ gw_record(struct gw *gw, struct gw_sim *s, const struct gs_relay_rec *r)
 			gs_counter_inc(gw->m.in_stale);
 			return;
 		}
+		c->frame_us = now;
 		gw_client_welcome(c, r);
 		break;
 	case GS_REL_REJECT:
@@ -513,6 +549,7 @@ gw_record(struct gw *gw, struct gw_sim *s, const struct gs_relay_rec *r)
 			    GW_DROP_GONE);
 			return;
 		}
+		c->frame_us = now;
 		gw_client_send(c, r->msg, r->msglen, r->reliable ?
 		    GW_LANE_RELIABLE : GW_LANE_STATE);
 		break;
@@ -574,7 +611,7 @@ gw_inbox_cb(void *arg, const uint8_t *buf, size_t len,
 			continue;
 		}
 		gs_counter_inc(gw->m.in_records);
-		gw_record(gw, s, &r);
+		gw_record(gw, s, &r, s->last_rx_us);
 	}
 	/* The batch leaves before the next is read: a client holds a
 	 * queue buffer for one batch at most, so the buffers in use are

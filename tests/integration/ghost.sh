@@ -14,7 +14,10 @@
 #     sim drops its players; when the gateway runs again its clients'
 #     inputs and acks reach a sim that does not know them, which
 #     answers CLOSE, so the clients reconnect and the two agree again.
-#     A spectator, which sends acks and no inputs, is told too.
+#     A spectator, which sends acks and no inputs, is told too; a mute
+#     one, which sends nothing the sim could answer, is closed by the
+#     gateway when its live sim has sent it nothing for the sim
+#     timeout (-t 3s here).
 #  3. the gateway is killed (SIGKILL): the sim drops its players once
 #     the gateway timeout passes.
 . "$(dirname "$0")/../lib.sh"
@@ -26,9 +29,9 @@ PORT=$(free_port)
 start sim "$B/gs-sim" -i "ipc://$T/sim.in" -c "ipc://$T/sim.ctl" -G 3s
 start_gw() {
 	start gw "$B/gs-gateway" -D -H "127.0.0.1:$PORT" -i "ipc://$T/gw.in" \
-	    -s "ipc://$T/sim.in" -c "ipc://$T/gw.ctl" -t 600s
+	    -s "ipc://$T/sim.in" -c "ipc://$T/gw.ctl" "$@"
 }
-start_gw
+start_gw -t 600s
 URL="ws://127.0.0.1:$PORT/"
 sim=ipc://$T/sim.ctl gw=ipc://$T/gw.ctl
 trap 'for p in sim gw; do [ -n "${GS_PID[$p]:-}" ] &&
@@ -119,12 +122,42 @@ told() {
 	[ "$(metric "$gw" gs_gateway_sim_closes_total)" -ge $((closes0 + 21)) ]
 }
 wait_for "the sim to tell all 21 clients" 60 told
+wait_for "the spectator's end" 60 grep -q '^closed' "$T/w.out"
 wait "$W" || die "spectator: $(cat "$T/w.out")"
 grep -q '^error 7 ' "$T/w.out" || die "spectator not told: $(cat "$T/w.out")"
 wait_for "the players to be back and agree" 60 agree 20
 echo "part 2: a stalled gateway's clients told and back"
 
+[ "$(metric "$gw" gs_gateway_forgotten_clients_total)" = 0 ] ||
+    die "clients closed as forgotten with a sim timeout of 600 s"
+kill -KILL "$LG"; wait "$LG" 2>/dev/null
+wait_for "the players to go" 60 agree 0
+
+# ---- 2b. the same with a mute spectator, which sends nothing the sim
+# could answer: the gateway closes it once its live sim has sent it
+# nothing for the sim timeout.
+stop gw
+start_gw -t 3s
+$PY "$(dirname "$0")/spectator.py" "$URL" mute mute >"$T/m.out" 2>&1 &
+M=$!
+wait_for "a mute spectator" 60 agree 1
+lost0=$(metric "$sim" gs_sim_gateways_lost_total)
+kill -STOP "${GS_PID[gw]}"
+wait_for "the sim to give the gateway up" 60 lost
+kill -CONT "${GS_PID[gw]}"
+wait_for "the mute spectator's end" 60 grep -q '^closed' "$T/m.out"
+wait "$M" || die "mute spectator: $(cat "$T/m.out")"
+grep -q '^error 7 ' "$T/m.out" ||
+    die "mute spectator not told: $(cat "$T/m.out")"
+[ "$(metric "$gw" gs_gateway_forgotten_clients_total)" = 1 ] ||
+    die "want 1 forgotten client (the mute spectator)"
+agree 0 || die "after the mute spectator"
+echo "part 2b: a mute spectator forgotten by the sim is closed"
+
 # ---- 3. the gateway dies
+"$B/gs-loadgen" -u "$URL" -n 10 -p 10 -d 10m -q >"$T/lg.out" 2>&1 &
+LG=$!
+wait_for "10 players" 60 agree 10
 kill9 gw
 kill -KILL "$LG"; wait "$LG" 2>/dev/null
 wait_for "the sim to drop a dead gateway's players" 60 players_are "$sim" 0
