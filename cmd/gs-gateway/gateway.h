@@ -91,6 +91,9 @@
 #define GW_TOKEN_LEEWAY_S	30	/* clock skew allowed on iat, exp */
 #define GW_LINK_FRESH_S		300	/* link: a token this young at most */
 #define GW_REVOKED_POLL_S	1.0	/* revocations asked this often */
+#define GW_FORGOTTEN_US		3000000ULL	/* at least: a playing
+					 * client with no FRAME from a live
+					 * sim for this long is forgotten */
 #define GW_STALL_US		2000000ULL	/* sims check: a longer gap
 					 * between the 1 s checks means our
 					 * own loop stalled */

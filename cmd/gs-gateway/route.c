@@ -421,7 +421,8 @@ gw_sims_check(struct gw *gw)
 		    now - tmo)) > 0)
 			gs_log_info("sim clients closed url=%s clients=%u", s->url, n);
 	}
-	if ((n = gw_forgotten(gw, now, tmo)) > 0)
+	/* Snapshots come at least once a second: two may go missing. */
+	if ((n = gw_forgotten(gw, now, GS_MAX(tmo, GW_FORGOTTEN_US))) > 0)
 		gs_log_info("clients closed, their sims send them nothing "
 		    "clients=%u", n);
 }
