@@ -22,6 +22,20 @@ gs_cleanup() {
 	for n in $(jobs -p); do
 		kill -TERM "$n" 2>/dev/null
 	done
+	# A daemon that does not exit on SIGTERM (a hang is a bug the test
+	# may already have reported) must not outlive the test: after 20 s
+	# it is killed, and said so.
+	local i st
+	for n in "${GS_PID[@]}" $(jobs -p); do
+		for ((i = 0; i < 200; i++)); do
+			# gone, or exited and not yet waited for (a zombie)
+			st=$(awk '{ print $3 }' "/proc/$n/stat" 2>/dev/null)
+			[ -z "$st" ] || [ "$st" = Z ] && continue 2
+			sleep 0.1
+		done
+		echo "cleanup: pid $n ignored SIGTERM for 20 s: killed" >&2
+		kill -KILL "$n" 2>/dev/null
+	done
 	wait 2>/dev/null
 	if [ -n "${GS_KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
 }
