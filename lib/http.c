@@ -1217,8 +1217,11 @@ http_accept_pause(struct gs_http *h, bool nofd, int err)
 	uint64_t	now = gs_now_us();
 
 	ev_io_stop(h->loop, &h->accept_w);
-	if (nofd)
+	if (nofd && !ev_is_active(&h->retry_w)) {
+		/* Set again: a timer that fired is due at once. */
+		ev_timer_set(&h->retry_w, HTTP_RETRY_S, 0.);
 		ev_timer_start(h->loop, &h->retry_w);
+	}
 	if (h->stats.paused)
 		return;
 	h->stats.paused = 1;
