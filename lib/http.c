@@ -114,6 +114,7 @@ struct gs_http {
 	struct lws_vhost	*vh;
 	int			 port;
 	struct lws_protocols	 protocols[4];
+	lws_retry_bo_t		 retry;		/* zeros: no validity timer */
 	void			*loops[1];
 	size_t			 prefix_len;
 	char			*cors_buf;	/* conf.cors_origins, split */
@@ -1630,10 +1631,12 @@ gs_http_start(struct ev_loop *loop, const struct gs_http_conf *conf)
 	info.options = LWS_SERVER_OPTION_LIBEV;
 	info.foreign_loops = h->loops;
 	/* A server vhost without lws's listener: ours adopts (Accepting,
-	 * http.h).  No retry_and_idle_policy: its WebSocket ping timer
-	 * would sit in lws's sorted timer list, one walk of it per
-	 * connection; TCP keepalive finds dead peers instead. */
+	 * http.h).  A retry_and_idle_policy of zeros: no WebSocket ping
+	 * timer, which would sit in lws's sorted timer list, a walk of it
+	 * per connection (without a policy lws uses its default one,
+	 * pinging after 300 s); TCP keepalive finds dead peers instead. */
 	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
+	info.retry_and_idle_policy = &h->retry;
 	info.protocols = h->protocols;
 	info.vhost_name = "default";
 	info.server_string = gs_log_prog();

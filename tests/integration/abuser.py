@@ -13,14 +13,17 @@ connection.  Exits 0 when it got a ratelimit error and was closed, 1
 otherwise, 2 at the give-up bound.
 
 hello: says hello for ROOM as NAME from source address SRC and prints
-"welcome" or "error NAME" for the server's first answer to it.
+"welcome" or "error NAME" for the server's first answer to it, or
+"timeout" (exit 1) when there is none within 5 seconds.
 
 idle: keeps N connections to HOST:PORT open from NADDR source addresses
 (127.1.x.y), reopening any that closes or is refused, at most RATE
 connects a second (default 2000).  MODE "tcp" sends nothing; "ws" sends
-a WebSocket upgrade and nothing after it (no hello).  Prints "open N"
-the first time N are open at once, then runs until SIGTERM or SIGINT,
-and prints "opened K closed C" at the end.
+a WebSocket upgrade and nothing after it (no hello), and closes a
+connection when the server's close frame comes.  Prints "open N" the
+first time N are open at once, "closed C" each time another thousand
+have been closed, then runs until SIGTERM or SIGINT, and prints "opened
+K closed C" at the end.
 
 The bounds only keep a broken run from hanging; nothing is timed.
 """
@@ -107,13 +110,20 @@ async def flood(url, room, name):
 
 
 async def hello(url, room, name, src):
+    try:
+        return await asyncio.wait_for(hello1(url, room, name, src), 5.0)
+    except (asyncio.TimeoutError, OSError):
+        print("timeout", flush=True)
+        return 1
+
+
+async def hello1(url, room, name, src):
     ws = await websockets.connect(url, subprotocols=["gs.v2"],
                                   local_addr=(src, 0), ping_interval=None)
     await ws.send(msgpack.packb([HELLO, 2, name, None, room]))
     try:
         for _ in range(100):
-            for x in messages(await asyncio.wait_for(ws.recv(),
-                                                     GIVE_UP_S)):
+            for x in messages(await ws.recv()):
                 if x[0] == WELCOME:
                     print("welcome", flush=True)
                     await ws.close()
@@ -147,6 +157,8 @@ def idle(host, port, n, mode, naddr, rate):
         del conns[s]
         s.close()
         stats["closed"] += 1
+        if stats["closed"] % 1000 == 0:
+            print("closed", stats["closed"], flush=True)
 
     while not stop:
         now = time.monotonic()
@@ -185,7 +197,9 @@ def idle(host, port, n, mode, naddr, rate):
                 sel.modify(s, selectors.EVENT_READ)
                 continue
             try:
-                if not s.recv(65536):
+                data = s.recv(65536)
+                # The end, or a close frame (FIN, opcode 8, code).
+                if not data or (mode == "ws" and b"\x88\x02" in data):
                     drop(s)
             except OSError:
                 drop(s)

@@ -20,9 +20,12 @@ $PY "$(dirname "$0")/abuser.py" idle 127.0.0.1 "$PORT" 5000 ws 250 \
 GS_PID[idle]=$!
 idle_open() { grep -qx "open 5000" "$T/idle.out"; }
 wait_for "5000 idle connections" 120 idle_open
-# Each of them has been closed by its hello deadline once.
+# Each of them has been closed by its hello deadline once: the gateway
+# counted them, and the abuser saw their close frames.
 timeouts() { [ "$(metric "ipc://$T/gw.ctl" gs_gateway_hello_timeouts_total)" -ge 5000 ]; }
 wait_for "5000 hello deadlines" 120 timeouts
+idle_closed() { grep -qx "closed 5000" "$T/idle.out"; }
+wait_for "5000 connections closed" 60 idle_closed
 [ "$(ctl_field "ipc://$T/gw.ctl" 'j["clients"] >= 4000')" = True ] ||
     die "the idle connections are not open: $(cat "$T/ctl.json")"
 [ "$(ctl_field "ipc://$T/gw.ctl" 'j["playing"]')" = 10 ] || die "a player left"
