@@ -231,8 +231,8 @@ gw_args_parse(struct gw_args *a, int argc, char **argv)
 	a->conf.byte_burst = 65536;
 	a->conf.addr_rooms = 8;
 	a->addr_conns = 256;
-	a->addr_rate = 50;
-	a->addr_burst = 200;
+	a->addr_rate = 200;
+	a->addr_burst = 1000;
 	a->conn_rate = 1000;
 	a->conn_burst = 2000;
 	(void)gs_opt_parse(&gw_prog, a, argc, argv);
