@@ -40,20 +40,28 @@
  *     its next write and closes: lws's own timeouts may not be
  *     serviced during the spin.
  */
+#define _GNU_SOURCE		/* accept4 */
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
+#include <errno.h>
+#include <ifaddrs.h>
+#include <netdb.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "http.h"
 #include "json.h"
+#include "limit.h"
 #include "log.h"
 #include "util.h"
 
@@ -106,7 +114,7 @@ struct gs_http {
 	struct lws_vhost	*vh;
 	int			 port;
 	struct lws_protocols	 protocols[4];
-	lws_retry_bo_t		 retry;
+	lws_retry_bo_t		 retry;		/* zeros: no validity timer */
 	void			*loops[1];
 	size_t			 prefix_len;
 	char			*cors_buf;	/* conf.cors_origins, split */
@@ -116,6 +124,27 @@ struct gs_http {
 	struct gs_http_req	*reqs;		/* CALLED, with the program */
 	struct gs_http_stats	 stats;
 	struct gs_ratelimit	 rl;		/* peer-caused lines */
+
+	/* Accepting (see http.h): our listening socket. */
+	int			 lfd;
+	ev_io			 accept_w;
+	ev_timer		 retry_w;	/* descriptors ran out */
+	bool			 stopping;	/* in gs_http_stop() */
+	struct http_addr	**atab;		/* addresses with connections */
+	size_t			 atabsz;	/* power of two */
+	size_t			 naddr;
+	uint64_t		 aseed;
+	struct gs_limit		*addr_rl, *conn_rl;
+	uint64_t		 paused_log_us[2];	/* full, nofd */
+};
+
+/* An address (IPv6: a /64) with connections open; each of their wsis
+ * points at it (lws's opaque parent data) until WSI_DESTROY. */
+struct http_addr {
+	struct http_addr	*next;
+	unsigned		 open;
+	uint8_t			 keylen;
+	uint8_t			 key[16];
 };
 
 /* One response, API or not. */
@@ -132,6 +161,8 @@ struct http_out {
 };
 
 static struct gs_ratelimit	http_lws_rl;
+
+static void	http_conn_gone(struct gs_http *, struct lws *);
 
 /* Route lws's own error and warning lines into our log format: a peer
  * can cause them (a head over head_max is one), hence the limit. */
@@ -960,6 +991,7 @@ http_lws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			break;
 		return http_api_writeable(h, wsi, req);
 	case LWS_CALLBACK_WSI_DESTROY:
+		http_conn_gone(h, wsi);
 		if (req != NULL) {
 			lws_set_opaque_user_data(wsi, NULL);
 			http_api_gone(h, req);
@@ -1053,9 +1085,501 @@ http_api_conf(struct gs_http *h)
 	return GS_OK;
 }
 
+/* ------------------------------------------------------- accepting */
+
+#define HTTP_ACCEPT_BUDGET	64	/* accepts per wake-up */
+#define HTTP_PAUSE_LOG_US	60000000ULL	/* a pause is logged this
+					 * seldom at most */
+#define HTTP_RETRY_S		1.	/* after EMFILE: try again */
+#define HTTP_KEEPIDLE_S		30	/* TCP keepalive: first probe */
+#define HTTP_KEEPINTVL_S	10
+#define HTTP_KEEPCNT		3
+
+static const char *const http_refusal_names[GS_HTTP_NREFUSALS] = {
+	[GS_HTTP_REFUSE_ADDR_CONNS] = "address_connections",
+	[GS_HTTP_REFUSE_ADDR_RATE] = "address_rate",
+	[GS_HTTP_REFUSE_RATE] = "rate",
+	[GS_HTTP_REFUSE_ADOPT] = "adopt",
+};
+
+/* The limit key of an address: 4 bytes for IPv4 (v4-mapped folded), the
+ * first 8 (its /64) for IPv6.  0, or -1 for another family. */
+static int
+http_addr_key(const struct sockaddr_storage *ss, uint8_t *key, uint8_t *len)
+{
+	const struct sockaddr_in	*sin = (const void *)ss;
+	const struct sockaddr_in6	*sin6 = (const void *)ss;
+
+	if (ss->ss_family == AF_INET) {
+		memcpy(key, &sin->sin_addr, 4);
+		*len = 4;
+	} else if (ss->ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+		memcpy(key, &sin6->sin6_addr.s6_addr[12], 4);
+		*len = 4;
+	} else if (ss->ss_family == AF_INET6) {
+		memcpy(key, &sin6->sin6_addr, 8);
+		*len = 8;
+	} else
+		return -1;
+	return 0;
+}
+
+/* FNV-1a over the key, from a random basis: a peer cannot aim at a
+ * chain it does not know. */
+static size_t
+http_addr_slot(const struct gs_http *h, const uint8_t *key, uint8_t len)
+{
+	uint64_t	v = h->aseed;
+	uint8_t		i;
+
+	for (i = 0; i < len; i++) {
+		v ^= key[i];
+		v *= 0x100000001b3ULL;
+	}
+	return (size_t)(v ^ (v >> 29)) & (h->atabsz - 1);
+}
+
+static struct http_addr *
+http_addr_find(struct gs_http *h, const uint8_t *key, uint8_t len)
+{
+	struct http_addr	*a;
+
+	for (a = h->atab[http_addr_slot(h, key, len)]; a != NULL; a = a->next)
+		if (a->keylen == len && memcmp(a->key, key, len) == 0)
+			return a;
+	return NULL;
+}
+
+/* Double the table when crowded; on malloc failure keep the old one. */
+static void
+http_atab_grow(struct gs_http *h)
+{
+	struct http_addr	**nt, **ot = h->atab, *a, *nx;
+	size_t			  osz = h->atabsz, i;
+
+	if ((nt = calloc(osz * 2, sizeof(*nt))) == NULL)
+		return;
+	h->atab = nt;
+	h->atabsz = osz * 2;
+	for (i = 0; i < osz; i++) {
+		for (a = ot[i]; a != NULL; a = nx) {
+			nx = a->next;
+			a->next = nt[http_addr_slot(h, a->key, a->keylen)];
+			nt[http_addr_slot(h, a->key, a->keylen)] = a;
+		}
+	}
+	free(ot);
+}
+
+static struct http_addr *
+http_addr_get(struct gs_http *h, const uint8_t *key, uint8_t len)
+{
+	struct http_addr	*a;
+	size_t			 i;
+
+	if ((a = http_addr_find(h, key, len)) != NULL)
+		return a;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return NULL;
+	memcpy(a->key, key, len);
+	a->keylen = len;
+	i = http_addr_slot(h, key, len);
+	a->next = h->atab[i];
+	h->atab[i] = a;
+	if (++h->naddr > h->atabsz)
+		http_atab_grow(h);
+	return a;
+}
+
+static void
+http_addr_put(struct gs_http *h, struct http_addr *a)
+{
+	struct http_addr	**pp;
+
+	if (a->open > 0)
+		return;
+	for (pp = &h->atab[http_addr_slot(h, a->key, a->keylen)];
+	    *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == a) {
+			*pp = a->next;
+			break;
+		}
+	}
+	h->naddr--;
+	free(a);
+}
+
+/* Stop watching the listening socket: at conns_max (nofd false) or for
+ * want of descriptors.  Logged once, then at most once a minute. */
+static void
+http_accept_pause(struct gs_http *h, bool nofd, int err)
+{
+	uint64_t	now = gs_now_us();
+
+	ev_io_stop(h->loop, &h->accept_w);
+	if (nofd && !ev_is_active(&h->retry_w)) {
+		/* Set again: a timer that fired is due at once. */
+		ev_timer_set(&h->retry_w, HTTP_RETRY_S, 0.);
+		ev_timer_start(h->loop, &h->retry_w);
+	}
+	if (h->stats.paused)
+		return;
+	h->stats.paused = 1;
+	if (nofd)
+		h->stats.pauses_nofd++;
+	else
+		h->stats.pauses_full++;
+	if (h->paused_log_us[nofd] != 0 &&
+	    now - h->paused_log_us[nofd] < HTTP_PAUSE_LOG_US)
+		return;
+	h->paused_log_us[nofd] = now;
+	if (nofd)
+		gs_log_warnx("http: descriptor limit reached, not accepting "
+		    "until a connection closes open=%u err=\"%s\"",
+		    h->stats.conns_open, strerror(err));
+	else
+		gs_log_warnx("http: connection limit reached, not accepting "
+		    "until a connection closes open=%u max=%u",
+		    h->stats.conns_open, h->stats.conns_max);
+}
+
+static void
+http_accept_resume(struct gs_http *h)
+{
+	if (!h->stats.paused || h->stopping)
+		return;
+	h->stats.paused = 0;
+	ev_timer_stop(h->loop, &h->retry_w);
+	ev_io_start(h->loop, &h->accept_w);
+}
+
+static void
+http_refuse(struct gs_http *h, int fd, enum gs_http_refusal why,
+    const struct sockaddr_storage *ss)
+{
+	struct linger	lg = { 1, 0 };
+	char		peer[INET6_ADDRSTRLEN];
+	const void	*a;
+
+	/* An RST: no FIN_WAIT or TIME_WAIT kept for a refused peer. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	(void)close(fd);
+	h->stats.refused[why]++;
+	if (!gs_ratelimit_ok(&h->rl, 10))
+		return;
+	a = ss->ss_family == AF_INET ?
+	    (const void *)&((const struct sockaddr_in *)ss)->sin_addr :
+	    (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
+	if (inet_ntop(ss->ss_family, a, peer, sizeof(peer)) == NULL)
+		(void)gs_strlcpy(peer, "?", sizeof(peer));
+	gs_log_info("http: connection refused peer=%s reason=%s", peer,
+	    http_refusal_names[why]);
+}
+
+/* A new connection: judged, then handed to lws, or closed. */
+static void
+http_admit(struct gs_http *h, int fd, const struct sockaddr_storage *ss)
+{
+	struct http_addr	*a;
+	struct lws		*wsi;
+	uint8_t			 key[16], len;
+	uint64_t		 now = gs_now_us();
+	int			 one = 1, v;
+
+	if (http_addr_key(ss, key, &len) != 0) {
+		(void)close(fd);
+		return;
+	}
+	a = http_addr_find(h, key, len);
+	if (h->conf.addr_conns_max > 0 && a != NULL &&
+	    a->open >= h->conf.addr_conns_max) {
+		http_refuse(h, fd, GS_HTTP_REFUSE_ADDR_CONNS, ss);
+		return;
+	}
+	if (h->addr_rl != NULL &&
+	    !gs_limit_take(h->addr_rl, key, len, now, 1, NULL)) {
+		http_refuse(h, fd, GS_HTTP_REFUSE_ADDR_RATE, ss);
+		return;
+	}
+	if (h->conn_rl != NULL &&
+	    !gs_limit_take(h->conn_rl, "", 0, now, 1, NULL)) {
+		http_refuse(h, fd, GS_HTTP_REFUSE_RATE, ss);
+		return;
+	}
+	/* What lws's listener would set, and keepalive (see http.h).
+	 * Failures only cost the option. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	v = HTTP_KEEPIDLE_S;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, sizeof(v));
+	v = HTTP_KEEPINTVL_S;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &v, sizeof(v));
+	v = HTTP_KEEPCNT;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &v, sizeof(v));
+	if ((a = http_addr_get(h, key, len)) == NULL) {
+		http_refuse(h, fd, GS_HTTP_REFUSE_ADOPT, ss);
+		return;
+	}
+	/* lws closes fd itself when it fails. */
+	if ((wsi = lws_adopt_socket_vhost(h->vh, fd)) == NULL) {
+		h->stats.refused[GS_HTTP_REFUSE_ADOPT]++;
+		http_addr_put(h, a);
+		if (gs_ratelimit_ok(&h->rl, 10))
+			gs_log_warnx("http: lws cannot adopt a connection");
+		return;
+	}
+	a->open++;
+	h->stats.conns_open++;
+	h->stats.accepted++;
+	lws_set_opaque_parent_data(wsi, a);
+}
+
+/* LWS_CALLBACK_WSI_DESTROY: an adopted connection is gone. */
+static void
+http_conn_gone(struct gs_http *h, struct lws *wsi)
+{
+	struct http_addr	*a;
+
+	if ((a = lws_get_opaque_parent_data(wsi)) == NULL)
+		return;
+	lws_set_opaque_parent_data(wsi, NULL);
+	a->open--;
+	h->stats.conns_open--;
+	http_addr_put(h, a);
+	http_accept_resume(h);
+}
+
+static void
+http_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct gs_http		*h = w->data;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
+	int			 fd, n;
+
+	for (n = 0; n < HTTP_ACCEPT_BUDGET; n++) {
+		if (h->stats.conns_open >= h->stats.conns_max) {
+			http_accept_pause(h, false, 0);
+			return;
+		}
+		sl = sizeof(ss);
+		fd = accept4(h->lfd, (struct sockaddr *)&ss, &sl,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd != -1) {
+			http_admit(h, fd, &ss);
+			continue;
+		}
+		switch (errno) {
+		case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+		case EWOULDBLOCK:
+#endif
+			return;
+		case EINTR:
+		case ECONNABORTED:
+		case EPROTO:
+			continue;
+		case EMFILE:
+		case ENFILE:
+		case ENOBUFS:
+		case ENOMEM:
+			http_accept_pause(h, true, errno);
+			return;
+		default:
+			if (gs_ratelimit_ok(&h->rl, 10))
+				gs_log_warn("http: accept");
+			return;
+		}
+	}
+}
+
+static void
+http_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	http_accept_resume(w->data);
+}
+
+/* The socket address to listen on for iface (NULL: every address, IPv6
+ * and IPv4 when the host has IPv6): an IPv4 or IPv6 literal, a
+ * network interface's name (its first IPv4 address, else IPv6), or a
+ * host name.  0, or -1 (logged). */
+static int
+http_listen_addr(const char *iface, int port, struct sockaddr_storage *ss,
+    socklen_t *sl)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+	struct ifaddrs		*ifs, *i;
+	struct addrinfo		 hints, *res;
+	int			 rv = -1;
+
+	memset(ss, 0, sizeof(*ss));
+	if (iface == NULL) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = in6addr_any;
+		goto v6;
+	}
+	if (inet_pton(AF_INET, iface, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		goto v4;
+	}
+	if (inet_pton(AF_INET6, iface, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		goto v6;
+	}
+	if (getifaddrs(&ifs) == 0) {
+		for (i = ifs; i != NULL; i = i->ifa_next)
+			if (i->ifa_addr != NULL && strcmp(i->ifa_name,
+			    iface) == 0 && i->ifa_addr->sa_family == AF_INET)
+				break;
+		for (i = i != NULL ? i : ifs; i != NULL; i = i->ifa_next)
+			if (i->ifa_addr != NULL && strcmp(i->ifa_name,
+			    iface) == 0 && (i->ifa_addr->sa_family == AF_INET ||
+			    i->ifa_addr->sa_family == AF_INET6))
+				break;
+		if (i != NULL) {
+			memcpy(ss, i->ifa_addr, i->ifa_addr->sa_family ==
+			    AF_INET ? sizeof(*sin) : sizeof(*sin6));
+			rv = 0;
+		}
+		freeifaddrs(ifs);
+	}
+	if (rv != 0) {
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_socktype = SOCK_STREAM;
+		hints.ai_flags = AI_PASSIVE;
+		if (getaddrinfo(iface, NULL, &hints, &res) != 0) {
+			gs_log_error("http: no such address or interface "
+			    "iface=%s", iface);
+			return -1;
+		}
+		memcpy(ss, res->ai_addr, res->ai_addrlen);
+		freeaddrinfo(res);
+	}
+	if (ss->ss_family == AF_INET6)
+		goto v6;
+v4:
+	sin->sin_port = htons((uint16_t)port);
+	*sl = sizeof(*sin);
+	return 0;
+v6:
+	sin6->sin6_port = htons((uint16_t)port);
+	*sl = sizeof(*sin6);
+	return 0;
+}
+
+/* Our listening socket, bound and listening, watched by accept_w.
+ * GS_OK or an error (logged). */
+static int
+http_listen(struct gs_http *h)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
+	int			 one = 1, zero = 0;
+
+	if (http_listen_addr(h->conf.iface, h->conf.port, &ss, &sl) != 0)
+		return GS_EINVAL;
+	h->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (h->lfd == -1 && h->conf.iface == NULL) {
+		/* No IPv6 here: every IPv4 address then. */
+		memset(&ss, 0, sizeof(ss));
+		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_port =
+		    htons((uint16_t)h->conf.port);
+		sl = sizeof(struct sockaddr_in);
+		h->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0);
+	}
+	if (h->lfd == -1) {
+		gs_log_warn("http: socket");
+		return GS_ESYS;
+	}
+	(void)setsockopt(h->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6 && h->conf.iface == NULL)
+		(void)setsockopt(h->lfd, IPPROTO_IPV6, IPV6_V6ONLY, &zero,
+		    sizeof(zero));
+	if (bind(h->lfd, (struct sockaddr *)&ss, sl) == -1 ||
+	    listen(h->lfd, SOMAXCONN) == -1) {
+		gs_log_warn("http: bind iface=%s port=%d",
+		    h->conf.iface != NULL ? h->conf.iface : "*", h->conf.port);
+		return GS_ESYS;
+	}
+	sl = sizeof(ss);
+	if (getsockname(h->lfd, (struct sockaddr *)&ss, &sl) == -1) {
+		gs_log_warn("http: getsockname");
+		return GS_ESYS;
+	}
+	h->port = ntohs(ss.ss_family == AF_INET ?
+	    ((struct sockaddr_in *)&ss)->sin_port :
+	    ((struct sockaddr_in6 *)&ss)->sin6_port);
+	ev_io_init(&h->accept_w, http_accept_cb, h->lfd, EV_READ);
+	h->accept_w.data = h;
+	ev_timer_init(&h->retry_w, http_retry_cb, HTTP_RETRY_S, 0.);
+	h->retry_w.data = h;
+	ev_io_start(h->loop, &h->accept_w);
+	return GS_OK;
+}
+
+/* The accepting side of conf into h.  GS_OK or GS_EINVAL (logged). */
+static int
+http_accept_conf(struct gs_http *h)
+{
+	struct gs_http_conf	*c = &h->conf;
+	struct rlimit		 rl;
+	uint64_t		 max = UINT32_MAX;
+
+	h->lfd = -1;
+	h->atabsz = 256;
+	h->aseed = gs_random_u64() | 1;
+	if ((h->atab = calloc(h->atabsz, sizeof(*h->atab))) == NULL) {
+		gs_log_warn("http: calloc");
+		return GS_ENOMEM;
+	}
+	if (c->conns_max == 0) {
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+		    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < max)
+			max = rl.rlim_cur;
+		max = max > GS_HTTP_FD_RESERVE * 2 ? max - GS_HTTP_FD_RESERVE :
+		    max / 2;
+		h->stats.conns_max = (unsigned)max;
+	} else
+		h->stats.conns_max = c->conns_max;
+	if (c->addr_rate > 0 && (h->addr_rl = gs_limit_new(65536, c->addr_rate,
+	    c->addr_burst >= 1 ? c->addr_burst : 1)) == NULL) {
+		gs_log_error("http: bad address rate=%g burst=%g", c->addr_rate,
+		    c->addr_burst);
+		return GS_EINVAL;
+	}
+	if (c->conn_rate > 0 && (h->conn_rl = gs_limit_new(1, c->conn_rate,
+	    c->conn_burst >= 1 ? c->conn_burst : 1)) == NULL) {
+		gs_log_error("http: bad connection rate=%g burst=%g",
+		    c->conn_rate, c->conn_burst);
+		return GS_EINVAL;
+	}
+	return GS_OK;
+}
+
 static void
 http_free(struct gs_http *h)
 {
+	struct http_addr	*a, *nx;
+	size_t			 i;
+
+	if (h->lfd != -1) {
+		ev_io_stop(h->loop, &h->accept_w);
+		ev_timer_stop(h->loop, &h->retry_w);
+		(void)close(h->lfd);
+	}
+	for (i = 0; h->atab != NULL && i < h->atabsz; i++)
+		for (a = h->atab[i]; a != NULL; a = nx) {
+			nx = a->next;
+			free(a);
+		}
+	free(h->atab);
+	gs_limit_free(h->addr_rl);
+	gs_limit_free(h->conn_rl);
 	free(h->cors);
 	free(h->cors_buf);
 	free(h);
@@ -1066,7 +1590,6 @@ gs_http_start(struct ev_loop *loop, const struct gs_http_conf *conf)
 {
 	struct lws_context_creation_info	 info;
 	struct gs_http				*h;
-	struct in_addr				 a4;
 	size_t					 i = 0;
 
 	if ((h = calloc(1, sizeof(*h))) == NULL) {
@@ -1076,7 +1599,7 @@ gs_http_start(struct ev_loop *loop, const struct gs_http_conf *conf)
 	h->loop = loop;
 	h->conf = *conf;
 	h->loops[0] = loop;
-	if (http_api_conf(h) != GS_OK) {
+	if (http_accept_conf(h) != GS_OK || http_api_conf(h) != GS_OK) {
 		http_free(h);
 		return NULL;
 	}
@@ -1104,25 +1627,19 @@ gs_http_start(struct ev_loop *loop, const struct gs_http_conf *conf)
 	}
 	/* protocols[i] stays zeroed: the terminator. */
 
-	h->retry.secs_since_valid_ping = 30;
-	h->retry.secs_since_valid_hangup = 60;
-
 	memset(&info, 0, sizeof(info));
 	info.options = LWS_SERVER_OPTION_LIBEV;
-	/*
-	 * lws 4.1.6 with IPv6 enabled parses an IPv4 address in iface into
-	 * the wrong bytes of its sockaddr_in6 and binds [::], every
-	 * address.  An IPv4 literal therefore gets an IPv4-only socket.
-	 */
-	if (conf->iface != NULL && inet_pton(AF_INET, conf->iface, &a4) == 1)
-		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	info.foreign_loops = h->loops;
-	info.iface = conf->iface;
-	info.port = conf->port;
+	/* A server vhost without lws's listener: ours adopts (Accepting,
+	 * http.h).  A retry_and_idle_policy of zeros: no WebSocket ping
+	 * timer, which would sit in lws's sorted timer list, a walk of it
+	 * per connection (without a policy lws uses its default one,
+	 * pinging after 300 s); TCP keepalive finds dead peers instead. */
+	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
+	info.retry_and_idle_policy = &h->retry;
 	info.protocols = h->protocols;
 	info.vhost_name = "default";
 	info.server_string = gs_log_prog();
-	info.retry_and_idle_policy = &h->retry;
 	info.timeout_secs = 10;
 	info.max_http_header_data = (unsigned short)h->conf.head_max;
 	/* The callback reads h back from here; it is NULL (and handled)
@@ -1143,10 +1660,7 @@ gs_http_start(struct ev_loop *loop, const struct gs_http_conf *conf)
 		http_free(h);
 		return NULL;
 	}
-	h->port = lws_get_vhost_listen_port(h->vh);
-	if (h->port <= 0) {
-		gs_log_error("http: not listening iface=%s port=%d",
-		    conf->iface != NULL ? conf->iface : "*", conf->port);
+	if (http_listen(h) != GS_OK) {
 		lws_context_destroy(h->ctx);
 		http_free(h);
 		return NULL;
@@ -1179,6 +1693,9 @@ gs_http_stop(struct gs_http *h)
 
 	if (h == NULL)
 		return;
+	h->stopping = true;
+	ev_io_stop(h->loop, &h->accept_w);
+	ev_timer_stop(h->loop, &h->retry_w);
 	lws_context_destroy(h->ctx);	/* every wsi: WSI_DESTROY */
 	/* What the program still holds outlives h: its reply frees it. */
 	while ((req = h->reqs) != NULL) {

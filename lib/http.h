@@ -24,8 +24,30 @@
  * lws logs errors and warnings through gs_log, at most 10 lines a
  * second (a peer can cause them); notice and below stay off: at notice
  * lws 4.1 prints a line per I/O change on libev.
- * Connections idle for 30 s get a WebSocket ping; no valid traffic for
- * 60 s hangs up.
+ *
+ * Accepting.  This module owns the listening socket: accept4() in an
+ * ev_io, then lws_adopt_socket_vhost(), so a connection is judged
+ * before lws spends anything on it (lws 4.1's own listener retries a
+ * failing accept() at once, in a busy loop that logs each failure).  A
+ * connection over one of the conf limits below is closed at once (an
+ * RST), counted in gs_http_stats by reason and logged at a limited rate:
+ *   addr_conns_max	connections open from one address (IPv6: one
+ *			/64); 0: no limit
+ *   addr_rate, addr_burst   new connections a second from one address;
+ *			0: no limit
+ *   conn_rate, conn_burst   new connections a second in all; 0: none
+ * With conns_max connections open (0: the soft RLIMIT_NOFILE less
+ * GS_HTTP_FD_RESERVE, kept for the program's other sockets: NNG, the
+ * control socket) accepting stops: the listening socket is no longer
+ * watched and new connections wait in the kernel's backlog.  So it does
+ * when accept() fails for want of descriptors or memory (EMFILE,
+ * ENFILE, ENOBUFS, ENOMEM).  Either is logged once (again at most once
+ * a minute), and accepting starts again when a connection closes, or
+ * after a second when descriptors ran out.
+ * Accepted sockets get TCP_NODELAY and TCP keepalive (probes after 30 s
+ * of silence, 3 of them 10 s apart): the kernel finds dead peers,
+ * where lws's WebSocket ping timers would cost a walk of a sorted list
+ * per connection.
  *
  * The API side
  * ------------
@@ -181,6 +203,22 @@ struct gs_http_conf {
 	/* "https://a.example,http://localhost:8080", "*"; NULL: none. */
 	const char		*cors_origins;
 	unsigned		 cors_max_age;	/* s; 0: GS_HTTP_CORS_MAX_AGE */
+	/* Accepting (see above); 0: no limit, conns_max: derived. */
+	unsigned		 conns_max;
+	unsigned		 addr_conns_max;
+	double			 addr_rate, addr_burst;	/* burst >= 1 */
+	double			 conn_rate, conn_burst;
+};
+
+#define GS_HTTP_FD_RESERVE	64	/* descriptors kept from conns_max */
+
+/* Why a connection was closed as it was accepted. */
+enum gs_http_refusal {
+	GS_HTTP_REFUSE_ADDR_CONNS,	/* addr_conns_max open already */
+	GS_HTTP_REFUSE_ADDR_RATE,	/* over addr_rate */
+	GS_HTTP_REFUSE_RATE,		/* over conn_rate */
+	GS_HTTP_REFUSE_ADOPT,		/* lws could not take it */
+	GS_HTTP_NREFUSALS
 };
 
 /*
@@ -201,6 +239,14 @@ struct gs_http_stats {
 	uint64_t	api_dropped;	/* client gone before its reply */
 	uint64_t	api_send_timeouts;	/* reply not taken: cut */
 	uint64_t	api_pending;	/* now with the program (a gauge) */
+	/* Accepting. */
+	uint64_t	accepted;	/* handed to lws */
+	uint64_t	refused[GS_HTTP_NREFUSALS];
+	uint64_t	pauses_full;	/* accepting stopped at conns_max */
+	uint64_t	pauses_nofd;	/* accepting stopped: EMFILE, ... */
+	unsigned	conns_open;	/* a gauge */
+	unsigned	conns_max;	/* the limit in force */
+	unsigned	paused;		/* 0, or 1 while not accepting */
 };
 
 struct gs_http;

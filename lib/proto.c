@@ -44,6 +44,7 @@ gs_perr_name(int code)
 		[GS_PERR_TOOMANY] = "toomany",
 		[GS_PERR_ROOMCLOSED] = "roomclosed",
 		[GS_PERR_REFUSED] = "refused",
+		[GS_PERR_ROOMLIMIT] = "roomlimit",
 	};
 
 	if (code <= 0 || (size_t)code >= sizeof(n) / sizeof(n[0]) ||

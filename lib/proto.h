@@ -77,6 +77,7 @@ enum gs_perr {
 	GS_PERR_TOOMANY = 14,	/* fatal: too many bad messages */
 	GS_PERR_ROOMCLOSED = 15,/* fatal: the room ended */
 	GS_PERR_REFUSED = 16,	/* fatal: the game refused the player */
+	GS_PERR_ROOMLIMIT = 17,	/* fatal: the address holds too many rooms */
 };
 const char	*gs_perr_name(int code);	/* "badframe", ... */
 

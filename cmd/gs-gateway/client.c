@@ -10,6 +10,9 @@
  * a later iteration and sends everything queued by then as one batch
  * (one WebSocket message of concatenated protocol messages).
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -261,8 +264,9 @@ gw_client_send(struct gw_client *c, const void *msg, size_t len,
 		    "cap: the connection is too slow");
 		break;
 	default:
-		gs_log_warnx("client queue out of memory conn=%llu bytes=%zu",
-		    (unsigned long long)c->conn, len);
+		if (gs_ratelimit_ok(&gw->rl_peer, 10))
+			gs_log_warnx("client queue out of memory conn=%llu "
+			    "bytes=%zu", (unsigned long long)c->conn, len);
 		gw_count_drop(gw, kind, GW_DROP_FULL);
 		if (lane == GW_LANE_RELIABLE)
 			gw_client_close(c, GS_PERR_INTERNAL, "out of memory");
@@ -302,8 +306,10 @@ gw_client_send_lane(struct gw_client *c, enum gw_lane lane)
 	need = hr + len;
 	if (need > gw->txcap) {
 		if ((ntx = realloc(gw->tx, need)) == NULL) {
-			gs_log_warn("client send realloc conn=%llu bytes=%zu",
-			    (unsigned long long)c->conn, need);
+			if (gs_ratelimit_ok(&gw->rl_peer, 10))
+				gs_log_warn("client send realloc conn=%llu "
+				    "bytes=%zu", (unsigned long long)c->conn,
+				    need);
 			return -1;
 		}
 		gw->tx = ntx;
@@ -420,7 +426,7 @@ gw_client_close(struct gw_client *c, uint32_t code, const char *text)
 		if (wr->err == GS_OK &&
 		    gw_queue_put_last(&c->q, wr->buf, wr->len,
 		    gw_msg_kind_index(GS_MSG_ERROR), gw_client_drop_full, c) !=
-		    GW_Q_OK)
+		    GW_Q_OK && gs_ratelimit_ok(&gw->rl_peer, 10))
 			gs_log_warnx("client error lost, out of memory "
 			    "conn=%llu", (unsigned long long)c->conn);
 	}
@@ -488,6 +494,28 @@ client_timer_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 }
 
+/* A peer's address as a limit key (rooms per address): IPv4 as it is,
+ * an IPv4-mapped IPv6 address as IPv4, other IPv6 cut to its /64 (a
+ * client usually holds a whole /64). */
+static void
+gw_addr_key(const char *peer, char *out, size_t cap)
+{
+	struct in6_addr	a;
+
+	if (strchr(peer, ':') != NULL && inet_pton(AF_INET6, peer, &a) == 1) {
+		if (IN6_IS_ADDR_V4MAPPED(&a)) {
+			if (inet_ntop(AF_INET, a.s6_addr + 12, out, cap) !=
+			    NULL)
+				return;
+		} else {
+			memset(a.s6_addr + 8, 0, 8);
+			if (inet_ntop(AF_INET6, &a, out, cap) != NULL)
+				return;
+		}
+	}
+	(void)gs_strlcpy(out, peer, cap);
+}
+
 bool
 gw_accepting(const struct gw *gw)
 {
@@ -501,7 +529,8 @@ gw_client_new(struct gw *gw, const struct gw_transport *t, void *conn,
 	struct gw_client	*c;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		gs_log_warn("client calloc");
+		if (gs_ratelimit_ok(&gw->rl_peer, 10))
+			gs_log_warn("client calloc");
 		return NULL;
 	}
 	c->gw = gw;
@@ -511,6 +540,10 @@ gw_client_new(struct gw *gw, const struct gw_transport *t, void *conn,
 	c->state = GW_HELLO;
 	c->since_us = gs_now_us();
 	(void)gs_strlcpy(c->peer, peer != NULL ? peer : "?", sizeof(c->peer));
+	gw_addr_key(c->peer, c->addr, sizeof(c->addr));
+	c->rl_msgs.tokens = gw->conf.msg_burst;
+	c->rl_bytes.tokens = gw->conf.byte_burst;
+	c->rl_msgs.last = c->rl_bytes.last = ev_now(gw->loop);
 	gw_queue_init(&c->q, &gw->qpool, t->headroom, gw->conf.queue_frames,
 	    gw->conf.queue_bytes);
 	ev_timer_init(&c->timer, client_timer_timeout_cb, GW_HELLO_S, 0.);
@@ -524,6 +557,67 @@ gw_client_new(struct gw *gw, const struct gw_transport *t, void *conn,
 }
 
 /* ------------------------------------------------------------ receive */
+
+/*
+ * Per-client rate limits (-m, -y), in the protocol, not the transport:
+ * every transport's clients get them.  Take cost from b (rate a
+ * second, up to burst) at now (ev_now): whether there was enough.  A
+ * cost over the burst takes a full bucket, so no message is refused
+ * for ever.  rate 0: no limit.
+ */
+static bool
+gw_bucket_take(struct gw_bucket *b, double rate, double burst, double now,
+    double cost)
+{
+	if (rate <= 0)
+		return true;
+	if (now > b->last) {
+		b->tokens += (now - b->last) * rate;
+		if (b->tokens > burst)
+			b->tokens = burst;
+		b->last = now;
+	}
+	if (cost > burst)
+		cost = burst;
+	if (b->tokens < cost)
+		return false;
+	b->tokens -= cost;
+	return true;
+}
+
+/* A WebSocket message, or its rest, dropped over the client's limits:
+ * counted, told (ratelimit, at most every GW_RL_TELL_S), and the
+ * GW_RL_STRIKES-th within GW_RL_WINDOW_S closes the client. */
+static void
+gw_client_limited(struct gw_client *c, bool bytes, double now)
+{
+	struct gw	*gw = c->gw;
+	char		 text[GS_TEXT_MAX + 1];
+
+	gs_counter_inc(bytes ? gw->m.lim_bytes : gw->m.lim_msgs);
+	if (now - c->rl_window > GW_RL_WINDOW_S) {
+		c->rl_window = now;
+		c->rl_strikes = 0;
+	}
+	if (++c->rl_strikes >= GW_RL_STRIKES) {
+		gs_counter_inc(gw->m.lim_closes);
+		if (gs_ratelimit_ok(&gw->rl_peer, 10))
+			gs_log_info("client over its rate limit, closing "
+			    "conn=%llu peer=%s limit=%s",
+			    (unsigned long long)c->conn, c->peer,
+			    bytes ? "bytes" : "messages");
+		gw_client_close(c, GS_PERR_RATELIMIT, "over the rate limit "
+		    "again and again");
+		return;
+	}
+	if (now - c->rl_told < GW_RL_TELL_S)
+		return;
+	c->rl_told = now;
+	(void)snprintf(text, sizeof(text), "over %g %s a second: dropped",
+	    bytes ? gw->conf.byte_rate : gw->conf.msg_rate,
+	    bytes ? "bytes" : "messages");
+	gw_client_send_error(c, GS_PERR_RATELIMIT, text);
+}
 
 /* A bad message from the client: counted, answered with an error, and
  * after GW_BAD_MAX of them the connection is closed. */
@@ -644,6 +738,19 @@ gw_client_hello(struct gw_client *c, struct gs_rd *rd, uint32_t nf)
 		gw_client_close(c, GS_PERR_INTERNAL, "out of memory");
 		return -1;
 	}
+	if (rm->nclients == 1 && gw_room_claim(gw, rm, c->addr) != 0) {
+		gw_room_unref(gw, rm);
+		gs_counter_inc(gw->m.room_limited);
+		if (gs_ratelimit_ok(&gw->rl_peer, 10))
+			gs_log_info("client room refused conn=%llu peer=%s "
+			    "room=%s limit=%u", (unsigned long long)c->conn,
+			    c->peer, h.room, gw->conf.addr_rooms);
+		(void)snprintf(text, sizeof(text), "your address holds %u "
+		    "rooms already, the most it may; join a room that "
+		    "exists", gw->conf.addr_rooms);
+		gw_client_close(c, GS_PERR_ROOMLIMIT, text);
+		return -1;
+	}
 	if (gw_relay_join(gw, sim, c->conn, h.room, h.name, h.watch,
 	    c->account) != GS_OK) {
 		gw_room_unref(gw, rm);
@@ -748,13 +855,19 @@ gw_client_recv(struct gw_client *c, const uint8_t *buf, size_t len)
 	struct gw_pending	 pend;
 	struct gs_wr		*wr = &gw->scratch;
 	uint64_t		 t;
-	double			 x, y;
+	double			 x, y, now;
 	uint32_t		 nf;
 	int			 kind, n, i;
 
 	gs_rd_init(&rd, buf, len);
 	if (len == 0) {
 		gw_client_bad(c, GS_PERR_BADFRAME, "empty message");
+		return;
+	}
+	now = ev_now(gw->loop);
+	if (!gw_bucket_take(&c->rl_bytes, gw->conf.byte_rate,
+	    gw->conf.byte_burst, now, (double)len)) {
+		gw_client_limited(c, true, now);
 		return;
 	}
 	pend.n = 0;
@@ -765,6 +878,13 @@ gw_client_recv(struct gw_client *c, const uint8_t *buf, size_t len)
 	 * it are relayed first: whatever comes next may end the
 	 * client's stay. */
 	while (gs_rd_more(&rd) && c->state != GW_CLOSING) {
+		if (!gw_bucket_take(&c->rl_msgs, gw->conf.msg_rate,
+		    gw->conf.msg_burst, now, 1.)) {
+			if (pend.n > 0 || pend.have_ack)
+				gw_client_flush(c, &pend);
+			gw_client_limited(c, false, now);
+			return;
+		}
 		kind = gs_msg_begin(&rd, &nf);
 		if (kind != GS_MSG_INPUT && kind != GS_MSG_ACK &&
 		    (pend.n > 0 || pend.have_ack))

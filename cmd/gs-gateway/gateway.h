@@ -97,6 +97,13 @@
 #define GW_STALL_US		2000000ULL	/* sims check: a longer gap
 					 * between the 1 s checks means our
 					 * own loop stalled */
+/* A client over its rate limits (-m, -y): each WebSocket message
+ * dropped is a strike; this many within the window close it. */
+#define GW_RL_STRIKES		20
+#define GW_RL_WINDOW_S		10.
+#define GW_RL_TELL_S		1.	/* a ratelimit error at most this
+					 * often to one client */
+#define GW_OWNERS		1024	/* hash slots of room owners */
 
 enum gw_state {
 	GW_HELLO,	/* waiting for hello */
@@ -166,6 +173,21 @@ struct gw_room {
 	struct gw_sim	*sim;
 	unsigned	 nclients;
 	char		 name[GS_ROOM_MAX + 1];
+	struct gw_owner	*owner;		/* who created it; NULL: no -g */
+};
+
+/* An address holding rooms it created (-g), while it holds any. */
+struct gw_owner {
+	struct gw_owner	*next;		/* hash chain */
+	unsigned	 rooms;
+	char		 addr[64];
+};
+
+/* A token bucket of a client's own (two in each client): tokens at
+ * time last (ev_now). */
+struct gw_bucket {
+	double		 tokens;
+	double		 last;
 };
 
 struct gw;
@@ -178,6 +200,8 @@ struct gw_client {
 	enum gw_state	 state;
 	char		 name[GS_NAME_MAX + 1];
 	char		 peer[64];	/* address, for logs */
+	char		 addr[64];	/* peer as a limit key: IPv6 cut to
+					 * its /64 */
 	struct gw_room	*room;		/* JOINING, PLAYING; else NULL */
 	bool		 joined;	/* JOIN sent: LEAVE owed at detach */
 	/* The hello deadline, then the join timeout, then the close
@@ -199,6 +223,12 @@ struct gw_client {
 	struct gw_client *dprev, *dnext;
 	enum gw_close	 close_why;	/* when GW_CLOSING */
 	uint64_t	 drops;		/* state frames dropped for it */
+
+	/* Rate limits (-m, -y), strikes in the window since rl_window. */
+	struct gw_bucket rl_msgs, rl_bytes;
+	unsigned	 rl_strikes;
+	double		 rl_window;
+	double		 rl_told;	/* last ratelimit error queued */
 
 	struct gw_client *hnext;	/* conn hash chain */
 	struct gw_client *prev, *next;	/* all clients */
@@ -240,6 +270,14 @@ struct gw_metrics {
 	struct gs_counter	*tokens_bad, *tokens_revoked;
 	struct gs_counter	*sim_restarts, *sim_silent, *forgotten;
 	struct gs_hist		*join_seconds;
+	/* Limits at the edge. */
+	struct gs_counter	*lim_msgs, *lim_bytes, *lim_closes;
+	struct gs_counter	*room_limited;
+	struct gs_counter	*acc_accepted;
+	struct gs_counter	*acc_refused[GS_HTTP_NREFUSALS];
+	struct gs_counter	*acc_pauses_full, *acc_pauses_nofd;
+	unsigned		 acc_open, acc_max, acc_paused;
+	unsigned		 owners;	/* addresses holding rooms */
 };
 
 /* What a valid access token says (api.c). */
@@ -296,6 +334,11 @@ struct gw_conf {
 	int		 sndbuf;	/* SO_SNDBUF per client; 0: kernel's */
 	double		 join_timeout;	/* seconds */
 	double		 sim_timeout;	/* seconds of silence: sim is dead */
+	/* Per client: protocol messages and WebSocket payload bytes a
+	 * second, and their bursts (-m, -y). */
+	double		 msg_rate, msg_burst;
+	double		 byte_rate, byte_burst;
+	unsigned	 addr_rooms;	/* -g: rooms an address holds; 0: any */
 };
 
 struct gw {
@@ -327,6 +370,8 @@ struct gw {
 	struct gw_room		**rtab;
 	size_t			 rtabsz;	/* power of two */
 	unsigned		 nrooms;
+	/* Addresses holding rooms (-g), GW_OWNERS slots; NULL: no -g. */
+	struct gw_owner		**otab;
 
 	/* Clients with something to send; flushed before the loop sleeps. */
 	struct gw_client	*dirty;
@@ -419,6 +464,11 @@ struct gw_sim *gw_route(struct gw *gw, const char *room);
 /* Find or create; increments its client count.  NULL on malloc failure. */
 struct gw_room *gw_room_ref(struct gw *gw, const char *name);
 void	gw_room_unref(struct gw *gw, struct gw_room *rm);
+/* Charge a room just created (one client) to addr: 0, or -1 when addr
+ * holds conf.addr_rooms rooms already or memory ran out (the caller
+ * unrefs the room, which is then freed). */
+int	gw_room_claim(struct gw *gw, struct gw_room *rm, const char *addr);
+void	gw_owners_free(struct gw *gw);
 /* Append relay records to a sim's outbox.  Return GS_OK or GS_EAGAIN
  * (batch at its cap; counted). */
 int	gw_relay_join(struct gw *gw, struct gw_sim *s, uint64_t conn,

@@ -19,10 +19,12 @@
 
 /* Exactly the SYNOPSIS of man/gs-gateway.8. */
 static const char synopsis[] =
-    "usage: gs-gateway [-DhV] [-B bytes] [-b bytes] [-c url] [-f bytes]\n"
+    "usage: gs-gateway [-DhV] [-A conns] [-a rate[:burst]] [-B bytes]\n"
+    "                  [-b bytes] [-C conns] [-c url] [-f bytes] [-g rooms]\n"
     "                  [-H [addr:]port] [-j time] [-k key ...] [-l level]\n"
-    "                  [-n fd] [-o origin ...] [-P url] [-q frames]\n"
-    "                  [-R rate] [-r rate] [-t time] [--ipc-group]\n"
+    "                  [-m rate[:burst]] [-N rate[:burst]] [-n fd]\n"
+    "                  [-o origin ...] [-P url] [-q frames] [-R rate]\n"
+    "                  [-r rate] [-t time] [-y rate[:burst]] [--ipc-group]\n"
     "                  [--tls-ca file] [--tls-cert file] [--tls-key file]\n"
     "                  [--trusted-network] -i url -s url ...\n";
 
@@ -43,7 +45,77 @@ struct gw_args {
 	char		 cors[GW_ORIGINS_MAX * 258];	/* origins, joined */
 	const char	*cors_p;
 	struct gs_link_conf link;
+	/* Accepting (lib/http.h). */
+	unsigned	 conns_max;	/* -C */
+	unsigned	 addr_conns;	/* -A */
+	double		 addr_rate, addr_burst;	/* -a */
+	double		 conn_rate, conn_burst;	/* -N */
 };
+
+/* "rate[:burst]": rate 0 (no limit) to max a second, burst 1 to 1e9;
+ * without one the burst is twice the rate. */
+static int
+gw_opt_rate(const char *v, double max, double *rate, double *burst,
+    char *why, size_t whylen)
+{
+	char		 buf[64];
+	const char	*colon = strchr(v, ':');
+	size_t		 n = colon != NULL ? (size_t)(colon - v) : strlen(v);
+
+	if (n == 0 || n >= sizeof(buf))
+		return -1;
+	memcpy(buf, v, n);
+	buf[n] = '\0';
+	if (gs_parse_double(buf, 0, max, rate) != GS_OK) {
+		(void)snprintf(why, whylen, "want a rate from 0 to %g, "
+		    "then :burst, not '%s'", max, v);
+		return -1;
+	}
+	if (colon == NULL) {
+		*burst = *rate * 2 >= 1 ? *rate * 2 : 1;
+		return 0;
+	}
+	if (gs_parse_double(colon + 1, 1, 1e9, burst) != GS_OK) {
+		(void)snprintf(why, whylen, "want a burst from 1 to 1e9 "
+		    "after the colon, not '%s'", colon + 1);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+gw_opt_msgs(void *base, const char *v, char *why, size_t whylen)
+{
+	struct gw_args	*a = base;
+
+	return gw_opt_rate(v, 1e6, &a->conf.msg_rate, &a->conf.msg_burst, why,
+	    whylen);
+}
+
+static int
+gw_opt_bytes(void *base, const char *v, char *why, size_t whylen)
+{
+	struct gw_args	*a = base;
+
+	return gw_opt_rate(v, 1e9, &a->conf.byte_rate, &a->conf.byte_burst,
+	    why, whylen);
+}
+
+static int
+gw_opt_addr_rate(void *base, const char *v, char *why, size_t whylen)
+{
+	struct gw_args	*a = base;
+
+	return gw_opt_rate(v, 1e6, &a->addr_rate, &a->addr_burst, why, whylen);
+}
+
+static int
+gw_opt_conn_rate(void *base, const char *v, char *why, size_t whylen)
+{
+	struct gw_args	*a = base;
+
+	return gw_opt_rate(v, 1e6, &a->conn_rate, &a->conn_burst, why, whylen);
+}
 
 /* -H "[addr:]port" (gs_http_parse_addr). */
 static int
@@ -58,16 +130,24 @@ gw_opt_http(void *base, const char *v, char *why, size_t whylen)
 #define AT(m)	GS_OPT_AT(struct gw_args, m)
 
 static const struct gs_opt gw_opts[] = {
+	{ 'A', "address-conns", "GS_GATEWAY_ADDRESS_CONNS", GS_OPT_INT,
+	  AT(addr_conns), .min = 0, .max = 1000000 },
+	{ 'a', "address-connect-rate", "GS_GATEWAY_ADDRESS_CONNECT_RATE",
+	  GS_OPT_FN, AT(addr_rate), .fn = gw_opt_addr_rate },
 	{ 'B', "sndbuf", "GS_GATEWAY_SNDBUF", GS_OPT_INT, AT(conf.sndbuf),
 	  .min = 0, .max = 64 * 1024 * 1024 },
 	{ 'b', "queue-bytes", "GS_GATEWAY_QUEUE_BYTES", GS_OPT_INT,
 	  AT(conf.queue_bytes), .min = GS_MSG_MAX,
 	  .max = 64 * 1024 * 1024 },
+	{ 'C', "conns", "GS_GATEWAY_CONNS", GS_OPT_INT, AT(conns_max),
+	  .min = 0, .max = 10000000 },
 	{ 'c', "ctl", "GS_GATEWAY_CTL", GS_OPT_STR, AT(conf.ctl_url),
 	  .max = GS_URL_MAX },
 	{ 'D', "dev", "GS_GATEWAY_DEV", GS_OPT_BOOL, AT(conf.dev) },
 	{ 'f', "frame-max", "GS_GATEWAY_FRAME_MAX", GS_OPT_INT,
 	  AT(conf.frame_max), .min = 64, .max = GS_RELAY_FRAME_MAX },
+	{ 'g', "address-rooms", "GS_GATEWAY_ADDRESS_ROOMS", GS_OPT_INT,
+	  AT(conf.addr_rooms), .min = 0, .max = 1000000 },
 	{ 'H', "http", "GS_GATEWAY_HTTP", GS_OPT_FN, AT(http_addr),
 	  .fn = gw_opt_http, .want = "[addr:]port with port 0..65535" },
 	{ 'i', "inbox", "GS_GATEWAY_INBOX", GS_OPT_STR, AT(conf.inbox_url),
@@ -78,6 +158,10 @@ static const struct gs_opt gw_opts[] = {
 	{ 'k', "key", "GS_GATEWAY_KEYS", GS_OPT_LIST, AT(keys),
 	  .count_off = offsetof(struct gw_args, api.nkeys), .max = PATH_MAX },
 	{ 'l', "log-level", "GS_LOG_LEVEL", GS_OPT_LEVEL, AT(log_level) },
+	{ 'm', "client-messages", "GS_GATEWAY_CLIENT_MESSAGES", GS_OPT_FN,
+	  AT(conf.msg_rate), .fn = gw_opt_msgs },
+	{ 'N', "connect-rate", "GS_GATEWAY_CONNECT_RATE", GS_OPT_FN,
+	  AT(conn_rate), .fn = gw_opt_conn_rate },
 	{ 'n', "notify-fd", NULL, GS_OPT_INT, AT(notify_fd),
 	  .min = 0, .max = INT_MAX },
 	{ 'o', "origin", "GS_GATEWAY_ORIGINS", GS_OPT_LIST, AT(origins),
@@ -98,6 +182,8 @@ static const struct gs_opt gw_opts[] = {
 	{ 't', "sim-timeout", "GS_GATEWAY_SIM_TIMEOUT", GS_OPT_MS,
 	  AT(conf.sim_timeout), .min = 100, .max = 600000,
 	  .flags = GS_OPT_SECONDS },
+	{ 'y', "client-bytes", "GS_GATEWAY_CLIENT_BYTES", GS_OPT_FN,
+	  AT(conf.byte_rate), .fn = gw_opt_bytes },
 	GS_LINK_OPTS(struct gw_args, link),
 	{ 0 }
 };
@@ -142,6 +228,19 @@ gw_args_parse(struct gw_args *a, int argc, char **argv)
 	a->conf.sim_timeout = 3.;
 	a->api.ip_rate = 20;
 	a->api.account_rate = 10;
+	/* A client of gs-loadgen's kind sends about 61 protocol messages
+	 * and 1-2 KiB a second (30 inputs, 30 acks, a ping); these leave
+	 * it twice that, and a burst of a second or more. */
+	a->conf.msg_rate = 120;
+	a->conf.msg_burst = 240;
+	a->conf.byte_rate = 16384;
+	a->conf.byte_burst = 65536;
+	a->conf.addr_rooms = 8;
+	a->addr_conns = 256;
+	a->addr_rate = 200;
+	a->addr_burst = 1000;
+	a->conn_rate = 1000;
+	a->conn_burst = 2000;
 	(void)gs_opt_parse(&gw_prog, a, argc, argv);
 	a->api.keys = a->keys;
 	gw_join_origins(a);
@@ -202,6 +301,7 @@ finish_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 		gs_inbox_close(&gw->inbox);
 	gw->inbox_open = false;
 	gw_sims_close(gw);
+	gw_owners_free(gw);
 	gs_log_info("stopped");
 	ev_break(loop, EVBREAK_ALL);
 }
@@ -315,6 +415,12 @@ main(int argc, char **argv)
 	 * between the pieces); the error before a close may exceed the
 	 * queue's cap by one message. */
 	hc.ws_tx_packet = gw.conf.queue_bytes + GS_MSG_MAX;
+	hc.conns_max = a.conns_max;
+	hc.addr_conns_max = a.addr_conns;
+	hc.addr_rate = a.addr_rate;
+	hc.addr_burst = a.addr_burst;
+	hc.conn_rate = a.conn_rate;
+	hc.conn_burst = a.conn_burst;
 	hc.api_prefix = "/v1/";
 	hc.api_cb = gw_api_cb;
 	hc.cors_origins = a.cors_p;
@@ -343,12 +449,13 @@ main(int argc, char **argv)
 	gs_log_info("listening http=%s:%d inbox=%s sims=%u dev=%d keys=%u "
 	    "persist=%s "
 	    "frame_max=%zu queue_frames=%u queue_bytes=%zu join_timeout=%.3f "
-	    "sim_timeout=%.3f",
-	    hc.iface != NULL ? hc.iface : "*", gs_http_port(gw.http),
-	    gw.conf.inbox_url, gw.nsims, gw.conf.dev ? 1 : 0, a.api.nkeys,
+	    "sim_timeout=%.3f conns_max=%u", hc.iface != NULL ? hc.iface : "*",
+	    gs_http_port(gw.http), gw.conf.inbox_url, gw.nsims,
+	    gw.conf.dev ? 1 : 0, a.api.nkeys,
 	    a.api.persist_url != NULL ? a.api.persist_url : "-",
 	    gw.conf.frame_max, gw.conf.queue_frames, gw.conf.queue_bytes,
-	    gw.conf.join_timeout, gw.conf.sim_timeout);
+	    gw.conf.join_timeout, gw.conf.sim_timeout,
+	    gs_http_stats(gw.http)->conns_max);
 	gw.ready = true;
 	gs_notify_ready(a.notify_fd);
 

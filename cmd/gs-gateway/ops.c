@@ -62,6 +62,12 @@ gw_count_drop(struct gw *gw, unsigned kind, int reason)
 	GW_DROP(k, GW_DROP_FULL, label, "full"), \
 	GW_DROP(k, GW_DROP_CLOSED, label, "closed"), \
 	GW_DROP(k, GW_DROP_GONE, label, "gone")
+#define GW_RL(f, what) GW_C(f, \
+	"gs_gateway_ratelimited_total{limit=\"" what "\"}", \
+	"Client WebSocket messages dropped over a rate limit (-m, -y)")
+#define GW_REFUSED(r, reason) GW_C(acc_refused[r], \
+	"gs_gateway_connections_refused_total{reason=\"" reason "\"}", \
+	"TCP connections closed as accepted, over a limit, by reason")
 #define GW_BAD(f, reason) GW_C(f, \
 	"gs_gateway_bad_messages_total{reason=\"" reason "\"}", \
 	"Bad client messages answered with an error, by reason")
@@ -190,7 +196,54 @@ static const struct gs_metric_def gw_metric_defs[] = {
 	    "Access tokens refused or sessions closed by a revocation"),
 	GS_METRIC_HIST_ROW(struct gw, m.join_seconds, "gs_gateway_join_seconds",
 	    "Time from hello to welcome", gw_join_b),
+	GW_RL(lim_msgs, "messages"),
+	GW_RL(lim_bytes, "bytes"),
+	GW_C(lim_closes, "gs_gateway_ratelimit_closes_total",
+	    "Clients closed for staying over their rate limits"),
+	GW_C(room_limited, "gs_gateway_room_limit_refusals_total",
+	    "Hellos refused: the address holds its most rooms (-g)"),
+	GW_U(m.owners, "gs_gateway_room_owners",
+	    "Addresses holding rooms they created"),
+	/* These mirror lib/http.c's accepting (gw_ops_sync_metrics). */
+	GW_C(acc_accepted, "gs_gateway_accepted_total",
+	    "TCP connections accepted and handed to libwebsockets"),
+	GW_REFUSED(GS_HTTP_REFUSE_ADDR_CONNS, "address_connections"),
+	GW_REFUSED(GS_HTTP_REFUSE_ADDR_RATE, "address_rate"),
+	GW_REFUSED(GS_HTTP_REFUSE_RATE, "rate"),
+	GW_REFUSED(GS_HTTP_REFUSE_ADOPT, "adopt"),
+	GW_C(acc_pauses_full, "gs_gateway_accept_pauses_total{reason=\"limit\"}",
+	    "Times accepting stopped, by reason"),
+	GW_C(acc_pauses_nofd, "gs_gateway_accept_pauses_total{reason=\"descriptors\"}",
+	    "Times accepting stopped, by reason"),
+	GW_U(m.acc_open, "gs_gateway_tcp_connections",
+	    "TCP connections open (WebSocket and HTTP)"),
+	GW_U(m.acc_max, "gs_gateway_tcp_connections_max",
+	    "TCP connections open at most (-C)"),
+	GW_U(m.acc_paused, "gs_gateway_accept_paused",
+	    "1 while new connections are not accepted"),
 };
+
+/* Before each exposition: mirrored counters up to date. */
+static void
+gw_ops_sync_metrics(void *arg)
+{
+	struct gw			*gw = arg;
+	const struct gs_http_stats	*st;
+	int				 r;
+
+	gw_relay_sync_metrics(gw);
+	if (gw->http == NULL)
+		return;
+	st = gs_http_stats(gw->http);
+	gw->m.acc_accepted->v = st->accepted;
+	for (r = 0; r < GS_HTTP_NREFUSALS; r++)
+		gw->m.acc_refused[r]->v = st->refused[r];
+	gw->m.acc_pauses_full->v = st->pauses_full;
+	gw->m.acc_pauses_nofd->v = st->pauses_nofd;
+	gw->m.acc_open = st->conns_open;
+	gw->m.acc_max = st->conns_max;
+	gw->m.acc_paused = st->paused;
+}
 
 void
 gw_metrics_init(struct gw *gw)
@@ -200,7 +253,7 @@ gw_metrics_init(struct gw *gw)
 
 	gs_metrics_table(gw->metrics, gw_metric_defs,
 	    GS_NELEM(gw_metric_defs), gw);
-	gs_metrics_on_write(gw->metrics, gw_relay_sync_metrics, gw);
+	gs_metrics_on_write(gw->metrics, gw_ops_sync_metrics, gw);
 	/* Kinds that cannot occur in a direction count as "other". */
 	for (k = 0; k < GW_KINDS; k++) {
 		if (g->msgs_in[k] == NULL)

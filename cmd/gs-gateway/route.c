@@ -13,6 +13,9 @@
 #include "gateway.h"
 #include "util.h"
 
+static void	gw_room_release(struct gw *, struct gw_room *);
+static void	gw_owner_drop(struct gw *, struct gw_owner *);
+
 struct gw_sim *
 gw_route(struct gw *gw, const char *room)
 {
@@ -90,7 +93,86 @@ gw_room_unref(struct gw *gw, struct gw_room *rm)
 	}
 	gw->nrooms--;
 	rm->sim->nrooms--;
+	gw_room_release(gw, rm);
 	free(rm);
+}
+
+/*
+ * Rooms per address (-g): the address of a room's first client holds
+ * it until the room is gone, whoever else joins; one address may hold
+ * conf.addr_rooms.  So one address cannot take every room a sim allows
+ * (gs-sim -R) and keep them.
+ */
+static struct gw_owner **
+gw_owner_slot(struct gw *gw, const char *addr)
+{
+	struct gw_owner	**pp;
+
+	for (pp = &gw->otab[gs_hash_fnv1a(addr) % GW_OWNERS]; *pp != NULL;
+	    pp = &(*pp)->next)
+		if (strcmp((*pp)->addr, addr) == 0)
+			break;
+	return pp;
+}
+
+int
+gw_room_claim(struct gw *gw, struct gw_room *rm, const char *addr)
+{
+	struct gw_owner	**pp, *o;
+
+	if (gw->conf.addr_rooms == 0 || rm->owner != NULL)
+		return 0;
+	if (gw->otab == NULL &&
+	    (gw->otab = calloc(GW_OWNERS, sizeof(*gw->otab))) == NULL)
+		return -1;
+	if ((o = *(pp = gw_owner_slot(gw, addr))) == NULL) {
+		if ((o = calloc(1, sizeof(*o))) == NULL)
+			return -1;
+		(void)gs_strlcpy(o->addr, addr, sizeof(o->addr));
+		*pp = o;
+		gw->m.owners++;
+	}
+	if (o->rooms >= gw->conf.addr_rooms) {
+		if (o->rooms == 0)
+			gw_owner_drop(gw, o);
+		return -1;
+	}
+	o->rooms++;
+	rm->owner = o;
+	return 0;
+}
+
+static void
+gw_owner_drop(struct gw *gw, struct gw_owner *o)
+{
+	struct gw_owner	**pp = gw_owner_slot(gw, o->addr);
+
+	*pp = o->next;
+	gw->m.owners--;
+	free(o);
+}
+
+static void
+gw_room_release(struct gw *gw, struct gw_room *rm)
+{
+	if (rm->owner != NULL && --rm->owner->rooms == 0)
+		gw_owner_drop(gw, rm->owner);
+	rm->owner = NULL;
+}
+
+void
+gw_owners_free(struct gw *gw)
+{
+	struct gw_owner	*o, *nx;
+	size_t		 i;
+
+	for (i = 0; gw->otab != NULL && i < GW_OWNERS; i++)
+		for (o = gw->otab[i]; o != NULL; o = nx) {
+			nx = o->next;
+			free(o);
+		}
+	free(gw->otab);
+	gw->otab = NULL;
 }
 
 /* ------------------------------------------------------------- sims */

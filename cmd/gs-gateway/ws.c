@@ -15,10 +15,18 @@
  * else from the writeable callback (see gateway.h, Writing).
  *
  * Close: client.c's close() only notes the class; the writeable
- * callback that called gw_client_writable() then sets the close code
- * and returns -1, and lws runs the close handshake.  abort() has lws
- * cut the connection on its next service pass (never synchronously:
- * the client must outlive the call).
+ * callback that called gw_client_writable() then writes the close
+ * frame with its code itself, once lws holds nothing back, and the
+ * connection stays until the peer answers with its own close frame
+ * (then WS_PEER_INITIATED_CLOSE returns -1 and lws closes at once) or
+ * closes TCP; client.c aborts it GW_CLOSE_GRACE_S later otherwise.
+ * lws's own close handshake (lws_close_reason() and a -1) would put
+ * two timeouts a connection in lws 4.1's sorted timer list, each
+ * insertion a walk past every earlier one: 10,000 clients closed
+ * together (hello deadlines, a sim lost) cost seconds of the loop.
+ * abort() shuts the socket down (SO_LINGER 0: an RST at close); lws
+ * reads the end on its next pass and closes, never synchronously (the
+ * client must outlive the call), and without a timer either.
  */
 #include <sys/socket.h>
 
@@ -29,6 +37,8 @@
 #include "util.h"
 
 enum { WS_RX_OK, WS_RX_TOOBIG, WS_RX_TEXT };
+
+static enum lws_close_status ws_close_status(enum gw_close);
 
 static bool
 ws_ready(void *conn)
@@ -82,8 +92,40 @@ static void
 ws_abort(void *conn)
 {
 	struct gw_pss	*p = conn;
+	struct linger	 lg = { 1, 0 };
+	int		 fd = lws_get_socket_fd(p->wsi);
 
+	if (fd >= 0) {
+		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		if (shutdown(fd, SHUT_RDWR) == 0)
+			return;
+	}
 	lws_set_timeout(p->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+}
+
+/* Our close frame, once lws holds nothing back.  0, or -1 when the
+ * write failed (close now). */
+static int
+ws_close_frame(struct gw_pss *p)
+{
+	uint8_t			 buf[LWS_PRE + 4];
+	enum lws_close_status	 st = ws_close_status(p->close_why);
+
+	if (lws_partial_buffered(p->wsi)) {
+		(void)lws_callback_on_writable(p->wsi);
+		return 0;
+	}
+	/* The whole frame by hand (RFC 6455 5.5.1: FIN and opcode 8, an
+	 * unmasked 2-byte payload, the code): lws 4.1's public API writes
+	 * close frames only through lws_close_reason() and its handshake. */
+	buf[LWS_PRE] = 0x88;
+	buf[LWS_PRE + 1] = 2;
+	buf[LWS_PRE + 2] = (uint8_t)((unsigned)st >> 8);
+	buf[LWS_PRE + 3] = (uint8_t)st;
+	if (lws_write(p->wsi, buf + LWS_PRE, 4, LWS_WRITE_RAW) < 0)
+		return -1;
+	p->close_started = true;
+	return 0;
 }
 
 static const struct gw_transport gw_ws_transport = {
@@ -216,21 +258,19 @@ gw_ws_cb(void *arg, struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		if (c == NULL)
 			return -1;
-		/* Once lws runs the close handshake, a stray writeable
-		 * callback must not return -1 again: that would cut the
-		 * connection before the peer's close (RST, and the peer
-		 * may lose our last frames). */
+		/* Once our close frame is out, a stray writeable callback
+		 * must not return -1: that would cut the connection before
+		 * the peer's close (RST, and the peer may lose our last
+		 * frames). */
 		if (p->close_started)
 			return 0;
-		if (gw_client_writable(c) != 0)
+		if (!p->close_pending && gw_client_writable(c) != 0)
 			return -1;	/* CLOSED counts the queue */
-		if (p->close_pending) {
-			lws_close_reason(wsi, ws_close_status(p->close_why),
-			    NULL, 0);
-			p->close_started = true;
-			return -1;
-		}
-		return 0;
+		return p->close_pending ? ws_close_frame(p) : 0;
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		/* The answer to our close frame: done.  A close the peer
+		 * starts is answered by lws. */
+		return p != NULL && p->close_started ? -1 : 0;
 	case LWS_CALLBACK_CLOSED:
 		if (c != NULL) {
 			p->c = NULL;

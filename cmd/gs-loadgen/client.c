@@ -231,7 +231,7 @@ lg_perr_final(uint32_t code)
 {
 	return code == GS_PERR_VERSION || code == GS_PERR_NOAUTH ||
 	    code == GS_PERR_BADNAME || code == GS_PERR_ROOMFULL ||
-	    code == GS_PERR_TOOMANY;
+	    code == GS_PERR_TOOMANY || code == GS_PERR_ROOMLIMIT;
 }
 
 /* The end of a session: its time and its motion verdict. */

@@ -11,7 +11,8 @@ make_keys
 # sent before its commit would then be an acknowledged write lost.
 GS_PERSIST_COMMIT_DELAY_MS=50 start_persist
 start sim "$B/gs-sim" -i "ipc://$T/sim.in"
-start_accounts_gw -r 100000
+# Many connections a second from one address, on purpose: no limits.
+start_accounts_gw -r 100000 -a 0
 export PYTHONPATH="$(dirname "$0")"
 
 # The writers: each acknowledged write is a line "device account";

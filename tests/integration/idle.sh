@@ -1,0 +1,50 @@
+#!/bin/bash
+# 5,000 idle connections (gs-gateway(8), Limits): WebSocket upgrades
+# from 250 addresses that never say hello, each reopened when closed.
+# Meanwhile ten players keep playing (none closed, no snapshot of
+# theirs dropped), every idle connection's hello deadline expires and
+# closes it, gs-ctl answers, a new player joins, and the gateway's log
+# stays small.
+. "$(dirname "$0")/../lib.sh"
+ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+[ "$(ulimit -n)" -ge 5300 ] || die "open files: limit $(ulimit -n), need 5300"
+stack
+"$B/gs-loadgen" -u "$URL" -n 10 -p 5 -d 10m -q -j \
+    --slo 'served>=100%,errors<=0' >"$T/lg.json" 2>"$T/lg.log" &
+LG=$!
+GS_PID[lg]=$LG
+wait_for "10 players" 30 players_are "ipc://$T/gw.ctl" 10
+
+$PY "$(dirname "$0")/abuser.py" idle 127.0.0.1 "$PORT" 5000 ws 250 \
+    >"$T/idle.out" 2>&1 &
+GS_PID[idle]=$!
+idle_open() { grep -qx "open 5000" "$T/idle.out"; }
+wait_for "5000 idle connections" 120 idle_open
+# Each of them has been closed by its hello deadline once: the gateway
+# counted them, and the abuser saw their close frames.
+timeouts() { [ "$(metric "ipc://$T/gw.ctl" gs_gateway_hello_timeouts_total)" -ge 5000 ]; }
+wait_for "5000 hello deadlines" 120 timeouts
+idle_closed() { grep -qx "closed 5000" "$T/idle.out"; }
+wait_for "5000 connections closed" 60 idle_closed
+[ "$(ctl_field "ipc://$T/gw.ctl" 'j["clients"] >= 4000')" = True ] ||
+    die "the idle connections are not open: $(cat "$T/ctl.json")"
+[ "$(ctl_field "ipc://$T/gw.ctl" 'j["playing"]')" = 10 ] || die "a player left"
+[ "$($PY "$(dirname "$0")/abuser.py" hello "$URL" newroom newcomer 127.0.0.3)" = welcome ] ||
+    die "a new player could not join"
+kill -TERM "${GS_PID[idle]}"
+wait "${GS_PID[idle]}"
+unset "GS_PID[idle]"
+
+kill -INT "$LG"
+wait "$LG"; rc=$?
+unset "GS_PID[lg]"
+[ "$rc" -eq 0 ] || { cat "$T/lg.json"; die "players: SLO missed (exit $rc)"; }
+[ "$(json "$T/lg.json" 'j["reconnect"]["losses_all"]')" = 0 ] ||
+    die "a player lost its connection"
+drops=$(metric "ipc://$T/gw.ctl" 'gs_gateway_messages_dropped_total{kind="snapshot",reason="full"}')
+[ "${drops:-0}" = 0 ] || die "$drops snapshots dropped from full queues"
+n=$(wc -l <"$T/gw.log")
+[ "$n" -lt 100 ] || die "gateway log: $n lines"
+stop gw
+stop sim
+echo "idle: ok (gateway log $n lines)"
