@@ -164,6 +164,29 @@ metric() {
 	"$B/gs-ctl" -c "$1" metrics | awk -v n="$2" '$1 == n { print $2 }'
 }
 
+# players_end: end the gs-loadgen of $LG (SIGINT: it reports to
+# $T/lg.json) and require its SLO met with no connection lost.
+players_end() {
+	local rc
+	kill -INT "$LG"
+	wait "$LG"; rc=$?
+	unset "GS_PID[lg]"
+	[ "$rc" -eq 0 ] || { cat "$T/lg.json"; die "players: SLO missed (exit $rc)"; }
+	[ "$(json "$T/lg.json" 'j["reconnect"]["losses_all"]')" = 0 ] ||
+	    die "a player lost its connection"
+}
+
+# gw_unharmed: the gateway of $T/gw.ctl dropped no snapshot from a full
+# queue, and its log ($T/gw.log) stayed short: the lines a peer can
+# cause are rate-limited.
+gw_unharmed() {
+	local drops n
+	drops=$(metric "ipc://$T/gw.ctl" 'gs_gateway_messages_dropped_total{kind="snapshot",reason="full"}')
+	[ "${drops:-0}" = 0 ] || die "$drops snapshots dropped from full queues"
+	n=$(wc -l <"$T/gw.log")
+	[ "$n" -lt 100 ] || die "gateway log: $n lines"
+}
+
 # chaos_load N [ARGS...]: gs-loadgen in the background, N clients in
 # rooms of 5, running until chaos_verdict ends it, judged by the SLO
 # "every loss recovered, every client served".

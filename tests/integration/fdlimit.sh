@@ -51,12 +51,7 @@ gw_start() {
 	wait_for "10 players" 30 players_are "ipc://$T/gw.ctl" 10
 }
 gw_end() {
-	kill -INT "$LG"
-	wait "$LG"; rc=$?
-	unset "GS_PID[lg]"
-	[ "$rc" -eq 0 ] || { cat "$T/lg.json"; die "players: SLO missed (exit $rc)"; }
-	[ "$(json "$T/lg.json" 'j["reconnect"]["losses_all"]')" = 0 ] ||
-	    die "a player lost its connection"
+	players_end
 	stop gw
 }
 start sim "$B/gs-sim" -i "ipc://$T/sim.in" -c "ipc://$T/sim.ctl"
