@@ -77,7 +77,8 @@ start() {
 	local name=$1; shift
 	ready_start "$T/$name.ready" "$@" 2>"$T/$name.log"; local rc=$?
 	GS_PID[$name]=$READY_PID
-	[ "$rc" -eq 0 ] || die "$name did not become ready"
+	[ "$rc" -eq 0 ] ||
+	    die "$name did not become ready: $(tail -n 1 "$T/$name.log")"
 }
 
 # stop NAME: SIGTERM, wait, and require exit status 0 (a sanitizer
