@@ -48,6 +48,13 @@ free_port() {
 	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+# A TCP port free on every address, for a listener on a wildcard
+# (0.0.0.0): a port free on 127.0.0.1 may still be the local end of a
+# connection, or of one in TIME_WAIT, on another address (127.0.0.3).
+free_port_any() {
+	$PY -c 'import socket; s=socket.socket(); s.bind(("0.0.0.0",0)); print(s.getsockname()[1])'
+}
+
 # A free TCP port P on loopback whose P+1 and P+2 are free too
 # (scripts/run puts the sim's and gs-persist's HTTP ports there).  An
 # ephemeral port picked alone can have a neighbour taken by some

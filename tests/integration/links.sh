@@ -216,14 +216,14 @@ rc=$?
 "$B/gs-sim" -i "tcp://127.0.0.1:$P5" >"$T/open.out" 2>&1
 rc=$?
 [ "$rc" = 100 ] || die "tcp inbox without -a: exit $rc, want 100"
-# A port of its own for each listener: one just closed, or a port that
-# some connection took as its local end meanwhile, may not be free.
-start open "$B/gs-sim" -i "tcp://0.0.0.0:$(free_port)" -a "ipc://$D/gw.in" \
+# A port of its own for each listener, free on every address for a
+# wildcard one (free_port_any).
+start open "$B/gs-sim" -i "tcp://0.0.0.0:$(free_port_any)" -a "ipc://$D/gw.in" \
     -c "ipc://$D/open.ctl" --trusted-network
 "$B/gs-ctl" -c "ipc://$D/open.ctl" status >/dev/null || die "gs-ctl open"
 stop open
 GS_TRUSTED_NETWORK=1 start open "$B/gs-sim" \
-    -i "tcp://0.0.0.0:$(free_port)" -a "ipc://$D/gw.in"
+    -i "tcp://0.0.0.0:$(free_port_any)" -a "ipc://$D/gw.in"
 stop open
 start loop "$B/gs-sim" -i "tcp://localhost:$(free_port)" -a "ipc://$D/gw.in"
 stop loop

@@ -6,7 +6,8 @@ Joins ROOM as a spectator, looks at (X, Y), and waits for the entity of
 player id PLAYER to be in its view; then looks at (FAR_X, FAR_Y) and
 waits for it to be removed.  Every entity of every snapshot must lie
 within RADIUS (plus a quantum) of the point looked at when the snapshot
-was built, which is the newer look once a snapshot shows the change.
+was built, which is the newer look once a snapshot shows the change,
+and the centre of the world before the first look takes effect.
 It also sends one input, which the server must ignore (its snapshots'
 ack stays 0).  Prints what it saw; exits 0 when every check held, 1
 otherwise, 2 at the give-up bound (nothing is timed).
@@ -59,6 +60,10 @@ async def watch(url, room, player, near, far, radius):
                     cell = st["game"][5]
                     where = near if st["phase"] == "near" else far
                     other = far if st["phase"] == "near" else near
+                    if st["phase"] == "near" and st["seen"] == 0:
+                        # Until its first look takes effect a spectator
+                        # looks at the centre of the world (gs-protocol(7)).
+                        other = (st["game"][3] / 2, st["game"][4] / 2)
                     for e in ents.values():
                         x, y = e[1] * cell / 65536, e[2] * cell / 65536
                         d = math.hypot(x - where[0], y - where[1])
