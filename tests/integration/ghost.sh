@@ -152,7 +152,7 @@ grep -q '^error 7 ' "$T/m.out" ||
     die "mute spectator not told: $(cat "$T/m.out")"
 [ "$(metric "$gw" gs_gateway_forgotten_clients_total)" = 1 ] ||
     die "want 1 forgotten client (the mute spectator)"
-agree 0 || die "after the mute spectator"
+wait_for "agreement after the mute spectator" 60 agree 0
 echo "part 2b: a mute spectator forgotten by the sim is closed"
 
 # ---- 3. the gateway dies
@@ -163,7 +163,7 @@ kill9 gw
 kill -KILL "$LG"; wait "$LG" 2>/dev/null
 wait_for "the sim to drop a dead gateway's players" 60 players_are "$sim" 0
 start_gw
-agree 0 || die "after the gateway's restart"
+wait_for "agreement after the gateway's restart" 60 agree 0
 
 stop gw
 stop sim
