@@ -613,15 +613,8 @@ lb_write(struct persist *p, struct pst_req *r, const struct lb_board *b,
 		pst_fail_db(p, r, "record");
 		return -1;
 	}
-	rc = pst_step_done(st);
-	if (rc == SQLITE_CONSTRAINT) {
-		pst_fail(r, GS_PST_ENOTFOUND, "no such account");
+	if (!pst_step_account(p, r, st, "record"))
 		return -1;
-	}
-	if (rc != SQLITE_DONE) {
-		pst_fail_db(p, r, "record");
-		return -1;
-	}
 	if (lt != NULL) {
 		ok.score = os;
 		ok.subscore = oss;

@@ -210,6 +210,12 @@ void	pst_fail_db(struct persist *, struct pst_req *, const char *what);
  * none, -1 a database error (r failed, naming what). */
 int	pst_exists(struct persist *, struct pst_req *, sqlite3_stmt *st,
 	    const char *what);
+/* Step st (bound by the caller), a write that names an account by a
+ * foreign key, and reset it: true when done; else r failed, not_found
+ * "no such account" for a constraint, a database error naming what
+ * otherwise. */
+bool	pst_step_account(struct persist *, struct pst_req *, sqlite3_stmt *st,
+	    const char *what);
 /* The arguments end here (trailing values are a newer caller's this
  * version does not know): true, or false with r failed "args". */
 bool	pst_arg_end(struct gs_rd *rd, struct pst_req *r);

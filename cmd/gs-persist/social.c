@@ -984,15 +984,8 @@ op_chat_send(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 		pst_fail_db(p, r, "message");
 		return;
 	}
-	rc = pst_step_done(st);
-	if (rc == SQLITE_CONSTRAINT) {
-		pst_fail(r, GS_PST_ENOTFOUND, "no such account");
+	if (!pst_step_account(p, r, st, "message"))
 		return;
-	}
-	if (rc != SQLITE_DONE) {
-		pst_fail_db(p, r, "message");
-		return;
-	}
 	if (id > SO_CHAT_KEEP) {
 		st = so(p, SO_MSG_TRIM);
 		if (sqlite3_bind_text(st, 1, c.name, -1, SQLITE_STATIC) !=
@@ -1134,15 +1127,8 @@ op_group_join(struct persist *p, struct pst_req *r, struct gs_rd *rd)
 		pst_fail_db(p, r, "member");
 		return;
 	}
-	rc = pst_step_done(st);
-	if (rc == SQLITE_CONSTRAINT) {
-		pst_fail(r, GS_PST_ENOTFOUND, "no such account");
+	if (!pst_step_account(p, r, st, "member"))
 		return;
-	}
-	if (rc != SQLITE_DONE) {
-		pst_fail_db(p, r, "member");
-		return;
-	}
 	so_answer_bool(r, "joined", true);
 }
 

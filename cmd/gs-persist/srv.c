@@ -90,6 +90,21 @@ pst_exists(struct persist *p, struct pst_req *r, sqlite3_stmt *st,
 }
 
 bool
+pst_step_account(struct persist *p, struct pst_req *r, sqlite3_stmt *st,
+    const char *what)
+{
+	int	rc = pst_step_done(st);
+
+	if (rc == SQLITE_DONE)
+		return true;
+	if (rc == SQLITE_CONSTRAINT)
+		pst_fail(r, GS_PST_ENOTFOUND, "no such account");
+	else
+		pst_fail_db(p, r, what);
+	return false;
+}
+
+bool
 pst_arg_end(struct gs_rd *rd, struct pst_req *r)
 {
 	if (gs_rd_end(rd) != GS_OK) {
