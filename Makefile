@@ -29,9 +29,9 @@ SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	   -fno-omit-frame-pointer
 CFLAGS	= -O1 -g
 endif
-# jansson, wolfSSL and sqlite3 have pkg-config files; libev and nng
-# have none.
-PKGS	= jansson wolfssl sqlite3
+# jansson, wolfSSL, sqlite3, ngtcp2 and GnuTLS have pkg-config files;
+# libev and nng have none.
+PKGS	= jansson wolfssl sqlite3 libngtcp2 libngtcp2_crypto_gnutls gnutls
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 CPPFLAGS_GS = -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
