@@ -427,8 +427,14 @@ main(int argc, char **argv)
 		gs_log_warnx("no key (-k) and no development mode (-D): "
 		    "no player can join");
 
+	if (a.quic.addr != NULL &&
+	    (gw.quic = gw_quic_open(&gw, &a.quic)) == NULL)
+		gs_fatalx(GS_EXIT_SYSTEM, "cannot serve quic addr=%s",
+		    a.quic.addr);
+
 	memset(&hc, 0, sizeof(hc));
 	hc.iface = gw.conf.http_iface;
+	hc.quic_port = gw.quic != NULL ? gw_quic_port(gw.quic) : 0;
 	hc.port = gw.conf.http_port;
 	hc.metrics = gw.metrics;
 	hc.ready = gw_ready;
@@ -458,11 +464,6 @@ main(int argc, char **argv)
 	if ((gw.http = gs_http_start(gw.loop, &hc)) == NULL)
 		gs_fatalx(GS_EXIT_SYSTEM, "cannot serve http iface=%s port=%d",
 		    hc.iface != NULL ? hc.iface : "*", hc.port);
-
-	if (a.quic.addr != NULL &&
-	    (gw.quic = gw_quic_open(&gw, &a.quic)) == NULL)
-		gs_fatalx(GS_EXIT_SYSTEM, "cannot serve quic addr=%s",
-		    a.quic.addr);
 
 	ev_timer_init(&gw.heartbeat, heartbeat_timeout_cb, 1., 1.);
 	gw.heartbeat.data = &gw;
