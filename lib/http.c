@@ -277,6 +277,59 @@ http_reply(struct gs_http *h, struct lws *wsi, unsigned code,
 	return 0;
 }
 
+/*
+ * GET /negotiate (gs-protocol(7), QUIC): the transports, QUIC first,
+ * at the host the client asked for (the Host header: a gateway on a
+ * wildcard address does not know its public name).  A Host that is not
+ * a plain name or address is answered 400.
+ */
+static int
+http_negotiate(struct gs_http *h, struct lws *wsi)
+{
+	char	 host[256], url[300];
+	char	*p, *text;
+	json_t	*o, *list;
+	int	 n, rv;
+
+	n = lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST);
+	if (n <= 0 || strspn(host, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") != (size_t)n)
+		return http_reply(h, wsi, HTTP_STATUS_BAD_REQUEST,
+		    HTTP_CT_TEXT, "bad Host\n", 9);
+	/* The port goes: "name:port", "[v6]:port"; a bare v6 stays. */
+	if ((p = strrchr(host, ':')) != NULL &&
+	    (host[0] != '[' || (p > host && p[-1] == ']')) &&
+	    (host[0] == '[' || strchr(host, ':') == p))
+		*p = '\0';
+	if ((o = json_object()) == NULL || (list = json_array()) == NULL) {
+		json_decref(o);
+		return http_reply(h, wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR,
+		    HTTP_CT_TEXT, "error\n", 6);
+	}
+	(void)json_object_set_new(o, "version", json_integer(2));
+	(void)json_object_set_new(o, "transports", list);
+	if (h->conf.quic_port > 0) {
+		(void)snprintf(url, sizeof(url), "quic://%s:%d", host,
+		    h->conf.quic_port);
+		(void)json_array_append_new(list, json_pack("{s:s,s:s,s:s}",
+		    "transport", "quic", "url", url, "alpn",
+		    h->conf.ws_protocol != NULL ? h->conf.ws_protocol : ""));
+	}
+	(void)snprintf(url, sizeof(url), "ws://%s:%d/", host, gs_http_port(h));
+	(void)json_array_append_new(list, json_pack("{s:s,s:s,s:s}",
+	    "transport", "websocket", "url", url, "subprotocol",
+	    h->conf.ws_protocol != NULL ? h->conf.ws_protocol : ""));
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (text == NULL)
+		return http_reply(h, wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR,
+		    HTTP_CT_TEXT, "error\n", 6);
+	rv = http_reply(h, wsi, HTTP_STATUS_OK, HTTP_CT_JSON, text,
+	    strlen(text));
+	free(text);
+	return rv;
+}
+
 static int
 http_serve(struct gs_http *h, struct lws *wsi, const char *uri)
 {
@@ -306,6 +359,8 @@ http_serve(struct gs_http *h, struct lws *wsi, const char *uri)
 		return http_reply(h, wsi, HTTP_STATUS_OK, HTTP_CT_TEXT, ver,
 		    (size_t)n);
 	}
+	if (strcmp(uri, "/negotiate") == 0 && h->conf.ws_cb != NULL)
+		return http_negotiate(h, wsi);
 	if (strcmp(uri, "/metrics") == 0) {
 		if (h->conf.metrics == NULL)
 			return http_reply(h, wsi, HTTP_STATUS_OK, HTTP_CT_PROM,

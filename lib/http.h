@@ -192,6 +192,9 @@ struct gs_http_conf {
 	 * larger one and sends the rest when writable); 0: ws_rx_buffer,
 	 * lws's default. */
 	size_t			 ws_tx_packet;
+	/* With a WebSocket side, GET /negotiate lists it, and QUIC on
+	 * this UDP port first when > 0 (gs-protocol(7), QUIC). */
+	int			 quic_port;
 	/* Optional JSON API: both set, or neither. */
 	const char		*api_prefix;	/* "/v1/": starts with '/' */
 	gs_http_api_cb		*api_cb;

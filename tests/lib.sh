@@ -11,6 +11,8 @@ export LSAN_OPTIONS="suppressions=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/
 declare -A GS_PID=()
 # shellcheck source=../scripts/ready.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../scripts/ready.sh"
+# shellcheck source=../scripts/certs.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/certs.sh"
 
 gs_cleanup() {
 	local n
@@ -46,6 +48,11 @@ die() { echo "FAIL: $*"; for f in "$T"/*.log; do [ -f "$f" ] && { echo "--- $f";
 # A free TCP port on loopback (the kernel picks it; racy only in theory).
 free_port() {
 	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# A free UDP port on loopback (for a QUIC listener).
+free_udp_port() {
+	$PY -c 'import socket; s=socket.socket(type=socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
 # A TCP port free on every address, for a listener on a wildcard
@@ -151,6 +158,23 @@ start_accounts_gw() {
 	start gw "$B/gs-gateway" -H "127.0.0.1:$PORT" -i "ipc://$T/gw.in" \
 	    -s "ipc://$T/sim.in" -c "ipc://$T/gw.ctl" -P "$PST" \
 	    -k "$T/key.pub" "$@"
+}
+
+# quic_certs DIR: certificates for QUIC tests, in DIR (made if absent),
+# valid two days:
+#   ca.pem           the authority clients are told to trust (--tls-ca)
+#   server.pem/.key  signed by it for localhost, 127.0.0.1 and ::1
+#   other.pem/.key   signed by it for other.test only: a client that
+#                    connects to 127.0.0.1 must refuse it (its name)
+#   other-ca.pem     an authority that signed nothing the servers use:
+#                    a client trusting only it must refuse server.pem
+quic_certs() {
+	mkdir -p "$1" &&
+	    certs_ca "$1" ca 2 &&
+	    certs_ca "$1" other-ca 2 &&
+	    certs_leaf "$1" ca server 2 "DNS:localhost,IP:127.0.0.1,IP:::1" &&
+	    certs_leaf "$1" ca other 2 "DNS:other.test" ||
+	    die "openssl: cannot make the QUIC certificates in $1"
 }
 
 # json FILE EXPR: evaluate a python expression over the JSON in FILE

@@ -64,8 +64,6 @@ gw_clients_free(struct gw *gw)
 	ev_prepare_stop(gw->loop, &gw->flush);
 	free(gw->ctab);
 	gw->ctab = NULL;
-	free(gw->tx);
-	gw->tx = NULL;
 	gw_qpool_free(&gw->qpool);
 }
 
@@ -286,44 +284,22 @@ gw_client_send_error(struct gw_client *c, uint32_t code, const char *text)
 		gw_client_send(c, wr->buf, wr->len, GW_LANE_RELIABLE);
 }
 
-/* Send one lane's messages, gathered from an interleaved queue into
- * the scratch buffer.  -1 when the send failed. */
+/* Send the queue one message at a time, each on its lane (a transport
+ * whose lanes are apart frames or places each itself).  -1 when a
+ * send failed. */
 static int
-gw_client_send_lane(struct gw_client *c, enum gw_lane lane)
+gw_client_send_each(struct gw_client *c)
 {
-	struct gw		*gw = c->gw;
 	const struct gw_qent	*e;
-	const uint8_t		*src = gw_queue_data(&c->q);
-	uint8_t			*p, *ntx;
-	size_t			 len = 0, need, hr = c->t->headroom;
+	uint8_t			*p = gw_queue_data(&c->q);
 	unsigned		 i, n = gw_queue_msgs(&c->q);
 
-	for (i = 0; i < n; i++)
-		if (gw_queue_entry(&c->q, i)->lane == lane)
-			len += gw_queue_entry(&c->q, i)->len;
-	if (len == 0)
-		return 0;
-	need = hr + len;
-	if (need > gw->txcap) {
-		if ((ntx = realloc(gw->tx, need)) == NULL) {
-			if (gs_ratelimit_ok(&gw->rl_peer, 10))
-				gs_log_warn("client send realloc conn=%llu "
-				    "bytes=%zu", (unsigned long long)c->conn,
-				    need);
-			return -1;
-		}
-		gw->tx = ntx;
-		gw->txcap = need;
-	}
-	p = gw->tx + hr;
-	for (i = 0; i < n; i++, src += e->len) {
+	for (i = 0; i < n; i++, p += e->len) {
 		e = gw_queue_entry(&c->q, i);
-		if (e->lane == lane) {
-			memcpy(p, src, e->len);
-			p += e->len;
-		}
+		if (c->t->send(c->tconn, e->lane, p, e->len) != 0)
+			return -1;
 	}
-	return c->t->send(c->tconn, lane, gw->tx + hr, len);
+	return 0;
 }
 
 /* gw_queue_drop_fn for a queue that has left: count what was sent. */
@@ -337,7 +313,8 @@ gw_client_count_sent(void *arg, unsigned kind)
 
 /*
  * Everything queued leaves now: as one batch when the transport's
- * lanes share a stream (no copy), else one batch per lane.  Messages
+ * lanes share a stream, else one message at a time (no copy either
+ * way).  Messages
  * are counted as sent once the transport has taken them.  A closing
  * client is then closed.
  */
@@ -345,7 +322,6 @@ int
 gw_client_writable(struct gw_client *c)
 {
 	struct gw	*gw = c->gw;
-	int		 lane;
 
 	gw_client_clean(c);
 	if (gw_queue_msgs(&c->q) > 0) {
@@ -353,11 +329,8 @@ gw_client_writable(struct gw_client *c)
 			if (c->t->send(c->tconn, GW_LANE_RELIABLE,
 			    gw_queue_data(&c->q), gw_queue_bytes(&c->q)) != 0)
 				return -1;	/* closed counts the queue */
-		} else {
-			for (lane = 0; lane < GW_NLANES; lane++)
-				if (gw_client_send_lane(c, lane) != 0)
-					return -1;
-		}
+		} else if (gw_client_send_each(c) != 0)
+			return -1;
 		gw_queue_clear(&c->q, gw_client_count_sent, gw);
 	}
 	if (c->state == GW_CLOSING)

@@ -6,6 +6,7 @@
  *             lanes, closing; it knows no transport
  *   queue.c   a client's outgoing queue and its lane rules
  *   ws.c      the WebSocket transport (libwebsockets)
+ *   quic.c    the QUIC transport (ngtcp2, GnuTLS): -Q
  *   route.c   sims (outboxes), rooms, the inbox of sim records
  *   ops.c     metrics and control-socket commands
  *
@@ -132,7 +133,8 @@ struct gw_client;
 struct gw_transport {
 	const char	*name;		/* "ws", for logs and metrics */
 	/* Both lanes share one ordered stream: the whole queue leaves as
-	 * one batch, in order.  Otherwise each lane gets its own batch. */
+	 * one batch, in order.  Otherwise send() gets one message at a
+	 * time, each with its lane, in the order queued. */
 	bool		 one_stream;
 	/* Spare bytes the transport may write before a batch. */
 	size_t		 headroom;
@@ -140,9 +142,10 @@ struct gw_transport {
 	bool		(*ready)(void *conn);
 	/* Call gw_client_writable() when the connection can take data. */
 	void		(*want_write)(void *conn);
-	/* Send buf[len], whole protocol messages of one lane, with
-	 * `headroom` writable bytes before buf.  0, or -1 when the
-	 * connection is unusable (gw_client_closed() follows). */
+	/* Send buf[len]: whole protocol messages of one lane (one_stream),
+	 * or exactly one message, with `headroom` writable bytes before
+	 * buf.  0, or -1 when the connection is unusable
+	 * (gw_client_closed() follows). */
 	int		(*send)(void *conn, enum gw_lane lane, uint8_t *buf,
 			    size_t len);
 	/* Close after what was sent, with this class.  Called from inside
@@ -322,6 +325,16 @@ struct gw_api {
 	ev_timer	 poll;
 };
 
+/* The QUIC transport (-Q and --quic-*). */
+struct gw_quic_conf {
+	const char	*addr;		/* "[addr:]port"; NULL: no QUIC */
+	const char	*cert, *key;	/* PEM files */
+	unsigned	 conns_max;
+	unsigned	 handshakes_max;
+	double		 idle;		/* seconds */
+	double		 key_update;	/* seconds; 0: never */
+};
+
 struct gw_conf {
 	bool		 dev;
 	const char	*http_iface;	/* NULL: all */
@@ -341,6 +354,8 @@ struct gw_conf {
 	unsigned	 addr_rooms;	/* -g: rooms an address holds; 0: any */
 };
 
+struct gwq;
+
 struct gw {
 	struct ev_loop		*loop;
 	struct gw_conf		 conf;
@@ -348,6 +363,7 @@ struct gw {
 	uint64_t		 start_us;
 
 	struct gs_http		*http;
+	struct gwq		*quic;		/* NULL: no -Q */
 	struct gs_inbox		 inbox;
 	bool			 inbox_open;
 	struct gs_post		 post;
@@ -380,9 +396,6 @@ struct gw {
 	 * by the heartbeat. */
 	struct gw_qpool		 qpool;
 
-	/* Scratch for one lane's batch when lanes are sent apart. */
-	uint8_t			*tx;
-	size_t			 txcap;
 	/* Scratch for frames the gateway writes itself. */
 	struct gs_wr		 scratch;
 
@@ -455,6 +468,12 @@ struct gw_pss {
 	bool		 close_started;	/* lws runs the close handshake */
 	enum gw_close	 close_why;
 };
+
+/* quic.c: the QUIC transport.  NULL (logged) when it cannot start. */
+struct gwq *gw_quic_open(struct gw *gw, const struct gw_quic_conf *conf);
+int	gw_quic_port(const struct gwq *q);
+/* Close every connection (1001) and the socket. */
+void	gw_quic_close(struct gwq *q);
 
 /* route.c */
 void	gw_sims_open(struct gw *gw, char **urls, unsigned n);

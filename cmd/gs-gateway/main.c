@@ -23,8 +23,11 @@ static const char synopsis[] =
     "                  [-b bytes] [-C conns] [-c url] [-f bytes] [-g rooms]\n"
     "                  [-H [addr:]port] [-j time] [-k key ...] [-l level]\n"
     "                  [-m rate[:burst]] [-N rate[:burst]] [-n fd]\n"
-    "                  [-o origin ...] [-P url] [-q frames] [-R rate]\n"
-    "                  [-r rate] [-t time] [-y rate[:burst]] [--ipc-group]\n"
+    "                  [-o origin ...] [-P url] [-Q [addr:]port] [-q frames]\n"
+    "                  [-R rate] [-r rate] [-t time] [-y rate[:burst]]\n"
+    "                  [--ipc-group] [--quic-cert file] [--quic-conns conns]\n"
+    "                  [--quic-handshakes conns] [--quic-idle time]\n"
+    "                  [--quic-key file] [--quic-key-update time]\n"
     "                  [--tls-ca file] [--tls-cert file] [--tls-key file]\n"
     "                  [--trusted-network] -i url -s url ...\n";
 
@@ -50,6 +53,7 @@ struct gw_args {
 	unsigned	 addr_conns;	/* -A */
 	double		 addr_rate, addr_burst;	/* -a */
 	double		 conn_rate, conn_burst;	/* -N */
+	struct gw_quic_conf quic;		/* -Q, --quic-* */
 };
 
 /* "rate[:burst]": rate 0 (no limit) to max a second, burst 1 to 1e9;
@@ -168,6 +172,8 @@ static const struct gs_opt gw_opts[] = {
 	  .count_off = offsetof(struct gw_args, norigins), .max = 256 },
 	{ 'P', "persist", "GS_GATEWAY_PERSIST", GS_OPT_STR,
 	  AT(api.persist_url), .max = GS_URL_MAX },
+	{ 'Q', "quic", "GS_GATEWAY_QUIC", GS_OPT_STR, AT(quic.addr),
+	  .max = 128 },
 	{ 'q', "queue-frames", "GS_GATEWAY_QUEUE_FRAMES", GS_OPT_INT,
 	  AT(conf.queue_frames), .min = 1, .max = 65536 },
 	{ 'R', "account-rate", "GS_GATEWAY_ACCOUNT_RATE", GS_OPT_REAL,
@@ -184,6 +190,19 @@ static const struct gs_opt gw_opts[] = {
 	  .flags = GS_OPT_SECONDS },
 	{ 'y', "client-bytes", "GS_GATEWAY_CLIENT_BYTES", GS_OPT_FN,
 	  AT(conf.byte_rate), .fn = gw_opt_bytes },
+	{ 0, "quic-cert", "GS_GATEWAY_QUIC_CERT", GS_OPT_STR, AT(quic.cert),
+	  .max = PATH_MAX },
+	{ 0, "quic-conns", "GS_GATEWAY_QUIC_CONNS", GS_OPT_INT,
+	  AT(quic.conns_max), .min = 1, .max = 10000000 },
+	{ 0, "quic-handshakes", "GS_GATEWAY_QUIC_HANDSHAKES", GS_OPT_INT,
+	  AT(quic.handshakes_max), .min = 1, .max = 10000000 },
+	{ 0, "quic-idle", "GS_GATEWAY_QUIC_IDLE", GS_OPT_MS, AT(quic.idle),
+	  .min = 1000, .max = 600000, .flags = GS_OPT_SECONDS },
+	{ 0, "quic-key", "GS_GATEWAY_QUIC_KEY", GS_OPT_STR, AT(quic.key),
+	  .max = PATH_MAX },
+	{ 0, "quic-key-update", "GS_GATEWAY_QUIC_KEY_UPDATE", GS_OPT_MS,
+	  AT(quic.key_update), .min = 0, .max = 86400000,
+	  .flags = GS_OPT_SECONDS },
 	GS_LINK_OPTS(struct gw_args, link),
 	{ 0 }
 };
@@ -241,7 +260,17 @@ gw_args_parse(struct gw_args *a, int argc, char **argv)
 	a->addr_burst = 1000;
 	a->conn_rate = 1000;
 	a->conn_burst = 2000;
+	a->quic.conns_max = 10000;
+	a->quic.handshakes_max = 256;
+	a->quic.idle = 30.;
+	a->quic.key_update = 600.;
 	(void)gs_opt_parse(&gw_prog, a, argc, argv);
+	if (a->quic.addr != NULL && (a->quic.cert == NULL ||
+	    a->quic.key == NULL))
+		gs_opt_fail(&gw_prog, "-Q needs --quic-cert and --quic-key");
+	if (a->quic.addr == NULL && (a->quic.cert != NULL ||
+	    a->quic.key != NULL))
+		gs_opt_fail(&gw_prog, "--quic-cert and --quic-key are for -Q");
 	a->api.keys = a->keys;
 	gw_join_origins(a);
 	gs_link_opt_setup(&gw_prog, &a->link);
@@ -293,6 +322,8 @@ finish_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 	 * told SHUTDOWN and their sims LEAVE already. */
 	gs_http_stop(gw->http);
 	gw->http = NULL;
+	gw_quic_close(gw->quic);
+	gw->quic = NULL;
 	gs_post_stop(&gw->post);
 	if (gw->ctl != NULL)
 		gs_ctl_close(gw->ctl);
@@ -396,8 +427,14 @@ main(int argc, char **argv)
 		gs_log_warnx("no key (-k) and no development mode (-D): "
 		    "no player can join");
 
+	if (a.quic.addr != NULL &&
+	    (gw.quic = gw_quic_open(&gw, &a.quic)) == NULL)
+		gs_fatalx(GS_EXIT_SYSTEM, "cannot serve quic addr=%s",
+		    a.quic.addr);
+
 	memset(&hc, 0, sizeof(hc));
 	hc.iface = gw.conf.http_iface;
+	hc.quic_port = gw.quic != NULL ? gw_quic_port(gw.quic) : 0;
 	hc.port = gw.conf.http_port;
 	hc.metrics = gw.metrics;
 	hc.ready = gw_ready;
@@ -446,11 +483,12 @@ main(int argc, char **argv)
 	ev_idle_init(&gw.finish, finish_idle_cb);
 	gw.finish.data = &gw;
 
-	gs_log_info("listening http=%s:%d inbox=%s sims=%u dev=%d keys=%u "
-	    "persist=%s "
+	gs_log_info("listening http=%s:%d quic=%d inbox=%s sims=%u dev=%d "
+	    "keys=%u persist=%s "
 	    "frame_max=%zu queue_frames=%u queue_bytes=%zu join_timeout=%.3f "
 	    "sim_timeout=%.3f conns_max=%u", hc.iface != NULL ? hc.iface : "*",
-	    gs_http_port(gw.http), gw.conf.inbox_url, gw.nsims,
+	    gs_http_port(gw.http), gw.quic != NULL ? gw_quic_port(gw.quic) : 0,
+	    gw.conf.inbox_url, gw.nsims,
 	    gw.conf.dev ? 1 : 0, a.api.nkeys,
 	    a.api.persist_url != NULL ? a.api.persist_url : "-",
 	    gw.conf.frame_max, gw.conf.queue_frames, gw.conf.queue_bytes,
