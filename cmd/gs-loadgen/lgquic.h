@@ -60,6 +60,12 @@
 					   close within this (it says 5) */
 #define LG_QUIC_HANDSHAKE_S 5		/* handshake timeout */
 #define LG_QUIC_IDLE_S	30		/* max_idle_timeout */
+/* Acknowledgements wait up to 50 ms or 8 packets, so that they ride on
+ * the next input (30 a second) rather than leave alone, as the
+ * gateway's ride on its snapshots. */
+#define LG_QUIC_ACK_DELAY_MS 50
+#define LG_QUIC_ACK_RIDE_MS 35		/* see qc_arm() */
+#define LG_QUIC_ACK_THRESH 8
 
 /* The lanes of gs-protocol(7): the stream and DATAGRAM frames. */
 enum lg_lane { LG_LANE_RELIABLE = 0, LG_LANE_UNRELIABLE = 1, LG_NLANES = 2 };
@@ -144,6 +150,7 @@ struct lg_quic {
 	ev_timer		 expiry;	/* ngtcp2's timers */
 	ev_timer		 grace;		/* closing; the server's FIN */
 	ngtcp2_tstamp		 armed;		/* expiry set for; 0: none */
+	ngtcp2_tstamp		 last_tx;	/* last packet sent */
 	ngtcp2_conn		*conn;
 	gnutls_session_t	 tls;
 	ngtcp2_crypto_conn_ref	 ref;

@@ -437,6 +437,7 @@ lg_quic_connect(struct lg_quic *q, char *why, size_t whylen)
 	ngtcp2_settings_default(&s);
 	s.initial_ts = gs_quic_ts();
 	s.handshake_timeout = LG_QUIC_HANDSHAKE_S * NGTCP2_SECONDS;
+	s.ack_thresh = LG_QUIC_ACK_THRESH;
 	/* The server's lane is small on the stream (hello's answers,
 	 * events) but a snapshot too big for a datagram comes there too:
 	 * the TCP model's window, so that a reader that does not keep up
@@ -446,6 +447,7 @@ lg_quic_connect(struct lg_quic *q, char *why, size_t whylen)
 	p.initial_max_stream_data_bidi_local = LG_QUIC_RWND;
 	p.initial_max_data = LG_QUIC_RWND;
 	p.max_idle_timeout = LG_QUIC_IDLE_S * NGTCP2_SECONDS;
+	p.max_ack_delay = LG_QUIC_ACK_DELAY_MS * NGTCP2_MILLISECONDS;
 	p.max_datagram_frame_size = q->t->dgram_max;
 	dcid.datalen = scid.datalen = QC_CIDLEN;
 	qc_random(dcid.data, dcid.datalen);
@@ -536,6 +538,35 @@ qc_dq_pop(struct lg_quic *q)
  * flow control).  Then the expiry timer.  0, or -1 with why[] when the
  * connection cannot go on (the caller ends it).
  */
+/*
+ * The timer, at ngtcp2's expiry; while open, no sooner than
+ * LG_QUIC_ACK_RIDE after the last packet sent.  ngtcp2 0.12
+ * acknowledges within min(max_ack_delay, smoothed RTT / 8), so each of
+ * the gateway's 30 snapshots a second drew a packet of its own; held
+ * back, the acknowledgement rides on the next input instead (33 ms
+ * apart), as the gateway's ride on its snapshots.  max_ack_delay
+ * (LG_QUIC_ACK_DELAY_MS, announced) covers the wait.
+ */
+static void
+qc_arm(struct lg_quic *q)
+{
+	ngtcp2_tstamp	exp = ngtcp2_conn_get_expiry(q->conn), now;
+
+	if (exp != UINT64_MAX && q->state == LG_QUIC_OPEN &&
+	    exp < q->last_tx + LG_QUIC_ACK_RIDE_MS * NGTCP2_MILLISECONDS)
+		exp = q->last_tx + LG_QUIC_ACK_RIDE_MS * NGTCP2_MILLISECONDS;
+	if (exp == q->armed)
+		return;
+	ev_timer_stop(q->loop, &q->expiry);
+	q->armed = exp;
+	if (exp != UINT64_MAX) {
+		now = gs_quic_ts();
+		ev_timer_set(&q->expiry, exp > now ?
+		    (double)(exp - now) / NGTCP2_SECONDS : 0., 0.);
+		ev_timer_start(q->loop, &q->expiry);
+	}
+}
+
 static int
 qc_write(struct lg_quic *q, char *why, size_t whylen)
 {
@@ -543,7 +574,7 @@ qc_write(struct lg_quic *q, char *why, size_t whylen)
 	ngtcp2_path_storage	 ps;
 	ngtcp2_vec		 v[QC_IOV];
 	ngtcp2_ssize		 n, ndata;
-	ngtcp2_tstamp		 ts = gs_quic_ts(), exp, now;
+	ngtcp2_tstamp		 ts = gs_quic_ts();
 	int64_t			 sid;
 	size_t			 nv;
 	int			 accepted;
@@ -615,22 +646,13 @@ qc_write(struct lg_quic *q, char *why, size_t whylen)
 		}
 		if (qc_send_pkt(q, qc_wbuf, (size_t)n, why, whylen) != 0)
 			return -1;
+		q->last_tx = ts;
 	}
 	ngtcp2_conn_update_pkt_tx_time(q->conn, ts);
 	if (q->dq_n > 0)
 		q->blocked = true;
 
-	exp = ngtcp2_conn_get_expiry(q->conn);
-	if (exp != q->armed) {
-		ev_timer_stop(q->loop, &q->expiry);
-		q->armed = exp;
-		if (exp != UINT64_MAX) {
-			now = gs_quic_ts();
-			ev_timer_set(&q->expiry, exp > now ?
-			    (double)(exp - now) / NGTCP2_SECONDS : 0., 0.);
-			ev_timer_start(q->loop, &q->expiry);
-		}
-	}
+	qc_arm(q);
 	return 0;
 }
 
@@ -815,6 +837,13 @@ qc_read_cb(struct ev_loop *loop, ev_io *io, int revents)
 		}
 		if (qc_after(q, gen) != 0)
 			return;
+	}
+	/* Open with nothing of ours waiting: what the reads ask of
+	 * ngtcp2 (acknowledgements) rides on the next input (qc_arm). */
+	if (q->state == LG_QUIC_OPEN && q->dq_n == 0 &&
+	    q->tx_sent == q->tx_end && !q->blocked) {
+		qc_arm(q);
+		return;
 	}
 	if (qc_flush(q) == 0)
 		qc_writable(q);
