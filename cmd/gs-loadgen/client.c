@@ -4,9 +4,10 @@
  * server sends.  A session lost during the run (connection closed or
  * failed, a fatal error, a storm) is a loss: the client connects again
  * with exponential backoff and says hello to the same room.  All of it
- * runs in the WebSocket connection's callbacks (ws.h) and in the timers
- * of main.c, on the one loop thread.  Each client has one connection
- * object, reused from one connection to the next.
+ * runs in the connection's callbacks (ws.h or lgquic.h) and in the
+ * timers of main.c, on the one loop thread.  Each client has one
+ * connection object, reused from one connection to the next; the
+ * lg_conn_* functions below pick the transport's.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -22,9 +23,10 @@
 #define LG_IQ_SLACK_US	500	/* due this soon counts as due now */
 
 static void	lg_client_recv(struct lg_client *c, const uint8_t *buf,
-		    size_t len);
+		    size_t len, bool one);
 static void	lg_client_kick(struct lg_client *c);
 static const struct lg_ws_cb lg_ws_callbacks;
+static const struct lg_quic_cb lg_quic_callbacks;
 
 static void
 lg_client_fail(struct lg_client *c, const char *why)
@@ -33,14 +35,112 @@ lg_client_fail(struct lg_client *c, const char *why)
 		(void)gs_strlcpy(c->fail, why, sizeof(c->fail));
 }
 
+/* --------------------------------------------------------- transport */
+
+static bool
+lg_quic(const struct lg_client *c)
+{
+	return c->lg->conf.transport == LG_TP_QUIC;
+}
+
+static int
+lg_conn_connect(struct lg_client *c, char *why, size_t whylen)
+{
+	return lg_quic(c) ? lg_quic_connect(&c->quic, why, whylen) :
+	    lg_ws_connect(&c->ws, why, whylen);
+}
+
+/* One message (QUIC) or several (one WebSocket message) on lane; QUIC
+ * writes at lg_conn_flush().  0, or -1: the caller aborts. */
+static int
+lg_conn_send(struct lg_client *c, enum lg_lane lane, const uint8_t *p,
+    size_t len)
+{
+	return lg_quic(c) ? lg_quic_send(&c->quic, lane, p, len) :
+	    lg_ws_send(&c->ws, p, len);
+}
+
+static int
+lg_conn_flush(struct lg_client *c)
+{
+	return lg_quic(c) ? lg_quic_flush(&c->quic) : 0;
+}
+
+static bool
+lg_conn_busy(const struct lg_client *c)
+{
+	return lg_quic(c) ? lg_quic_busy(&c->quic) : lg_ws_busy(&c->ws);
+}
+
+/* After bye: 0 and closed() follows, or -1 and it has ended. */
+static int
+lg_conn_close(struct lg_client *c)
+{
+	return lg_quic(c) ? lg_quic_close(&c->quic, GS_QUIC_CLOSE_NORMAL) :
+	    lg_ws_close(&c->ws, 1000, "bye");
+}
+
+static void
+lg_conn_abort(struct lg_client *c)
+{
+	if (lg_quic(c))
+		lg_quic_abort(&c->quic);
+	else
+		lg_ws_abort(&c->ws);
+}
+
+static bool
+lg_conn_paused(const struct lg_client *c)
+{
+	return lg_quic(c) ? c->quic.paused : c->ws.paused;
+}
+
+static void
+lg_conn_pause(struct lg_client *c, bool paused)
+{
+	if (lg_quic(c))
+		lg_quic_pause(&c->quic, paused);
+	else
+		lg_ws_pause(&c->ws, paused);
+}
+
 /* ---------------------------------------------------- impairment glue */
 
-/* Arm the queue's timer at its next release, or stop it. */
+/* The lane whose queue of direction d releases first (the reliable one
+ * on a tie), or -1 when both are empty. */
+static int
+lg_iq_first(const struct lg_client *c, int d)
+{
+	uint64_t	r = lg_iq_next(&c->iq[d][LG_LANE_RELIABLE]);
+	uint64_t	u = lg_iq_next(&c->iq[d][LG_LANE_UNRELIABLE]);
+
+	if (r == UINT64_MAX && u == UINT64_MAX)
+		return -1;
+	return u < r ? LG_LANE_UNRELIABLE : LG_LANE_RELIABLE;
+}
+
+/* The next message of direction d due at now (any time when now is
+ * UINT64_MAX), taken from its queue: the caller frees it.  NULL when
+ * none is due. */
+static uint8_t *
+lg_iq_take(struct lg_client *c, int d, uint64_t now, enum lg_lane *lane,
+    size_t *len)
+{
+	int	l = lg_iq_first(c, d);
+
+	if (l < 0 || lg_iq_due(&c->iq[d][l], now) == NULL)
+		return NULL;
+	*lane = (enum lg_lane)l;
+	return lg_iq_pop(&c->iq[d][l], len);
+}
+
+/* Arm the direction's timer at its next release, or stop it. */
 static void
 lg_iq_arm(struct lg_client *c, int d)
 {
 	struct ev_loop	*loop = c->lg->loop;
-	uint64_t	 next = lg_iq_next(&c->iq[d]), now;
+	uint64_t	 next = GS_MIN(lg_iq_next(&c->iq[d][0]),
+			    lg_iq_next(&c->iq[d][1])), now;
 
 	if (next == c->iq_armed[d])
 		return;
@@ -74,34 +174,36 @@ static void
 lg_iq_down_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct lg_client	*c = w->data;
-	struct lg_iq		*q = &c->iq[LG_DOWN];
 	uint64_t		 now = gs_now_us();
+	enum lg_lane		 lane;
 	uint8_t			*buf;
 	size_t			 len;
 
 	c->iq_armed[LG_DOWN] = 0;
-	/* lg_client_recv() never ends a connection: q stays valid. */
-	while (lg_iq_due(q, now + LG_IQ_SLACK_US) != NULL) {
-		buf = lg_iq_pop(q, &len);
-		lg_client_recv(c, buf, len);
+	/* lg_client_recv() never ends a connection: the queues stay. */
+	while ((buf = lg_iq_take(c, LG_DOWN, now + LG_IQ_SLACK_US, &lane,
+	    &len)) != NULL) {
+		lg_client_recv(c, buf, len, lg_quic(c));
 		free(buf);
 	}
-	if (c->ws.paused && q->bytes < LG_RWND / 2)
-		lg_ws_pause(&c->ws, false);
+	if (lg_conn_paused(c) &&
+	    c->iq[LG_DOWN][LG_LANE_RELIABLE].bytes < LG_RWND / 2)
+		lg_conn_pause(c, false);
 	lg_iq_arm(c, LG_DOWN);
 }
 
-/* Everything TCP had delivered before the close is read first. */
+/* Everything the transport had delivered before the close is read
+ * first. */
 static void
 lg_iq_flush_down(struct lg_client *c)
 {
-	struct lg_iq	*q = &c->iq[LG_DOWN];
+	enum lg_lane	 lane;
 	uint8_t		*buf;
 	size_t		 len;
 
-	while (q->n > 0) {
-		buf = lg_iq_pop(q, &len);
-		lg_client_recv(c, buf, len);
+	while ((buf = lg_iq_take(c, LG_DOWN, UINT64_MAX, &lane, &len)) !=
+	    NULL) {
+		lg_client_recv(c, buf, len, lg_quic(c));
 		free(buf);
 	}
 }
@@ -109,10 +211,11 @@ lg_iq_flush_down(struct lg_client *c)
 static void
 lg_iq_reset(struct lg_client *c)
 {
-	int	d;
+	int	d, l;
 
 	for (d = 0; d < LG_NDIR; d++) {
-		lg_iq_clear(&c->iq[d]);
+		for (l = 0; l < LG_NLANES; l++)
+			lg_iq_clear(&c->iq[d][l]);
 		ev_timer_stop(c->lg->loop, &c->iqw[d]);
 		c->iq_armed[d] = 0;
 	}
@@ -124,7 +227,7 @@ void
 lg_client_init(struct lg *lg, struct lg_client *c, int idx)
 {
 	double	a = idx * LG_GOLDEN_ANGLE;
-	int	d;
+	int	d, l;
 
 	memset(c, 0, sizeof(*c));
 	c->lg = lg;
@@ -141,15 +244,20 @@ lg_client_init(struct lg *lg, struct lg_client *c, int idx)
 	c->my = (int8_t)lround(LG_AXIS * sin(a));
 	lg_impair_draw(lg->conf.impair, &c->rng, c->imp);
 	for (d = 0; d < LG_NDIR; d++) {
-		/* WebSocket rides TCP: the reliable, ordered model. */
-		lg_iq_init(&c->iq[d], LG_IQ_RELIABLE_ORDERED, &c->imp[d],
-		    lg_impair_rtt_us(c->imp), &c->rng, &lg->iqst[d]);
+		/* The reliable lane (WebSocket's TCP, QUIC's stream) is
+		 * repaired and ordered; QUIC's datagrams are not. */
+		for (l = 0; l < LG_NLANES; l++)
+			lg_iq_init(&c->iq[d][l], l == LG_LANE_RELIABLE ?
+			    LG_IQ_RELIABLE_ORDERED : LG_IQ_DATAGRAM,
+			    &c->imp[d], lg_impair_rtt_us(c->imp), &c->rng,
+			    &lg->iqst[l][d]);
 		ev_timer_init(&c->iqw[d], d == LG_UP ? lg_iq_up_cb :
 		    lg_iq_down_cb, 0., 0.);
 		c->iqw[d].data = c;
 	}
 	lg_ws_init(&c->ws, lg->loop, &lg->target, &lg_ws_callbacks, c,
 	    &c->rng);
+	lg_quic_init(&c->quic, lg->loop, &lg->qtarget, &lg_quic_callbacks, c);
 }
 
 void
@@ -161,6 +269,7 @@ lg_client_free(struct lg_client *c)
 	c->token = NULL;
 	lg_iq_reset(c);
 	lg_ws_free(&c->ws);
+	lg_quic_free(&c->quic);
 	for (i = 0; i < LG_SNAPS; i++)
 		gs_snap_free(&c->snaps[i]);
 }
@@ -272,7 +381,7 @@ lg_client_end(struct lg_client *c, const char *why, bool kill)
 	if (c->state != LG_CONNECTING && c->state != LG_OPEN &&
 	    c->state != LG_WELCOMED)
 		return;
-	lg_ws_abort(&c->ws);
+	lg_conn_abort(c);
 	if (!kill)
 		lg_iq_flush_down(c);	/* may welcome: read state after */
 	lg_iq_reset(c);
@@ -320,7 +429,7 @@ lg_client_connect(struct lg_client *c, uint64_t now)
 	c->want = 0;
 	c->live = true;
 	lg->nlive++;
-	if (lg_ws_connect(&c->ws, why, sizeof(why)) != 0) {
+	if (lg_conn_connect(c, why, sizeof(why)) != 0) {
 		lg->connfail++;
 		lg_client_end(c, why, false);
 	}
@@ -335,16 +444,15 @@ lg_client_start(struct lg_client *c, uint64_t now)
 static int	lg_client_writable(struct lg_client *c);
 
 /*
- * Send what is wanted, and what the up queue has released, now: one
- * WebSocket message, written at once.  When the socket still holds
- * earlier bytes, the connection's writable() callback comes back here
- * once they have gone.
+ * Send what is wanted, and what the up queues have released, now: one
+ * WebSocket message, or QUIC datagrams and stream bytes, written at
+ * once.  When the connection still holds earlier bytes, its writable()
+ * callback comes back here once they have gone.
  */
 static void
 lg_client_kick(struct lg_client *c)
 {
-	if (c->state < LG_OPEN || c->state > LG_WELCOMED ||
-	    lg_ws_busy(&c->ws))
+	if (c->state < LG_OPEN || c->state > LG_WELCOMED || lg_conn_busy(c))
 		return;
 	if (lg_client_writable(c) != 0)
 		lg_client_end(c, "send failed", true);
@@ -454,65 +562,125 @@ lg_client_kill(struct lg_client *c)
 /* ------------------------------------------------------------ sending */
 
 /*
- * The application sends msg[len]: straight out, or into the up queue
- * when the client's up direction is impaired.  Returns 0, or -1 if the
- * connection must close.  A full queue loses the message (counted): a
- * real client whose socket buffer is full skips an input too.
+ * The application sends msg[len] on lane: straight out, or into the up
+ * queue of lane when the client's up direction is impaired.  Returns 0,
+ * or -1 if the connection must close.  A full queue loses the message
+ * (counted): a real client whose socket buffer is full skips an input
+ * too.
  */
 static int
-lg_client_send(struct lg_client *c, const uint8_t *msg, size_t len)
+lg_client_send(struct lg_client *c, enum lg_lane lane, const uint8_t *msg,
+    size_t len)
 {
 	if (c->lg->phase == LG_RUN)
 		c->bytes_out += len;
 	if (!c->imp[LG_UP].on)
-		return lg_ws_send(&c->ws, msg, len);
-	(void)lg_iq_push(&c->iq[LG_UP], gs_now_us(), msg, len);
+		return lg_conn_send(c, lane, msg, len);
+	(void)lg_iq_push(&c->iq[LG_UP][lane], gs_now_us(), msg, len);
 	return 0;
 }
 
 /*
- * Send what the up queue has released, concatenated into WebSocket
- * messages of at most LG_TX_MAX bytes (the protocol allows several
- * messages per WebSocket message).  bye: everything queued goes now,
- * then bye[byelen]: the connection closes, so there is nothing left to
- * pace.
+ * Send what the up queues have released, in release order: on QUIC
+ * each message on its lane, on WebSocket concatenated into messages of
+ * at most LG_TX_MAX bytes (the protocol allows several messages per
+ * WebSocket message).  bye: everything queued goes now, then
+ * bye[byelen] on the reliable lane: the connection closes, so there is
+ * nothing left to pace.
  */
 static int
 lg_client_drain_up(struct lg_client *c, const uint8_t *bye, size_t byelen)
 {
-	struct lg_iq		*q = &c->iq[LG_UP];
+	const struct lg_iq	*q = &c->iq[LG_UP][LG_LANE_RELIABLE];
 	const struct lg_iq_ent	*e;
+	enum lg_lane		 lane;
 	uint8_t			 out[LG_TX_MAX], *buf;
-	uint64_t		 now = gs_now_us() + LG_IQ_SLACK_US;
+	uint64_t		 now = bye != NULL ? UINT64_MAX :
+				    gs_now_us() + LG_IQ_SLACK_US;
 	size_t			 n, len;
+	int			 rv;
 
-	do {
-		n = 0;
-		while ((e = bye != NULL && q->n > 0 ? &q->heap[0] :
-		    lg_iq_due(q, now)) != NULL && n + e->len <= LG_TX_MAX) {
-			buf = lg_iq_pop(q, &len);
-			memcpy(out + n, buf, len);
-			n += len;
+	if (lg_quic(c)) {
+		while ((buf = lg_iq_take(c, LG_UP, now, &lane, &len)) !=
+		    NULL) {
+			rv = lg_conn_send(c, lane, buf, len);
 			free(buf);
+			if (rv != 0)
+				return -1;
 		}
-		if (n > 0 && lg_ws_send(&c->ws, out, n) != 0)
-			return -1;
-	} while (n > 0);
+	} else {
+		do {
+			n = 0;
+			while ((e = lg_iq_due(q, now)) != NULL &&
+			    n + e->len <= LG_TX_MAX) {
+				buf = lg_iq_take(c, LG_UP, now, &lane, &len);
+				memcpy(out + n, buf, len);
+				n += len;
+				free(buf);
+			}
+			if (n > 0 && lg_conn_send(c, LG_LANE_RELIABLE, out,
+			    n) != 0)
+				return -1;
+		} while (n > 0);
+	}
 	lg_iq_arm(c, LG_UP);
-	return bye != NULL ? lg_ws_send(&c->ws, bye, byelen) : 0;
+	return bye != NULL ? lg_conn_send(c, LG_LANE_RELIABLE, bye, byelen) :
+	    0;
 }
 
-/* Pack everything wanted into one message and send it. */
+/* Where each message of an outgoing batch starts, and its lane. */
+struct lg_batch {
+	size_t		off[6];
+	enum lg_lane	lane[6];
+	int		n;
+};
+
+static void
+lg_batch_add(struct lg_batch *b, const struct gs_wr *wr, enum lg_lane lane)
+{
+	b->off[b->n] = wr->len;
+	b->lane[b->n] = lane;
+	b->n++;
+}
+
+/*
+ * Hand over messages [from, to) of a batch whose bytes are buf: on
+ * WebSocket as one message, on QUIC each on its lane.
+ */
+static int
+lg_client_send_batch(struct lg_client *c, const struct lg_batch *b,
+    const uint8_t *buf, size_t end, int from, int to)
+{
+	size_t	s, e;
+	int	i;
+
+	if (from >= to)
+		return 0;
+	if (!lg_quic(c)) {
+		e = to < b->n ? b->off[to] : end;
+		return lg_client_send(c, LG_LANE_RELIABLE, buf + b->off[from],
+		    e - b->off[from]);
+	}
+	for (i = from; i < to; i++) {
+		s = b->off[i];
+		e = i + 1 < b->n ? b->off[i + 1] : end;
+		if (lg_client_send(c, b->lane[i], buf + s, e - s) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Pack everything wanted into one batch and send it. */
 static int
 lg_client_writable(struct lg_client *c)
 {
 	struct gs_wr	 wr;
 	struct gs_hello	 h;
 	struct gs_input	 in[LG_REDUNDANCY];
+	struct lg_batch	 b = { .n = 0 };
 	uint8_t		 msg[LG_TX_MAX];
 	uint64_t	 now = gs_now_us();
-	size_t		 nbye;
-	int		 i, n, first, nmsg = 0;
+	int		 i, n, first, nmsg;
 	unsigned	 want = c->want;
 	bool		 run = c->lg->phase == LG_RUN;
 
@@ -525,8 +693,8 @@ lg_client_writable(struct lg_client *c)
 		(void)gs_strlcpy(h.room, c->room, sizeof(h.room));
 		h.token = c->token;	/* NULL: development mode */
 		h.tokenlen = c->token != NULL ? strlen(c->token) : 0;
+		lg_batch_add(&b, &wr, LG_LANE_RELIABLE);
 		gs_hello_put(&wr, &h);
-		nmsg++;
 	}
 	if ((want & LG_W_INPUT) && c->state == LG_WELCOMED && c->have_game) {
 		c->seq++;
@@ -541,22 +709,24 @@ lg_client_writable(struct lg_client *c)
 		first = (int)(c->seq - (uint32_t)n + 1);
 		for (i = 0; i < n; i++)
 			in[i] = c->hist[(uint32_t)(first + i) % LG_REDUNDANCY];
+		lg_batch_add(&b, &wr, LG_LANE_UNRELIABLE);
 		gs_input_put(&wr, in, n);
-		nmsg++;
 		/* The newest snapshot decoded goes with the input. */
 		if (c->ack_due) {
+			lg_batch_add(&b, &wr, LG_LANE_UNRELIABLE);
 			gs_ack_put(&wr, c->ack_tick);
 			c->ack_due = false;
-			nmsg++;
 		}
 	}
 	if (want & LG_W_PING) {
+		lg_batch_add(&b, &wr, LG_LANE_UNRELIABLE);
 		gs_ping_put(&wr, now);
-		nmsg++;
 	}
-	nbye = wr.len;
-	if (want & LG_W_BYE)
+	nmsg = b.n;
+	if (want & LG_W_BYE) {
+		lg_batch_add(&b, &wr, LG_LANE_RELIABLE);
 		gs_bye_put(&wr);
+	}
 	if (wr.err != GS_OK) {		/* LG_TX_MAX is far above all that */
 		gs_log_warnx("client=%s msg=encode err=%s", c->name,
 		    gs_err_name(wr.err));
@@ -567,20 +737,22 @@ lg_client_writable(struct lg_client *c)
 		c->lg->msgs_out += (uint64_t)nmsg;
 	}
 	if (!(want & LG_W_BYE)) {
-		if (wr.len > 0 && lg_client_send(c, wr.buf, wr.len) != 0)
+		if (lg_client_send_batch(c, &b, wr.buf, wr.len, 0, nmsg) != 0)
 			return -1;
-		return c->imp[LG_UP].on ? lg_client_drain_up(c, NULL, 0) : 0;
+		if (c->imp[LG_UP].on && lg_client_drain_up(c, NULL, 0) != 0)
+			return -1;
+		return lg_conn_flush(c);
 	}
 	/* Bye: the rest goes with it, then the connection closes. */
 	if (c->imp[LG_UP].on) {
-		if (nbye > 0)
-			(void)lg_client_send(c, wr.buf, nbye);
-		if (lg_client_drain_up(c, wr.buf + nbye, wr.len - nbye) != 0)
+		(void)lg_client_send_batch(c, &b, wr.buf, wr.len, 0, nmsg);
+		if (lg_client_drain_up(c, wr.buf + b.off[nmsg],
+		    wr.len - b.off[nmsg]) != 0)
 			return -1;
-	} else if (lg_client_send(c, wr.buf, wr.len) != 0)
+	} else if (lg_client_send_batch(c, &b, wr.buf, wr.len, 0, b.n) != 0)
 		return -1;
 	/* closed() follows, or the connection has already ended. */
-	return lg_ws_close(&c->ws, 1000, "bye");
+	return lg_conn_close(c);
 }
 
 /* ---------------------------------------------------------- receiving */
@@ -809,12 +981,15 @@ lg_perr_fatal(uint32_t code)
 
 /*
  * One WebSocket message from the server, as the application sees it
- * (after the down queue): one or more protocol messages.  A message
- * that does not decode ends the walk (the rest of the frame cannot be
- * framed) and is counted.  Never ends the connection.
+ * (after the down queue): one or more protocol messages; or with one,
+ * a QUIC stream message or datagram, which holds exactly one (bytes
+ * after it are a bad message).  A message that does not decode ends
+ * the walk (the rest cannot be framed) and is counted.  Never ends the
+ * connection.
  */
 static void
-lg_client_recv(struct lg_client *c, const uint8_t *buf, size_t len)
+lg_client_recv(struct lg_client *c, const uint8_t *buf, size_t len,
+    bool one)
 {
 	struct lg		*lg = c->lg;
 	struct gs_rd		 rd = GS_RD_INIT(buf, len);
@@ -883,6 +1058,10 @@ lg_client_recv(struct lg_client *c, const uint8_t *buf, size_t len)
 			gs_msg_skip(&rd, nf);
 			break;
 		}
+		if (one && rd.err == GS_OK && gs_rd_more(&rd)) {
+			rd.err = GS_ETRAIL;
+			break;
+		}
 	}
 	if ((err = rd.err) != GS_OK) {
 		lg->badmsgs++;
@@ -892,23 +1071,27 @@ lg_client_recv(struct lg_client *c, const uint8_t *buf, size_t len)
 }
 
 /*
- * A whole WebSocket message arrived from the network: to the
- * application now, or into the down queue.  With the queue over the
- * receive window, reading stops, so the server sees TCP's back
- * pressure as it would from a slow client.
+ * A whole WebSocket message, or a QUIC message of lane, arrived from
+ * the network: to the application now, or into the lane's down queue.
+ * With the reliable queue over the receive window, reading (WebSocket)
+ * or granting stream credit (QUIC) stops, so the server sees the back
+ * pressure of a slow client.  Datagrams have no flow control: their
+ * queue overflows (counted).
  */
 static void
-lg_client_deliver(struct lg_client *c, const uint8_t *buf, size_t len)
+lg_client_deliver(struct lg_client *c, enum lg_lane lane,
+    const uint8_t *buf, size_t len)
 {
-	struct lg_iq	*q = &c->iq[LG_DOWN];
+	struct lg_iq	*q = &c->iq[LG_DOWN][lane];
 
 	if (!c->imp[LG_DOWN].on) {
-		lg_client_recv(c, buf, len);
+		lg_client_recv(c, buf, len, lg_quic(c));
 		return;
 	}
 	(void)lg_iq_push(q, gs_now_us(), buf, len);
-	if (q->bytes > LG_RWND && !c->ws.paused)
-		lg_ws_pause(&c->ws, true);
+	if (lane == LG_LANE_RELIABLE && q->bytes > LG_RWND &&
+	    !lg_conn_paused(c))
+		lg_conn_pause(c, true);
 	lg_iq_arm(c, LG_DOWN);
 }
 
@@ -930,7 +1113,7 @@ lg_ws_open_cb(void *arg)
 static void
 lg_ws_message_cb(void *arg, const uint8_t *p, size_t len, bool text)
 {
-	lg_client_deliver(arg, p, len);
+	lg_client_deliver(arg, LG_LANE_RELIABLE, p, len);
 }
 
 static void
@@ -939,11 +1122,26 @@ lg_ws_writable_cb(void *arg)
 	lg_client_kick(arg);
 }
 
+/* A connection that closed after a fatal error is told by the error
+ * (gs-protocol(7), Close codes): its close code is in the log only. */
+static void
+lg_client_closed(struct lg_client *c, const char *why)
+{
+	char	buf[sizeof(c->fail)];
+
+	if (c->perr != 0) {
+		gs_log_debug("client=%s msg=closed why=\"%s\"", c->name, why);
+		snprintf(buf, sizeof(buf), "closed after error %s",
+		    gs_perr_name((int)c->perr));
+		why = buf;
+	}
+	lg_client_end(c, why, false);
+}
+
 static void
 lg_ws_closed_cb(void *arg, enum lg_ws_end end, const char *why)
 {
 	struct lg_client	*c = arg;
-	char			 buf[sizeof(c->fail)];
 
 	switch (end) {
 	case LG_WS_END_CONNECT:
@@ -954,12 +1152,8 @@ lg_ws_closed_cb(void *arg, enum lg_ws_end end, const char *why)
 		c->lg->badmsgs++;
 		break;
 	case LG_WS_END_CLOSED:
-		if (c->perr != 0) {
-			snprintf(buf, sizeof(buf), "closed after error %s",
-			    gs_perr_name((int)c->perr));
-			why = buf;
-		}
-		break;
+		lg_client_closed(c, why);
+		return;
 	}
 	lg_client_end(c, why, false);
 }
@@ -969,4 +1163,56 @@ static const struct lg_ws_cb lg_ws_callbacks = {
 	.message = lg_ws_message_cb,
 	.writable = lg_ws_writable_cb,
 	.closed = lg_ws_closed_cb,
+};
+
+/* The QUIC handshake is over: hello goes on the stream. */
+static void
+lg_quic_open_cb(void *arg)
+{
+	lg_ws_open_cb(arg);
+}
+
+static void
+lg_quic_message_cb(void *arg, enum lg_lane lane, const uint8_t *p,
+    size_t len)
+{
+	lg_client_deliver(arg, lane, p, len);
+}
+
+/* A stream message the connection skipped; the stream goes on. */
+static void
+lg_quic_bad_cb(void *arg, const char *why)
+{
+	struct lg_client	*c = arg;
+
+	c->lg->badmsgs++;
+	gs_log_debug("client=%s msg=\"bad server message\" why=\"%s\"",
+	    c->name, why);
+}
+
+static void
+lg_quic_closed_cb(void *arg, enum lg_quic_end end, const char *why)
+{
+	struct lg_client	*c = arg;
+
+	switch (end) {
+	case LG_QUIC_END_CONNECT:
+		c->lg->connfail++;
+		break;
+	case LG_QUIC_END_PROTO:
+		c->lg->badmsgs++;
+		break;
+	case LG_QUIC_END_CLOSED:
+		lg_client_closed(c, why);
+		return;
+	}
+	lg_client_end(c, why, false);
+}
+
+static const struct lg_quic_cb lg_quic_callbacks = {
+	.open = lg_quic_open_cb,
+	.message = lg_quic_message_cb,
+	.bad = lg_quic_bad_cb,
+	.writable = lg_ws_writable_cb,
+	.closed = lg_quic_closed_cb,
 };

@@ -1,22 +1,27 @@
 /*
- * gs-loadgen: headless WebSocket clients that play by the client wire
- * protocol (lib/proto.h), under netem-style impairment, in a scenario
- * (play, churn, reconnect storm), and report what they saw.
+ * gs-loadgen: headless clients that play by the client wire protocol
+ * (lib/proto.h) over WebSocket or QUIC, under netem-style impairment,
+ * in a scenario (play, churn, reconnect storm), and report what they
+ * saw.
  *
- * One libev loop, one WebSocket connection object per client (ws.h),
- * one tick timer for everything periodic (ramp, timeouts, inputs, pings,
+ * One libev loop, one connection object per client (ws.h or lgquic.h,
+ * as the URL's scheme says), one tick timer for everything periodic (ramp, timeouts, inputs, pings,
  * reconnects, scenario actions): N clients need no N tick timers.  The
  * impairment queues are the exception: each impaired direction of a
  * client has a timer armed at its next release time, because a
  * simulated delay measured at tick granularity would be a lie.
  *
  * What a client wants to send (want bits: hello, input, ping, bye)
- * leaves at once as one WebSocket message, or, while its socket still
- * holds earlier bytes, when the connection reports it writable.
+ * leaves at once, as one WebSocket message or as QUIC datagrams and
+ * stream bytes, or, while its connection still holds earlier bytes,
+ * when the connection reports it writable.
  *
  * Every message a client sends leaves through lg_client_send() and
  * every message it receives enters through lg_client_deliver(): with
- * impairment they pass through the client's queues (impair.h).
+ * impairment they pass through the client's queues (impair.h), one per
+ * direction and lane.  WebSocket has one lane, reliable and ordered
+ * (TCP's model); QUIC's stream is that lane, and its datagrams the
+ * unreliable one (the datagram model: real loss, duplicates, reorder).
  */
 #ifndef LG_LOADGEN_H
 #define LG_LOADGEN_H
@@ -28,6 +33,7 @@
 #include <ev.h>
 
 #include "impair.h"
+#include "lgquic.h"
 #include "proto.h"
 #include "ws.h"
 
@@ -47,6 +53,7 @@
 #define LG_LATE_US	5000000		/* unrecovered losses this close to
 					   the end are left out of the rate */
 #define LG_RWND		(256 * 1024)	/* TCP model: receive window */
+_Static_assert(LG_QUIC_RWND == LG_RWND, "one receive window");
 #define LG_TIMER_SLOTS	16		/* timer expiries per input tick */
 _Static_assert(LG_TX_MAX <= LG_WS_SEND_MAX, "a message fits one frame");
 
@@ -58,6 +65,8 @@ enum lg_state {
 	LG_WAIT,		/* between connections: reconnect at t_retry */
 	LG_GONE,		/* done for the run */
 };
+
+enum lg_transport { LG_TP_WS, LG_TP_QUIC };
 
 enum lg_scenario { LG_SC_PLAY, LG_SC_CHURN, LG_SC_RECONNECT,
 	LG_SC_MATCHMAKE };
@@ -106,10 +115,11 @@ struct lg_client {
 	int8_t		 mx, my;	/* the constant stick */
 	uint64_t	 rng;
 
-	/* Impairment: drawn once per client, queues per connection. */
+	/* Impairment: drawn once per client, queues per connection, one
+	 * per direction and lane (WebSocket uses the reliable one only). */
 	struct lg_impair imp[LG_NDIR];
-	struct lg_iq	 iq[LG_NDIR];
-	ev_timer	 iqw[LG_NDIR];	/* armed at the queue's next release */
+	struct lg_iq	 iq[LG_NDIR][LG_NLANES];
+	ev_timer	 iqw[LG_NDIR];	/* armed at the lanes' next release */
 	uint64_t	 iq_armed[LG_NDIR];	/* when; 0: not armed */
 
 	uint64_t	 t_start;	/* µs, monotonic: this connect began */
@@ -168,11 +178,15 @@ struct lg_client {
 	char		 fail[GS_TEXT_MAX + 64];	/* fatal; "" if not */
 	char		 last_why[GS_TEXT_MAX + 64];	/* last loss */
 
-	struct lg_ws	 ws;		/* the connection, reused */
+	/* The connection, reused: the one of conf.transport. */
+	struct lg_ws	 ws;
+	struct lg_quic	 quic;
 };
 
 struct lg_conf {
 	char		 url[LG_URL_MAX];
+	enum lg_transport transport;	/* by the URL's scheme */
+	const char	*tls_ca;	/* --tls-ca; NULL: the system's */
 	char		 host[256];
 	char		 path[LG_URL_MAX];
 	char		 hosthdr[300];	/* Host: header */
@@ -222,6 +236,9 @@ struct lg {
 	struct lg_conf	 conf;
 	struct ev_loop	*loop;
 	struct lg_ws_target target;	/* the gateway, resolved once */
+	struct lg_quic_target qtarget;	/* the same, for QUIC */
+	struct lg_quic_stats qst;
+	gnutls_certificate_credentials_t cred;	/* QUIC: trusted CAs */
 	enum lg_phase	 phase;
 	ev_timer	 tick;		/* ramp, timeouts, inputs, pings */
 	ev_timer	 stop;		/* end of the run; end of the grace */
@@ -251,7 +268,7 @@ struct lg {
 	uint64_t	 storms, storm_drops;
 	uint64_t	 snap_expected, snap_missed;
 	uint64_t	 msgs_in, msgs_out;	/* protocol messages */
-	struct lg_iq_stats iqst[LG_NDIR];
+	struct lg_iq_stats iqst[LG_NLANES][LG_NDIR];
 
 	uint64_t	 perrs[LG_PERR_MAX];	/* server errors by code */
 	uint64_t	 badmsgs;	/* server messages we could not decode */
@@ -285,6 +302,7 @@ void	lg_gone(struct lg *lg);
 void	lg_tick_rate(struct lg *lg, uint32_t hz);
 
 /* report.c */
+extern const char *const lg_transport_names[];
 /* By enum lg_scenario, NULL-terminated: the -s names. */
 extern const char *const lg_scenario_names[];
 void	lg_lat_add(struct lg_lat *l, uint64_t us);

@@ -26,9 +26,11 @@
 #define LG_FDS_EXTRA	64	/* descriptors beside the clients' */
 
 /*
- * Split ws://host[:port][/path] into cf.  IPv6 literals go in
- * brackets.  wss:// is refused: the client speaks no TLS.
- * Returns 0, or -1 with why[whylen] saying why.
+ * Split ws://host[:port][/path] or quic://host:port into cf: the
+ * scheme picks the transport.  IPv6 literals go in brackets.  wss:// is
+ * refused: the WebSocket client speaks no TLS.  A QUIC URL has a port
+ * (UDP; there is no usual one) and no path.  Returns 0, or -1 with
+ * why[whylen] saying why.
  */
 static int
 lg_parse_url(struct lg_conf *cf, const char *url, char *why, size_t whylen)
@@ -37,6 +39,7 @@ lg_parse_url(struct lg_conf *cf, const char *url, char *why, size_t whylen)
 	long long	 port = 80;
 	char		 num[8];
 	size_t		 n;
+	bool		 quic;
 
 	if (gs_strlcpy(cf->url, url, sizeof(cf->url)) != GS_OK)
 		goto bad;
@@ -44,9 +47,13 @@ lg_parse_url(struct lg_conf *cf, const char *url, char *why, size_t whylen)
 		snprintf(why, whylen, "%s: wss:// is not supported yet", url);
 		return -1;
 	}
-	if (strncmp(url, "ws://", 5) != 0)
+	if (strncmp(url, "ws://", 5) == 0)
+		p = url + 5;
+	else if (strncmp(url, "quic://", 7) == 0)
+		p = url + 7;
+	else
 		goto bad;
-	p = url + 5;
+	quic = p == url + 7;
 	if (*p == '[') {
 		hs = p + 1;
 		if ((he = strchr(hs, ']')) == NULL)
@@ -61,6 +68,8 @@ lg_parse_url(struct lg_conf *cf, const char *url, char *why, size_t whylen)
 		goto bad;
 	memcpy(cf->host, hs, (size_t)(he - hs));
 	cf->host[he - hs] = '\0';
+	if (quic && *p != ':')
+		goto bad;
 	if (*p == ':') {
 		ps = ++p;
 		n = strcspn(p, "/");
@@ -74,22 +83,25 @@ lg_parse_url(struct lg_conf *cf, const char *url, char *why, size_t whylen)
 	}
 	if (*p != '\0' && *p != '/')
 		goto bad;
+	if (quic && *p == '/' && p[1] != '\0')
+		goto bad;
 	if (gs_strlcpy(cf->path, *p == '\0' ? "/" : p, sizeof(cf->path)) !=
 	    GS_OK)
 		goto bad;
+	cf->transport = quic ? LG_TP_QUIC : LG_TP_WS;
 	cf->port = (int)port;
 	snprintf(cf->hosthdr, sizeof(cf->hosthdr), "%s:%d", cf->host,
 	    cf->port);
 	return 0;
 bad:
-	return -1;	/* the row's want: ws://host[:port][/path] */
+	return -1;	/* the row's want: the two forms */
 }
 
 /* Exactly the SYNOPSIS of man/gs-loadgen.1. */
 static const char synopsis[] =
     "usage: gs-loadgen [-AhjmqVv] [-c churn] [-d duration] [-I impairment]\n"
     "\t[-K fraction] [-k interval] [-n clients] [-p players] [-R room]\n"
-    "\t[-r rate] [-S slo] [-s scenario] [-u url]\n";
+    "\t[-r rate] [-S slo] [-s scenario] [-u url] [--tls-ca file]\n";
 
 /* -u, GS_URL: see lg_parse_url. */
 static int
@@ -160,8 +172,9 @@ static const struct gs_opt lg_opts[] = {
 	{ 's', "scenario", NULL, GS_OPT_ENUM, AT(scenario),
 	  .names = lg_scenario_names },
 	{ 'u', "url", "GS_URL", GS_OPT_FN, AT(url), .fn = lg_opt_url,
-	  .want = "ws://host[:port][/path]" },
+	  .want = "ws://host[:port][/path] or quic://host:port" },
 	{ 'v', "verbose", NULL, GS_OPT_COUNT, AT(verbose) },
+	{ 0, "tls-ca", "GS_LOADGEN_TLS_CA", GS_OPT_STR, AT(tls_ca) },
 	{ 0 }
 };
 
@@ -221,18 +234,46 @@ lg_raise_nofile(int need)
 		    need);
 }
 
+/*
+ * QUIC: the certificate authorities that the gateway's certificate
+ * must chain to, --tls-ca's or the system's.  A file that holds none
+ * is bad usage: every handshake would fail.
+ */
+static void
+lg_tls_init(struct lg *lg)
+{
+	const char	*ca = lg->conf.tls_ca;
+	int		 rv;
+
+	if ((rv = gnutls_certificate_allocate_credentials(&lg->cred)) != 0)
+		gs_fatalx(GS_EXIT_SYSTEM, "cannot make TLS credentials "
+		    "err=\"%s\"", gnutls_strerror(rv));
+	if (ca != NULL) {
+		rv = gnutls_certificate_set_x509_trust_file(lg->cred, ca,
+		    GNUTLS_X509_FMT_PEM);
+		if (rv <= 0)
+			gs_opt_fail(&lg_prog, "--tls-ca: %s: %s", ca, rv < 0 ?
+			    gnutls_strerror(rv) : "no certificate in it");
+	} else if ((rv = gnutls_certificate_set_x509_system_trust(
+	    lg->cred)) < 0)
+		gs_fatalx(GS_EXIT_SYSTEM, "cannot load the system's "
+		    "certificate authorities err=\"%s\"", gnutls_strerror(rv));
+}
+
 /* The gateway's address, resolved once: every connection uses it. */
 static void
 lg_resolve(struct lg *lg)
 {
 	struct lg_ws_target	*t = &lg->target;
+	struct lg_quic_target	*qt = &lg->qtarget;
 	struct addrinfo		 hints, *res;
 	char			 port[8];
 	int			 e;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_socktype = lg->conf.transport == LG_TP_QUIC ? SOCK_DGRAM :
+	    SOCK_STREAM;
 	snprintf(port, sizeof(port), "%d", lg->conf.port);
 	if ((e = getaddrinfo(lg->conf.host, port, &hints, &res)) != 0)
 		gs_fatalx(GS_EXIT_SYSTEM, "cannot resolve host=%s err=\"%s\"",
@@ -244,6 +285,13 @@ lg_resolve(struct lg *lg)
 	t->path = lg->conf.path;
 	t->subprotocol = GS_WS_SUBPROTOCOL;
 	t->max_msg = LG_RX_MAX;
+	/* -A logs in over HTTP at the same address (login.c). */
+	memcpy(&qt->addr, &t->addr, sizeof(t->addr));
+	qt->addrlen = t->addrlen;
+	qt->host = lg->conf.host;
+	qt->cred = lg->cred;
+	qt->max_msg = LG_RX_MAX;
+	qt->st = &lg->qst;
 }
 
 static void
@@ -470,6 +518,8 @@ main(int argc, char *argv[])
 	lg.rtt.max = LG_RTT_MAX;
 	lg.e2e.max = LG_E2E_MAX;
 	lg.rec.max = LG_LOSS_MAX;
+	if (cf->transport == LG_TP_QUIC)
+		lg_tls_init(&lg);
 	lg_resolve(&lg);
 	if ((lg.loop = ev_default_loop(EVFLAG_AUTO)) == NULL)
 		gs_fatalx(GS_EXIT_SYSTEM, "ev_default_loop failed");
@@ -509,8 +559,9 @@ main(int argc, char *argv[])
 	/* Until a welcome names the room's rate: 30 Hz, the default. */
 	lg_timer_set(&lg, 30. * LG_TIMER_SLOTS);
 	lg_tick_cb(lg.loop, &lg.tick, 0);
-	gs_log_info("start url=%s clients=%d rate=%d duration_ms=%lld "
-	    "scenario=%s impairments=%d", cf->url, cf->nclients, cf->rate,
+	gs_log_info("start url=%s transport=%s clients=%d rate=%d "
+	    "duration_ms=%lld scenario=%s impairments=%d", cf->url,
+	    lg_transport_names[cf->transport], cf->nclients, cf->rate,
 	    cf->duration_ms, lg_scenario_names[cf->scenario], cf->nimpair);
 
 	ev_run(lg.loop, 0);
@@ -539,6 +590,8 @@ main(int argc, char *argv[])
 	lg_lat_free(&lg.rtt);
 	lg_lat_free(&lg.e2e);
 	lg_lat_free(&lg.rec);
+	if (lg.cred != NULL)
+		gnutls_certificate_free_credentials(lg.cred);
 	ev_loop_destroy(lg.loop);
 	return rc;
 }

@@ -15,6 +15,10 @@
 #define LG_FAIL_LINES	10	/* failed clients listed without -v */
 #define LG_BAR		40	/* width of a histogram bar */
 
+const char *const lg_transport_names[] = {
+	[LG_TP_WS] = "websocket", [LG_TP_QUIC] = "quic", NULL
+};
+
 const char *const lg_scenario_names[] = {
 	[LG_SC_PLAY] = "play", [LG_SC_CHURN] = "churn",
 	[LG_SC_RECONNECT] = "reconnect", [LG_SC_MATCHMAKE] = "matchmake",
@@ -442,12 +446,40 @@ lg_pr_range(FILE *f, const char *key, const struct lg_range *r,
 		    unit);
 }
 
+/* What one lane's queues of direction d did. */
+static void
+lg_pr_effects(FILE *f, const char *lane, enum lg_iq_mode mode,
+    const struct lg_iq_stats *st)
+{
+	if (st->msgs == 0)
+		return;
+	if (mode == LG_IQ_RELIABLE_ORDERED)
+		fprintf(f, "                %s%llu messages, %llu lost and "
+		    "retransmitted (%llu sends), %llu held behind an earlier "
+		    "one, %llu reordered, %llu duplicates discarded, %llu "
+		    "over the queue cap\n", lane, (unsigned long long)st->msgs,
+		    (unsigned long long)st->lost,
+		    (unsigned long long)st->retx,
+		    (unsigned long long)st->hol,
+		    (unsigned long long)st->reordered,
+		    (unsigned long long)st->dup,
+		    (unsigned long long)st->overflow);
+	else
+		fprintf(f, "                %s%llu messages, %llu lost, %llu "
+		    "reordered, %llu duplicated, %llu over the queue cap\n",
+		    lane, (unsigned long long)st->msgs,
+		    (unsigned long long)st->lost,
+		    (unsigned long long)st->reordered,
+		    (unsigned long long)st->dup,
+		    (unsigned long long)st->overflow);
+}
+
 static void
 lg_pr_impair(const struct lg *lg, FILE *f)
 {
 	static const char *const dirs[] = { "up", "down" };
 	const struct lg_impair_spec	*sp;
-	const struct lg_iq_stats	*st;
+	bool				 quic = lg->conf.transport == LG_TP_QUIC;
 	int				 d, k, any;
 
 	if (!lg->impaired) {
@@ -476,25 +508,44 @@ lg_pr_impair(const struct lg *lg, FILE *f)
 				break;
 			}
 		}
-		st = &lg->iqst[d];
 		for (any = 0, k = 0; k < LG_NKEYS; k++)
 			any |= sp->set[k];
 		fprintf(f, "%s\n", any ? "" : " none");
-		if (st->msgs == 0)
-			continue;
-		fprintf(f, "                %llu messages, %llu lost and "
-		    "retransmitted (%llu sends), %llu held behind an earlier "
-		    "one, %llu reordered, %llu duplicates discarded, %llu "
-		    "over the queue cap\n", (unsigned long long)st->msgs,
-		    (unsigned long long)st->lost,
-		    (unsigned long long)st->retx,
-		    (unsigned long long)st->hol,
-		    (unsigned long long)st->reordered,
-		    (unsigned long long)st->dup,
-		    (unsigned long long)st->overflow);
+		lg_pr_effects(f, quic ? "stream: " : "", LG_IQ_RELIABLE_ORDERED,
+		    &lg->iqst[LG_LANE_RELIABLE][d]);
+		lg_pr_effects(f, "datagrams: ", LG_IQ_DATAGRAM,
+		    &lg->iqst[LG_LANE_UNRELIABLE][d]);
 	}
-	fprintf(f, "                model: TCP (WebSocket): in order, loss "
-	    "repaired by retransmission, values drawn per client\n");
+	if (quic)
+		fprintf(f, "                model: QUIC: the stream as TCP (in "
+		    "order, loss repaired by retransmission), datagrams lost, "
+		    "duplicated and reordered, values drawn per client\n");
+	else
+		fprintf(f, "                model: TCP (WebSocket): in order, "
+		    "loss repaired by retransmission, values drawn per "
+		    "client\n");
+}
+
+/* The QUIC connections together. */
+static void
+lg_pr_quic(const struct lg *lg, FILE *f)
+{
+	const struct lg_quic_stats	*q = &lg->qst;
+
+	fprintf(f, "quic:           %llu handshakes (%llu after a Retry); "
+	    "messages in: %llu datagrams, %llu on the stream; out: %llu "
+	    "datagrams, %llu on the stream (%llu too big for a datagram), "
+	    "%llu datagrams dropped; packets %llu in, %llu out (%llu lost to "
+	    "a full socket buffer)\n", (unsigned long long)q->handshakes,
+	    (unsigned long long)q->retries,
+	    (unsigned long long)q->dgrams_in,
+	    (unsigned long long)q->stream_in,
+	    (unsigned long long)q->dgrams_out,
+	    (unsigned long long)q->stream_out,
+	    (unsigned long long)q->to_stream,
+	    (unsigned long long)q->dgrams_dropped,
+	    (unsigned long long)q->pkts_in, (unsigned long long)q->pkts_out,
+	    (unsigned long long)q->send_drops);
 }
 
 static void
@@ -517,6 +568,8 @@ lg_report_text(struct lg *lg, FILE *f)
 	int			 i, shown = 0, n = lg->conf.nclients, any = 0;
 
 	fprintf(f, "url:            %s\n", lg->conf.url);
+	fprintf(f, "transport:      %s\n",
+	    lg_transport_names[lg->conf.transport]);
 	fprintf(f, "scenario:       %s\n",
 	    lg_scenario_names[lg->conf.scenario]);
 	fprintf(f, "duration:       %.1f s\n", s->secs);
@@ -573,6 +626,8 @@ lg_report_text(struct lg *lg, FILE *f)
 		fprintf(f, " none");
 	fprintf(f, "\n");
 	fprintf(f, "moved as asked: %d/%d\n", s->moved, n);
+	if (lg->conf.transport == LG_TP_QUIC)
+		lg_pr_quic(lg, f);
 	lg_pr_impair(lg, f);
 	lg_pr_hist(f, "rtt", &lg->rtt);
 	lg_pr_hist(f, "e2e", &lg->e2e);
@@ -674,11 +729,45 @@ lg_json_effects(const struct lg_iq_stats *st)
 	    "overflow", gs_json_uint(st->overflow));
 }
 
+/* Direction d's counters over both lanes. */
+static struct lg_iq_stats
+lg_iq_sum(const struct lg *lg, int d)
+{
+	const struct lg_iq_stats	*r = &lg->iqst[LG_LANE_RELIABLE][d];
+	const struct lg_iq_stats	*u = &lg->iqst[LG_LANE_UNRELIABLE][d];
+
+	return (struct lg_iq_stats){
+		.msgs = r->msgs + u->msgs, .bytes = r->bytes + u->bytes,
+		.lost = r->lost + u->lost, .retx = r->retx + u->retx,
+		.dup = r->dup + u->dup,
+		.reordered = r->reordered + u->reordered,
+		.hol = r->hol + u->hol, .overflow = r->overflow + u->overflow,
+	};
+}
+
+/* QUIC: each lane's model and what its queues did. */
+static json_t *
+lg_json_lanes(const struct lg *lg)
+{
+	const struct lg_iq_stats (*st)[LG_NDIR] = lg->iqst;
+
+	return json_pack("{s:{s:s, s:o, s:o}, s:{s:s, s:o, s:o}}",
+	    "stream", "model", "reliable_ordered",
+	    "up", lg_json_effects(&st[LG_LANE_RELIABLE][LG_UP]),
+	    "down", lg_json_effects(&st[LG_LANE_RELIABLE][LG_DOWN]),
+	    "datagram", "model", "datagram",
+	    "up", lg_json_effects(&st[LG_LANE_UNRELIABLE][LG_UP]),
+	    "down", lg_json_effects(&st[LG_LANE_UNRELIABLE][LG_DOWN]));
+}
+
 static json_t *
 lg_json_impair(const struct lg *lg)
 {
-	json_t	*spec;
-	int	 i, bad = 0;
+	struct lg_iq_stats	 up = lg_iq_sum(lg, LG_UP);
+	struct lg_iq_stats	 down = lg_iq_sum(lg, LG_DOWN);
+	json_t			*spec, *o;
+	bool			 quic = lg->conf.transport == LG_TP_QUIC;
+	int			 i, bad = 0;
 
 	if ((spec = json_array()) == NULL)
 		return NULL;
@@ -687,15 +776,42 @@ lg_json_impair(const struct lg *lg)
 		    gs_json_str(lg->conf.impair_arg[i]));
 	if ((spec = gs_json_built(spec, bad)) == NULL)
 		return NULL;
-	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:{s:o, s:o}}",
-	    "transport", "websocket",
-	    "model", "reliable_ordered",
+	o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:{s:o, s:o}}",
+	    "transport", lg_transport_names[lg->conf.transport],
+	    "model", quic ? "per_lane" : "reliable_ordered",
 	    "spec", spec,
 	    "up", lg_json_spec(&lg->conf.impair[LG_UP]),
 	    "down", lg_json_spec(&lg->conf.impair[LG_DOWN]),
 	    "effects",
-	    "up", lg_json_effects(&lg->iqst[LG_UP]),
-	    "down", lg_json_effects(&lg->iqst[LG_DOWN]));
+	    "up", lg_json_effects(&up),
+	    "down", lg_json_effects(&down));
+	if (o != NULL && quic && gs_json_set(o, "lanes", lg_json_lanes(lg))) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *
+lg_json_quic(const struct lg *lg)
+{
+	const struct lg_quic_stats	*q = &lg->qst;
+
+	if (lg->conf.transport != LG_TP_QUIC)
+		return json_null();
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
+	    "s:o}",
+	    "handshakes", gs_json_uint(q->handshakes),
+	    "retries", gs_json_uint(q->retries),
+	    "datagrams_in", gs_json_uint(q->dgrams_in),
+	    "stream_msgs_in", gs_json_uint(q->stream_in),
+	    "datagrams_out", gs_json_uint(q->dgrams_out),
+	    "stream_msgs_out", gs_json_uint(q->stream_out),
+	    "to_stream", gs_json_uint(q->to_stream),
+	    "datagrams_dropped", gs_json_uint(q->dgrams_dropped),
+	    "packets_in", gs_json_uint(q->pkts_in),
+	    "packets_out", gs_json_uint(q->pkts_out),
+	    "send_drops", gs_json_uint(q->send_drops));
 }
 
 static json_t *
@@ -801,6 +917,8 @@ lg_report_json(struct lg *lg, FILE *f)
 	if ((o = json_object()) == NULL)
 		return GS_ENOMEM;
 	bad |= gs_json_set(o, "url", gs_json_str(lg->conf.url));
+	bad |= gs_json_set(o, "transport",
+	    json_string(lg_transport_names[lg->conf.transport]));
 	bad |= gs_json_set(o, "duration_s", lg_json_f(s->secs, 1000));
 	bad |= gs_json_set(o, "scenario",
 	    json_string(lg_scenario_names[lg->conf.scenario]));
@@ -852,6 +970,7 @@ lg_report_json(struct lg *lg, FILE *f)
 	    "fraction", lg_json_f(lg->conf.storm_frac, 1e6),
 	    "count", gs_json_uint(lg->storms),
 	    "dropped", gs_json_uint(lg->storm_drops)));
+	bad |= gs_json_set(o, "quic", lg_json_quic(lg));
 	bad |= gs_json_set(o, "impairment", lg_json_impair(lg));
 	bad |= gs_json_set(o, "slo", lg_json_slo(lg));
 	bad |= gs_json_set(o, "motion_checked",
