@@ -931,6 +931,14 @@ lg_client_snapshot(struct lg_client *c, struct gs_rd *rd, uint32_t nf)
 		return rd->err;
 	if (c->state != LG_WELCOMED)
 		return GS_OK;
+	if (!c->have_game && lg_quic(c)) {
+		/* The game message comes on the stream, the snapshot as a
+		 * datagram: it may overtake a game message held back by a
+		 * loss.  Not the server's fault; the next one is whole. */
+		c->ack_tick = 0;
+		c->ack_due = true;
+		return GS_OK;
+	}
 	if (!c->have_game || (h.base != 0 &&
 	    (base = lg_client_snap(c, h.base)) == NULL))
 		goto undecodable;

@@ -699,6 +699,7 @@ qc_crypto_why(struct lg_quic *q, char *why, size_t whylen)
 	unsigned	 status;
 	uint8_t		 alert = ngtcp2_conn_get_tls_alert(q->conn);
 	const char	*name;
+	size_t		 n;
 
 	name = gnutls_alert_get_name((gnutls_alert_description_t)alert);
 	status = gnutls_session_get_verify_cert_status(q->tls);
@@ -707,6 +708,9 @@ qc_crypto_why(struct lg_quic *q, char *why, size_t whylen)
 		snprintf(why, whylen, "TLS handshake: certificate of %s "
 		    "refused: %s", q->t->host, (const char *)txt.data);
 		gnutls_free(txt.data);
+		/* GnuTLS ends each sentence with a space. */
+		for (n = strlen(why); n > 0 && why[n - 1] == ' '; n--)
+			why[n - 1] = '\0';
 		return;
 	}
 	snprintf(why, whylen, "TLS handshake failed: %s (alert %u)",

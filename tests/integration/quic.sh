@@ -1,0 +1,68 @@
+#!/bin/bash
+# QUIC end to end (gs-protocol(7), QUIC): the real gs-sim and gs-gateway
+# with -Q, gs-loadgen clients over QUIC.
+#  1. 30 clients in rooms of 10 play: every one welcomed, with
+#     snapshots, moving as asked, with pongs; snapshots and pongs came as
+#     DATAGRAM frames, and the gateway updated keys (every second here)
+#     under them without a client noticing.
+#  2. Rooms of 40: a full snapshot no longer fits one datagram; it goes
+#     on the stream, and every client still gets snapshots and moves.
+#  3. GET /negotiate names the QUIC address first, then WebSocket.
+#  4. Both daemons exit 0 on SIGTERM (ASan: no leak).
+. "$(dirname "$0")/../lib.sh"
+quic_certs "$T/q"
+QP=$(free_udp_port)
+stack -Q "127.0.0.1:$QP" --quic-cert "$T/q/server.pem" \
+    --quic-key "$T/q/server.key" --quic-key-update 1s
+QURL="quic://127.0.0.1:$QP"
+GW="ipc://$T/gw.ctl"
+
+# 1.
+"$B/gs-loadgen" -u "$QURL" --tls-ca "$T/q/ca.pem" -n 30 -p 10 -d 4s -m -j \
+    >"$T/lg.json" 2>"$T/lg.log" || die "gs-loadgen over QUIC exited $?"
+for k in welcomed got_snapshots moved_as_asked; do
+	[ "$(json "$T/lg.json" "j['$k']")" = 30 ] ||
+	    die "$k: $(json "$T/lg.json" "j['$k']") of 30"
+done
+[ "$(json "$T/lg.json" 'min(c["snapshots"] for c in j["per_client"]) >= 2')" = True ] ||
+    die "a client got fewer than 2 snapshots"
+[ "$(json "$T/lg.json" 'j["rtt_ms"]["samples"] > 0')" = True ] || die "no RTT samples"
+[ "$(json "$T/lg.json" 'j.get("errors_total", 0)')" = 0 ] ||
+    die "errors: $(json "$T/lg.json" 'j.get("errors")')"
+snaps=$(metric "$GW" 'gs_gateway_messages_out_total{kind="snapshot"}')
+dgrams=$(metric "$GW" gs_gateway_quic_datagrams_out_total)
+[ "$snaps" -gt 0 ] && [ "$dgrams" -ge "$snaps" ] ||
+    die "snapshots $snaps, datagrams $dgrams: snapshots did not go as datagrams"
+[ "$(metric "$GW" gs_gateway_quic_datagrams_in_total)" -gt 0 ] ||
+    die "no input came as a datagram"
+[ "$(metric "$GW" gs_gateway_quic_key_updates_total)" -gt 0 ] ||
+    die "no key update in 4 s with --quic-key-update 1s"
+[ "$(metric "$GW" gs_gateway_quic_retries_total)" -ge 30 ] ||
+    die "fewer Retries than clients: addresses not validated"
+
+# 2.
+f0=$(metric "$GW" gs_gateway_quic_stream_fallbacks_total)
+"$B/gs-loadgen" -u "$QURL" --tls-ca "$T/q/ca.pem" -n 40 -p 40 -R big \
+    -d 4s -m -j >"$T/lg2.json" 2>"$T/lg2.log" ||
+    die "gs-loadgen, rooms of 40, exited $?"
+for k in welcomed got_snapshots moved_as_asked; do
+	[ "$(json "$T/lg2.json" "j['$k']")" = 40 ] ||
+	    die "rooms of 40: $k: $(json "$T/lg2.json" "j['$k']") of 40"
+done
+[ "$(metric "$GW" gs_gateway_quic_stream_fallbacks_total)" -gt "$f0" ] ||
+    die "no snapshot too big for a datagram went on the stream"
+
+# 3.
+$PY - "http://127.0.0.1:$PORT/negotiate" "$QURL" "ws://127.0.0.1:$PORT/" <<'PY' ||
+import json, sys, urllib.request
+j = json.load(urllib.request.urlopen(sys.argv[1], timeout=5))
+t = [(x["transport"], x["url"]) for x in j["transports"]]
+assert t == [("quic", sys.argv[2]), ("websocket", sys.argv[3])], t
+assert j["transports"][0]["alpn"] == "gs.v2", j
+PY
+    die "/negotiate did not list QUIC then WebSocket"
+
+# 4.
+stop gw
+stop sim
+echo "quic: 30 players, then rooms of 40, over QUIC"
