@@ -12,7 +12,7 @@
  * time.  The queue's mode decides what loss, duplication and
  * reordering mean: on a reliable ordered transport (WebSocket over
  * TCP) nothing is lost or duplicated, only delayed as TCP would delay
- * it; on a datagram transport (QUIC DATAGRAM, later) they are real.
+ * it; on a datagram transport (QUIC's DATAGRAM frames) they are real.
  */
 #ifndef LG_IMPAIR_H
 #define LG_IMPAIR_H

@@ -153,6 +153,7 @@ struct lg_quic {
 	/* Set inside ngtcp2's callbacks, acted on once it returns. */
 	bool			 handshake_done;
 	bool			 fin;		/* the server ended the stream */
+	bool			 reset;		/* a stateless reset came */
 	char			 err[128];	/* a callback failed: why */
 
 	int64_t			 sid;		/* -1 until opened */

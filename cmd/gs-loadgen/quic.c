@@ -130,7 +130,7 @@ qc_end(struct lg_quic *q)
 	q->sid = -1;
 	q->armed = 0;
 	q->paused = q->blocked = false;
-	q->handshake_done = q->fin = false;
+	q->handshake_done = q->fin = q->reset = false;
 	q->owed = 0;
 	q->err[0] = '\0';
 }
@@ -378,6 +378,14 @@ qc_recv_datagram(ngtcp2_conn *conn, uint32_t flags, const uint8_t *data,
 }
 
 static int
+qc_stateless_reset(ngtcp2_conn *conn, const ngtcp2_pkt_stateless_reset *sr,
+    void *user)
+{
+	((struct lg_quic *)user)->reset = true;
+	return 0;
+}
+
+static int
 qc_new_cid(ngtcp2_conn *conn, ngtcp2_cid *cid, uint8_t *token,
     size_t cidlen, void *user)
 {
@@ -425,6 +433,7 @@ lg_quic_connect(struct lg_quic *q, char *why, size_t whylen)
 	cb.acked_stream_data_offset = qc_acked;
 	cb.recv_datagram = qc_recv_datagram;
 	cb.get_new_connection_id = qc_new_cid;
+	cb.recv_stateless_reset = qc_stateless_reset;
 	ngtcp2_settings_default(&s);
 	s.initial_ts = gs_quic_ts();
 	s.handshake_timeout = LG_QUIC_HANDSHAKE_S * NGTCP2_SECONDS;
@@ -740,7 +749,11 @@ qc_read_error(struct lg_quic *q, int rv)
 	switch (rv) {
 	case NGTCP2_ERR_DRAINING:		/* the server closed */
 		ngtcp2_conn_get_connection_close_error(q->conn, &ce);
-		lg_quic_close_text(&ce, why, sizeof(why));
+		if (q->reset)
+			snprintf(why, sizeof(why), "stateless reset: the server "
+			    "no longer knows the connection");
+		else
+			lg_quic_close_text(&ce, why, sizeof(why));
 		qc_fail(q, LG_QUIC_END_CLOSED, why);
 		return;
 	case NGTCP2_ERR_CRYPTO:
