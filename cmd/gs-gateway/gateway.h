@@ -136,7 +136,8 @@ struct gw_transport {
 	 * one batch, in order.  Otherwise send() gets one message at a
 	 * time, each with its lane, in the order queued. */
 	bool		 one_stream;
-	/* Spare bytes the transport may write before a batch. */
+	/* Spare bytes the transport may write before a batch; one_stream
+	 * only (separate lanes: 0). */
 	size_t		 headroom;
 	/* Whether send() may be called now: nothing held back. */
 	bool		(*ready)(void *conn);

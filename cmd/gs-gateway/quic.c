@@ -209,6 +209,8 @@ struct gwq {
 	unsigned		 g_conns, g_hs;
 };
 
+static const struct gw_transport gw_quic_transport;
+
 static void	gwq_conn_free(struct gwq_conn *);
 static void	gwq_pend(struct gwq_conn *);
 static int	gwq_write(struct gwq_conn *);
@@ -486,12 +488,21 @@ gwq_get_conn(ngtcp2_crypto_conn_ref *ref)
 	return qc->conn;
 }
 
+/*
+ * The client exists from here, inside the read: its hello may follow
+ * the handshake's Finished in the very datagram being read.
+ * gw_client_new() calls nothing of ngtcp2's.  Refusals (draining, no
+ * memory) are made after the read, by gwq_after_read().
+ */
 static int
 gwq_handshake_completed(ngtcp2_conn *conn, void *arg)
 {
 	struct gwq_conn	*qc = arg;
+	struct gw	*gw = qc->q->gw;
 
 	qc->handshake = true;
+	if (qc->c == NULL && !qc->dead && gw_accepting(gw))
+		qc->c = gw_client_new(gw, &gw_quic_transport, qc, qc->peer);
 	return 0;
 }
 
@@ -887,7 +898,8 @@ gwq_error(struct gwq_conn *qc, int rv)
 	gwq_end(qc);
 }
 
-/* After a read: the client is new, or its handshake just completed. */
+/* After a read: the handshake just completed, or the client could not
+ * be made. */
 static void
 gwq_after_read(struct gwq_conn *qc)
 {
@@ -900,26 +912,19 @@ gwq_after_read(struct gwq_conn *qc)
 		    NGTCP2_SECONDS);
 	}
 	if (qc->handshake && qc->c == NULL && !qc->dead) {
-		if (!gw_accepting(q->gw)) {
-			ngtcp2_connection_close_error	e;
+		/* Not made in gwq_handshake_completed(): draining, or out
+		 * of memory. */
+		ngtcp2_connection_close_error	e;
+		bool				draining = !gw_accepting(q->gw);
 
-			ngtcp2_connection_close_error_set_application_error(&e,
-			    GS_QUIC_CLOSE_AWAY, NULL, 0);
-			gwq_send_close(qc, &e);
+		ngtcp2_connection_close_error_set_application_error(&e,
+		    draining ? GS_QUIC_CLOSE_AWAY : GS_QUIC_CLOSE_INTERNAL,
+		    NULL, 0);
+		gwq_send_close(qc, &e);
+		if (draining)
 			gs_counter_inc(q->refused[GWQ_R_DRAINING]);
-			gwq_end(qc);
-			return;
-		}
-		if ((qc->c = gw_client_new(q->gw, &gw_quic_transport, qc,
-		    qc->peer)) == NULL) {
-			ngtcp2_connection_close_error	e;
-
-			ngtcp2_connection_close_error_set_application_error(&e,
-			    GS_QUIC_CLOSE_INTERNAL, NULL, 0);
-			gwq_send_close(qc, &e);
-			gwq_end(qc);
-			return;
-		}
+		gwq_end(qc);
+		return;
 	}
 	gwq_pend(qc);
 }

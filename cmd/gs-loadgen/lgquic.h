@@ -104,6 +104,9 @@ struct lg_quic_target {
 	const char			*host;	/* the certificate's name */
 	gnutls_certificate_credentials_t cred;	/* the trusted CAs */
 	size_t				 max_msg;	/* largest accepted */
+	/* max_datagram_frame_size announced (--quic-datagrams); 0: the
+	 * gateway sends the unreliable lane on the stream. */
+	uint64_t			 dgram_max;
 	struct lg_quic_stats		*st;
 };
 

@@ -187,6 +187,7 @@ struct lg_conf {
 	char		 url[LG_URL_MAX];
 	enum lg_transport transport;	/* by the URL's scheme */
 	const char	*tls_ca;	/* --tls-ca; NULL: the system's */
+	unsigned	 quic_dgrams;	/* --quic-datagrams */
 	char		 host[256];
 	char		 path[LG_URL_MAX];
 	char		 hosthdr[300];	/* Host: header */

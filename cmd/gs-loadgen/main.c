@@ -101,7 +101,8 @@ bad:
 static const char synopsis[] =
     "usage: gs-loadgen [-AhjmqVv] [-c churn] [-d duration] [-I impairment]\n"
     "\t[-K fraction] [-k interval] [-n clients] [-p players] [-R room]\n"
-    "\t[-r rate] [-S slo] [-s scenario] [-u url] [--tls-ca file]\n";
+    "\t[-r rate] [-S slo] [-s scenario] [-u url] [--quic-datagrams bytes]\n"
+    "\t[--tls-ca file]\n";
 
 /* -u, GS_URL: see lg_parse_url. */
 static int
@@ -174,6 +175,8 @@ static const struct gs_opt lg_opts[] = {
 	{ 'u', "url", "GS_URL", GS_OPT_FN, AT(url), .fn = lg_opt_url,
 	  .want = "ws://host[:port][/path] or quic://host:port" },
 	{ 'v', "verbose", NULL, GS_OPT_COUNT, AT(verbose) },
+	{ 0, "quic-datagrams", NULL, GS_OPT_INT, AT(quic_dgrams), .min = 0,
+	  .max = LG_QUIC_DGRAM_MAX },
 	{ 0, "tls-ca", "GS_LOADGEN_TLS_CA", GS_OPT_STR, AT(tls_ca) },
 	{ 0 }
 };
@@ -193,6 +196,7 @@ lg_conf_parse(struct lg_conf *cf, int argc, char **argv)
 
 	cf->nclients = 10;
 	cf->rate = 100;
+	cf->quic_dgrams = LG_QUIC_DGRAM_MAX;
 	cf->per_room = 8;
 	cf->duration_ms = 10000;
 	cf->welcome_ms = 10000;
@@ -291,6 +295,7 @@ lg_resolve(struct lg *lg)
 	qt->host = lg->conf.host;
 	qt->cred = lg->cred;
 	qt->max_msg = LG_RX_MAX;
+	qt->dgram_max = lg->conf.quic_dgrams;
 	qt->st = &lg->qst;
 }
 

@@ -446,7 +446,7 @@ lg_quic_connect(struct lg_quic *q, char *why, size_t whylen)
 	p.initial_max_stream_data_bidi_local = LG_QUIC_RWND;
 	p.initial_max_data = LG_QUIC_RWND;
 	p.max_idle_timeout = LG_QUIC_IDLE_S * NGTCP2_SECONDS;
-	p.max_datagram_frame_size = LG_QUIC_DGRAM_MAX;
+	p.max_datagram_frame_size = q->t->dgram_max;
 	dcid.datalen = scid.datalen = QC_CIDLEN;
 	qc_random(dcid.data, dcid.datalen);
 	qc_random(scid.data, scid.datalen);
