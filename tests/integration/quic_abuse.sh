@@ -140,4 +140,4 @@ players_end
 gw_unharmed
 stop gw
 stop sim
-echo "quic_abuse: ok (gateway log $(wc -l <"$T/gw.log") lines)"
+echo "quic_abuse: ok (players' drop $(json "$T/lg.json" 'j["drop"]["rate"]'), gateway log $(wc -l <"$T/gw.log") lines)"
