@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Certificates for TLS on this machine (bash; sourced by scripts/run and
 # tests/lib.sh): a self-signed authority, and leaves it signs for given
 # names.  EC P-256 keys, which openssl makes in milliseconds.  The

@@ -177,6 +177,18 @@ quic_certs() {
 	    die "openssl: cannot make the QUIC certificates in $1"
 }
 
+# quic_stack [GATEWAY_FLAGS...]: stack, with QUIC on UDP port $QPORT of
+# 127.0.0.1 and the certificates of quic_certs in $T/certs.  Clients
+# use $QURL and trust $QCA.
+quic_stack() {
+	quic_certs "$T/certs"
+	QPORT=$(free_udp_port)
+	stack -Q "127.0.0.1:$QPORT" --quic-cert "$T/certs/server.pem" \
+	    --quic-key "$T/certs/server.key" "$@"
+	QURL="quic://127.0.0.1:$QPORT"
+	QCA=$T/certs/ca.pem
+}
+
 # json FILE EXPR: evaluate a python expression over the JSON in FILE
 # (bound to j) and print it.
 json() {
@@ -209,6 +221,13 @@ players_are() {
 # metric CTL NAME: one sample's value from the daemon's metrics.
 metric() {
 	"$B/gs-ctl" -c "$1" metrics | awk -v n="$2" '$1 == n { print $2 }'
+}
+
+# metric_sum CTL PREFIX: the sum of the samples whose names start with
+# PREFIX, such as every reason of a counter ('name{').
+metric_sum() {
+	"$B/gs-ctl" -c "$1" metrics |
+	    awk -v p="$2" 'index($1, p) == 1 { s += $2 } END { print s + 0 }'
 }
 
 # players_end: end the gs-loadgen of $LG (SIGINT: it reports to

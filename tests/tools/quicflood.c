@@ -80,7 +80,7 @@
 #define QF_KEEP_MS	5000		/* a kept connection's life (-R) */
 #define QF_SCIDLEN	8		/* slot (4 bytes) and random (4) */
 
-enum qf_mode { QF_GARBAGE, QF_FIRST };
+enum qf_mode { QF_M_GARBAGE, QF_M_INITIAL };
 
 /* A connection kept for its Retry and what follows (-R). */
 struct qf_conn {
@@ -591,7 +591,7 @@ qf_send_batch(struct qf *qf, int si, size_t want)
 		want = QF_BATCH;
 	memset(msg, 0, sizeof(msg));
 	for (i = 0; i < want; i++) {
-		if (qf->mode == QF_GARBAGE)
+		if (qf->mode == QF_M_GARBAGE)
 			len = qf_garbage(qf, buf[made], &kind[made]);
 		else {
 			kind[made] = -1;
@@ -728,7 +728,7 @@ qf_report(const struct qf *qf, uint64_t elapsed_ms)
 	int			 k;
 
 	(void)printf("mode=%s sent=%llu bytes_out=%llu",
-	    qf->mode == QF_GARBAGE ? "garbage" : "initial", n->sent,
+	    qf->mode == QF_M_GARBAGE ? "garbage" : "initial", n->sent,
 	    n->bytes_out);
 	for (k = 0; k < 4; k++)
 		(void)printf(" sent_%s=%llu", qf_kind_name[k], n->kind[k]);
@@ -789,15 +789,15 @@ main(int argc, char **argv)
 	if (argc - optind != 2)
 		usage();
 	if (strcmp(argv[optind], "garbage") == 0)
-		qf.mode = QF_GARBAGE;
+		qf.mode = QF_M_GARBAGE;
 	else if (strcmp(argv[optind], "initial") == 0)
-		qf.mode = QF_FIRST;
+		qf.mode = QF_M_INITIAL;
 	else {
 		(void)fprintf(stderr, "quicflood: unknown mode \"%s\"\n",
 		    argv[optind]);
 		usage();
 	}
-	if (qf.answer_retry && qf.mode != QF_FIRST) {
+	if (qf.answer_retry && qf.mode != QF_M_INITIAL) {
 		(void)fprintf(stderr, "quicflood: -R is for mode initial\n");
 		usage();
 	}
@@ -816,7 +816,7 @@ main(int argc, char **argv)
 		return GS_EXIT_SYSTEM;
 	}
 	qf_sockets(&qf);
-	if (qf.mode == QF_FIRST)
+	if (qf.mode == QF_M_INITIAL)
 		qf_tls(&qf);
 	for (i = 0; i < qf.nsock; i++) {
 		pfd[i].fd = qf.socks[i].fd;
@@ -883,7 +883,7 @@ main(int argc, char **argv)
 		(void)close(qf.socks[i].fd);
 	free(qf.socks);
 	free(pfd);
-	if (qf.mode == QF_FIRST)
+	if (qf.mode == QF_M_INITIAL)
 		gnutls_certificate_free_credentials(qf.cred);
 	return qf.n.sent > 0 ? GS_EXIT_OK : GS_EXIT_RUNTIME;
 }
