@@ -165,12 +165,12 @@ gs_quic_rx_feed(struct gs_quic_rx *rx, const uint8_t *data, size_t len,
 	return 0;
 }
 
-static void
-gs_quic_rand(uint8_t *dest, size_t len, const ngtcp2_rand_ctx *ctx)
+void
+gs_quic_random(void *p, size_t len)
 {
-	ssize_t	n;
+	uint8_t	*dest = p;
+	ssize_t	 n;
 
-	(void)ctx;
 	while (len > 0) {
 		if ((n = getrandom(dest, len, 0)) < 0) {
 			if (errno == EINTR)
@@ -180,6 +180,13 @@ gs_quic_rand(uint8_t *dest, size_t len, const ngtcp2_rand_ctx *ctx)
 		dest += n;
 		len -= (size_t)n;
 	}
+}
+
+static void
+gs_quic_rand(uint8_t *dest, size_t len, const ngtcp2_rand_ctx *ctx)
+{
+	(void)ctx;
+	gs_quic_random(dest, len);
 }
 
 void

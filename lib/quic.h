@@ -30,6 +30,10 @@
 /* The largest varint: 2^62 - 1. */
 #define GS_QUIC_VARINT_MAX	((1ULL << 62) - 1)
 
+/* len random bytes (getrandom(2)): connection IDs, tokens' secrets,
+ * stateless resets.  Aborts when the kernel has none to give. */
+void	gs_quic_random(void *p, size_t len);
+
 /* ngtcp2's clock: nanoseconds, CLOCK_MONOTONIC. */
 uint64_t gs_quic_ts(void);
 

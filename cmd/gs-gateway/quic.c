@@ -320,21 +320,6 @@ gwq_cid_del(struct gwq_conn *qc, const ngtcp2_cid *cid)
 		}
 }
 
-static void
-gwq_rand(uint8_t *p, size_t n)
-{
-	uint64_t	v;
-	size_t		k;
-
-	while (n > 0) {
-		v = gs_random_u64();
-		k = n < sizeof(v) ? n : sizeof(v);
-		memcpy(p, &v, k);
-		p += k;
-		n -= k;
-	}
-}
-
 /* The address part of sa, for logs and the limit keys of client.c. */
 static void
 gwq_addr_str(const struct sockaddr *sa, char *buf, size_t len)
@@ -633,7 +618,7 @@ gwq_get_new_connection_id(ngtcp2_conn *conn, ngtcp2_cid *cid,
 {
 	struct gwq_conn	*qc = arg;
 
-	gwq_rand(cid->data, cidlen);
+	gs_quic_random(cid->data, cidlen);
 	cid->datalen = cidlen;
 	if (ngtcp2_crypto_generate_stateless_reset_token(token, qc->q->secret,
 	    sizeof(qc->q->secret), cid) != 0 || gwq_cid_add(qc, cid) != 0)
@@ -1240,7 +1225,7 @@ gwq_stateless_reset(struct gwq *q, const uint8_t *dcid, size_t dcidlen,
 	rlen = pktlen - 1 - NGTCP2_STATELESS_RESET_TOKENLEN - 1;
 	if (rlen > sizeof(rnd))
 		rlen = sizeof(rnd);
-	gwq_rand(rnd, rlen);
+	gs_quic_random(rnd, rlen);
 	p = gwq_tx_room(q);
 	n = ngtcp2_pkt_write_stateless_reset(p, GWQ_PKT_MAX, token, rnd, rlen);
 	if (n > 0) {
@@ -1272,7 +1257,7 @@ gwq_retry(struct gwq *q, const ngtcp2_pkt_hd *hd, const struct sockaddr *from,
 	ngtcp2_ssize	 tlen, n;
 
 	scid.datalen = GWQ_SCIDLEN;
-	gwq_rand(scid.data, scid.datalen);
+	gs_quic_random(scid.data, scid.datalen);
 	tlen = ngtcp2_crypto_generate_retry_token(token, q->secret,
 	    sizeof(q->secret), hd->version, from, fromlen, &scid, &hd->dcid,
 	    gs_quic_ts());
@@ -1370,7 +1355,7 @@ gwq_accept(struct gwq *q, const uint8_t *pkt, size_t len,
 	tp.retry_scid = hd.dcid;
 	tp.retry_scid_present = 1;
 	scid.datalen = GWQ_SCIDLEN;
-	gwq_rand(scid.data, scid.datalen);
+	gs_quic_random(scid.data, scid.datalen);
 	tp.stateless_reset_token_present = 1;
 	if (ngtcp2_crypto_generate_stateless_reset_token(
 	    tp.stateless_reset_token, q->secret, sizeof(q->secret), &scid) != 0)
@@ -1704,7 +1689,7 @@ gw_quic_open(struct gw *gw, const struct gw_quic_conf *conf)
 		    conf->key, gnutls_strerror(rv));
 		goto fail;
 	}
-	gwq_rand(q->secret, sizeof(q->secret));
+	gs_quic_random(q->secret, sizeof(q->secret));
 	gs_quic_callbacks(&q->cb, true);
 	q->cb.handshake_completed = gwq_handshake_completed;
 	q->cb.stream_open = gwq_stream_open;

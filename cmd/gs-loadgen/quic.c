@@ -76,22 +76,6 @@ lg_quic_init(struct lg_quic *q, struct ev_loop *loop,
 	q->grace.data = q;
 }
 
-static void
-qc_random(void *p, size_t len)
-{
-	uint8_t		*d = p;
-	uint64_t	 r;
-	size_t		 n;
-
-	while (len > 0) {
-		r = gs_random_u64();
-		n = len < sizeof(r) ? len : sizeof(r);
-		memcpy(d, &r, n);
-		d += n;
-		len -= n;
-	}
-}
-
 /* The connection is over: stop everything, keep nothing of it. */
 static void
 qc_end(struct lg_quic *q)
@@ -389,9 +373,9 @@ static int
 qc_new_cid(ngtcp2_conn *conn, ngtcp2_cid *cid, uint8_t *token,
     size_t cidlen, void *user)
 {
-	qc_random(cid->data, cidlen);
+	gs_quic_random(cid->data, cidlen);
 	cid->datalen = cidlen;
-	qc_random(token, NGTCP2_STATELESS_RESET_TOKENLEN);
+	gs_quic_random(token, NGTCP2_STATELESS_RESET_TOKENLEN);
 	return 0;
 }
 
@@ -450,8 +434,8 @@ lg_quic_connect(struct lg_quic *q, char *why, size_t whylen)
 	p.max_ack_delay = LG_QUIC_ACK_DELAY_MS * NGTCP2_MILLISECONDS;
 	p.max_datagram_frame_size = q->t->dgram_max;
 	dcid.datalen = scid.datalen = QC_CIDLEN;
-	qc_random(dcid.data, dcid.datalen);
-	qc_random(scid.data, scid.datalen);
+	gs_quic_random(dcid.data, dcid.datalen);
+	gs_quic_random(scid.data, scid.datalen);
 	path.local.addr = (ngtcp2_sockaddr *)&q->local;
 	path.local.addrlen = q->locallen;
 	path.remote.addr = (ngtcp2_sockaddr *)(uintptr_t)&t->addr;
