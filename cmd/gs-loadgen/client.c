@@ -40,7 +40,7 @@ lg_client_fail(struct lg_client *c, const char *why)
 static bool
 lg_quic(const struct lg_client *c)
 {
-	return c->lg->conf.transport == LG_TP_QUIC;
+	return c->tp == LG_TP_QUIC;
 }
 
 static int
@@ -234,6 +234,9 @@ lg_client_init(struct lg *lg, struct lg_client *c, int idx)
 	c->idx = idx;
 	c->loss = -1;
 	c->rng = gs_rand_next(&lg->rng);
+	/* http:// (lg_negotiate): QUIC first when offered. */
+	c->tp = lg->conf.transport != LG_TP_NEGOTIATE ? lg->conf.transport :
+	    lg->offer_quic ? LG_TP_QUIC : LG_TP_WS;
 	snprintf(c->name, sizeof(c->name), "lg%d", idx);
 	if (lg->conf.room != NULL)
 		(void)gs_strlcpy(c->room, lg->conf.room, sizeof(c->room));
@@ -1203,6 +1206,21 @@ lg_quic_closed_cb(void *arg, enum lg_quic_end end, const char *why)
 {
 	struct lg_client	*c = arg;
 
+	/* Negotiated: a QUIC handshake that never completed (UDP blocked,
+	 * nothing listening, a refused certificate) sends this client to
+	 * WebSocket for the rest of the run, at once and not as a loss
+	 * (gs-protocol(7), QUIC). */
+	if (c->lg->conf.transport == LG_TP_NEGOTIATE && c->lg->offer_ws &&
+	    c->state == LG_CONNECTING) {
+		c->lg->fallbacks++;
+		gs_log_info("client=%s msg=\"falls back to websocket\" "
+		    "why=\"%s\"", c->name, why);
+		lg_client_end(c, why, false);
+		c->tp = LG_TP_WS;
+		if (c->state == LG_WAIT)
+			c->t_retry = gs_now_us();
+		return;
+	}
 	switch (end) {
 	case LG_QUIC_END_CONNECT:
 		c->lg->connfail++;

@@ -66,7 +66,9 @@ enum lg_state {
 	LG_GONE,		/* done for the run */
 };
 
-enum lg_transport { LG_TP_WS, LG_TP_QUIC };
+/* -u's scheme: ws://, quic://, or http:// (GET /negotiate first, then
+ * QUIC when offered, falling back to WebSocket). */
+enum lg_transport { LG_TP_WS, LG_TP_QUIC, LG_TP_NEGOTIATE };
 
 enum lg_scenario { LG_SC_PLAY, LG_SC_CHURN, LG_SC_RECONNECT,
 	LG_SC_MATCHMAKE };
@@ -178,7 +180,9 @@ struct lg_client {
 	char		 fail[GS_TEXT_MAX + 64];	/* fatal; "" if not */
 	char		 last_why[GS_TEXT_MAX + 64];	/* last loss */
 
-	/* The connection, reused: the one of conf.transport. */
+	/* The connection, reused: the one of tp, LG_TP_WS or LG_TP_QUIC
+	 * (conf.transport's, or the one negotiated). */
+	enum lg_transport tp;
 	struct lg_ws	 ws;
 	struct lg_quic	 quic;
 };
@@ -240,6 +244,12 @@ struct lg {
 	struct lg_quic_target qtarget;	/* the same, for QUIC */
 	struct lg_quic_stats qst;
 	gnutls_certificate_credentials_t cred;	/* QUIC: trusted CAs */
+	/* http:// (login.c, lg_negotiate): what /negotiate offered, and
+	 * the clients whose QUIC handshake failed and who went on over
+	 * WebSocket. */
+	bool		 offer_quic, offer_ws;
+	struct lg_conf	 neg[2];	/* their URLs: QUIC's, WebSocket's */
+	uint64_t	 fallbacks;
 	enum lg_phase	 phase;
 	ev_timer	 tick;		/* ramp, timeouts, inputs, pings */
 	ev_timer	 stop;		/* end of the run; end of the grace */
@@ -327,5 +337,13 @@ void	lg_progress(struct lg *lg, FILE *f);
 
 /* login.c: -A, before the loop.  0, or -1 (logged). */
 int	lg_login_all(struct lg *lg);
+/* GET /negotiate at conf's address and set the targets from it;
+ * exits (status 1) when the answer offers nothing usable. */
+void	lg_negotiate(struct lg *lg);
+void	lg_resolve_addr(const char *host, int port, int socktype,
+	    struct sockaddr_storage *ss, socklen_t *sslen);
+/* -u: a URL into cf (main.c).  0, or -1 with why. */
+int	lg_parse_url(struct lg_conf *cf, const char *url, char *why,
+	    size_t whylen);
 
 #endif

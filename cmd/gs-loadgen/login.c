@@ -1,6 +1,7 @@
 /*
- * -A: every client logs in as a guest before the run, so that the load
- * joins a gateway that wants access tokens (no -D).
+ * HTTP before the run.  -u http://: GET /negotiate, for the transports
+ * (lg_negotiate, at the end).  -A: every client logs in as a guest, so
+ * that the load joins a gateway that wants access tokens (no -D).
  *
  * Blocking HTTP/1.1 on one keep-alive connection to the gateway's own
  * address, before the event loop starts: POST /v1/auth/guest with the
@@ -245,4 +246,85 @@ lg_login_all(struct lg *lg)
 		gs_log_info("logged in clients=%d as=guests",
 		    lg->conf.nclients);
 	return rc;
+}
+
+/*
+ * http:// (-u): GET /negotiate before the run (gs-protocol(7), QUIC;
+ * gs-gateway(8), HTTP).  The QUIC address it names becomes the QUIC
+ * target and the WebSocket one the WebSocket target; every client tries
+ * QUIC first when it is offered and falls back to WebSocket, for the
+ * rest of the run, when its handshake fails (client.c).
+ */
+void
+lg_negotiate(struct lg *lg)
+{
+	struct login_conn	*lc;
+	struct lg_conf		*qc = &lg->neg[0], *wc = &lg->neg[1], tmp;
+	char			 req[512], why2[256];
+	const char		*body, *why = NULL, *tr, *url;
+	json_t			*j, *list, *e;
+	json_error_t		 jerr;
+	unsigned		 retry;
+	size_t			 i;
+	int			 n, status;
+
+	if ((lc = malloc(sizeof(*lc))) == NULL)
+		gs_fatal(GS_EXIT_SYSTEM, "out of memory");
+	n = snprintf(req, sizeof(req), "GET /negotiate HTTP/1.1\r\n"
+	    "Host: %s\r\nConnection: close\r\n\r\n", lg->conf.hosthdr);
+	if (n < 0 || (size_t)n >= sizeof(req))
+		gs_fatalx(GS_EXIT_RUNTIME, "negotiate request too long");
+	if (login_connect(lg, lc) != 0)
+		gs_fatal(GS_EXIT_RUNTIME, "cannot connect for /negotiate "
+		    "url=%s", lg->conf.url);
+	if (login_send(lc, req, (size_t)n) != 0 ||
+	    login_read(lc, &status, &retry, &body, &why) != 0)
+		gs_fatalx(GS_EXIT_RUNTIME, "/negotiate failed url=%s why=\"%s\"",
+		    lg->conf.url, why != NULL ? why : "send failed");
+	close(lc->fd);
+	if (status != 200)
+		gs_fatalx(GS_EXIT_RUNTIME, "/negotiate failed url=%s status=%d",
+		    lg->conf.url, status);
+	j = json_loads(body, 0, &jerr);
+	free(lc);
+	list = json_object_get(j, "transports");
+	json_array_foreach(list, i, e) {
+		tr = json_string_value(json_object_get(e, "transport"));
+		url = json_string_value(json_object_get(e, "url"));
+		if (tr == NULL || url == NULL)
+			continue;
+		memset(&tmp, 0, sizeof(tmp));
+		if (lg_parse_url(&tmp, url, why2, sizeof(why2)) != 0) {
+			gs_log_warnx("/negotiate: skipped url=%s", url);
+			continue;
+		}
+		if (strcmp(tr, "quic") == 0 && tmp.transport == LG_TP_QUIC &&
+		    !lg->offer_quic) {
+			*qc = tmp;
+			lg->offer_quic = true;
+		} else if (strcmp(tr, "websocket") == 0 &&
+		    tmp.transport == LG_TP_WS && !lg->offer_ws) {
+			*wc = tmp;
+			lg->offer_ws = true;
+		}
+	}
+	json_decref(j);
+	if (!lg->offer_quic && !lg->offer_ws)
+		gs_fatalx(GS_EXIT_RUNTIME, "/negotiate offered no transport "
+		    "gs-loadgen speaks url=%s", lg->conf.url);
+	if (lg->offer_quic) {
+		lg_resolve_addr(qc->host, qc->port, SOCK_DGRAM,
+		    &lg->qtarget.addr, &lg->qtarget.addrlen);
+		lg->qtarget.host = qc->host;
+	}
+	if (lg->offer_ws) {
+		lg_resolve_addr(wc->host, wc->port, SOCK_STREAM,
+		    &lg->target.addr, &lg->target.addrlen);
+		lg->target.host = wc->hosthdr;
+		lg->target.path = wc->path;
+	}
+	if (!lg->conf.quiet)
+		gs_log_info("negotiated quic=%s websocket=%s",
+		    lg->offer_quic ? qc->url : "-",
+		    lg->offer_ws ? wc->url : "-");
 }

@@ -26,20 +26,21 @@
 #define LG_FDS_EXTRA	64	/* descriptors beside the clients' */
 
 /*
- * Split ws://host[:port][/path] or quic://host:port into cf: the
- * scheme picks the transport.  IPv6 literals go in brackets.  wss:// is
- * refused: the WebSocket client speaks no TLS.  A QUIC URL has a port
- * (UDP; there is no usual one) and no path.  Returns 0, or -1 with
- * why[whylen] saying why.
+ * Split ws://host[:port][/path], quic://host:port or http://host[:port]
+ * into cf: the scheme picks the transport (http: GET /negotiate
+ * first).  IPv6 literals go in brackets.  wss:// is refused: the
+ * WebSocket client speaks no TLS.  A QUIC URL has a port (UDP; there is
+ * no usual one) and no path; an http:// one no path but "/".  Returns
+ * 0, or -1 with why[whylen] saying why.
  */
-static int
+int
 lg_parse_url(struct lg_conf *cf, const char *url, char *why, size_t whylen)
 {
 	const char	*p, *hs, *he, *ps;
 	long long	 port = 80;
 	char		 num[8];
 	size_t		 n;
-	bool		 quic;
+	bool		 quic, http;
 
 	if (gs_strlcpy(cf->url, url, sizeof(cf->url)) != GS_OK)
 		goto bad;
@@ -49,11 +50,13 @@ lg_parse_url(struct lg_conf *cf, const char *url, char *why, size_t whylen)
 	}
 	if (strncmp(url, "ws://", 5) == 0)
 		p = url + 5;
-	else if (strncmp(url, "quic://", 7) == 0)
+	else if (strncmp(url, "quic://", 7) == 0 ||
+	    strncmp(url, "http://", 7) == 0)
 		p = url + 7;
 	else
 		goto bad;
-	quic = p == url + 7;
+	quic = strncmp(url, "quic://", 7) == 0;
+	http = strncmp(url, "http://", 7) == 0;
 	if (*p == '[') {
 		hs = p + 1;
 		if ((he = strchr(hs, ']')) == NULL)
@@ -83,18 +86,18 @@ lg_parse_url(struct lg_conf *cf, const char *url, char *why, size_t whylen)
 	}
 	if (*p != '\0' && *p != '/')
 		goto bad;
-	if (quic && *p == '/' && p[1] != '\0')
+	if ((quic || http) && *p == '/' && p[1] != '\0')
 		goto bad;
 	if (gs_strlcpy(cf->path, *p == '\0' ? "/" : p, sizeof(cf->path)) !=
 	    GS_OK)
 		goto bad;
-	cf->transport = quic ? LG_TP_QUIC : LG_TP_WS;
+	cf->transport = quic ? LG_TP_QUIC : http ? LG_TP_NEGOTIATE : LG_TP_WS;
 	cf->port = (int)port;
 	snprintf(cf->hosthdr, sizeof(cf->hosthdr), "%s:%d", cf->host,
 	    cf->port);
 	return 0;
 bad:
-	return -1;	/* the row's want: the two forms */
+	return -1;	/* the row's want: the three forms */
 }
 
 /* Exactly the SYNOPSIS of man/gs-loadgen.1. */
@@ -173,7 +176,8 @@ static const struct gs_opt lg_opts[] = {
 	{ 's', "scenario", NULL, GS_OPT_ENUM, AT(scenario),
 	  .names = lg_scenario_names },
 	{ 'u', "url", "GS_URL", GS_OPT_FN, AT(url), .fn = lg_opt_url,
-	  .want = "ws://host[:port][/path] or quic://host:port" },
+	  .want = "ws://host[:port][/path], quic://host:port or "
+	  "http://host[:port]" },
 	{ 'v', "verbose", NULL, GS_OPT_COUNT, AT(verbose) },
 	{ 0, "quic-datagrams", NULL, GS_OPT_INT, AT(quic_dgrams), .min = 0,
 	  .max = LG_QUIC_DGRAM_MAX },
@@ -264,27 +268,40 @@ lg_tls_init(struct lg *lg)
 		    "certificate authorities err=\"%s\"", gnutls_strerror(rv));
 }
 
-/* The gateway's address, resolved once: every connection uses it. */
+/* host:port resolved for socktype (its first address); exits 111
+ * when it does not resolve. */
+void
+lg_resolve_addr(const char *host, int port, int socktype,
+    struct sockaddr_storage *ss, socklen_t *sslen)
+{
+	struct addrinfo	 hints, *res;
+	char		 ps[8];
+	int		 e;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = socktype;
+	snprintf(ps, sizeof(ps), "%d", port);
+	if ((e = getaddrinfo(host, ps, &hints, &res)) != 0)
+		gs_fatalx(GS_EXIT_SYSTEM, "cannot resolve host=%s err=\"%s\"",
+		    host, gai_strerror(e));
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*sslen = res->ai_addrlen;
+	freeaddrinfo(res);
+}
+
+/* The gateway's address, resolved once: every connection uses it (an
+ * http:// URL's is where /negotiate is asked; lg_negotiate() then sets
+ * the targets again from the answer). */
 static void
 lg_resolve(struct lg *lg)
 {
 	struct lg_ws_target	*t = &lg->target;
 	struct lg_quic_target	*qt = &lg->qtarget;
-	struct addrinfo		 hints, *res;
-	char			 port[8];
-	int			 e;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = lg->conf.transport == LG_TP_QUIC ? SOCK_DGRAM :
-	    SOCK_STREAM;
-	snprintf(port, sizeof(port), "%d", lg->conf.port);
-	if ((e = getaddrinfo(lg->conf.host, port, &hints, &res)) != 0)
-		gs_fatalx(GS_EXIT_SYSTEM, "cannot resolve host=%s err=\"%s\"",
-		    lg->conf.host, gai_strerror(e));
-	memcpy(&t->addr, res->ai_addr, res->ai_addrlen);
-	t->addrlen = res->ai_addrlen;
-	freeaddrinfo(res);
+	lg_resolve_addr(lg->conf.host, lg->conf.port,
+	    lg->conf.transport == LG_TP_QUIC ? SOCK_DGRAM : SOCK_STREAM,
+	    &t->addr, &t->addrlen);
 	t->host = lg->conf.hosthdr;
 	t->path = lg->conf.path;
 	t->subprotocol = GS_WS_SUBPROTOCOL;
@@ -523,9 +540,11 @@ main(int argc, char *argv[])
 	lg.rtt.max = LG_RTT_MAX;
 	lg.e2e.max = LG_E2E_MAX;
 	lg.rec.max = LG_LOSS_MAX;
-	if (cf->transport == LG_TP_QUIC)
+	if (cf->transport != LG_TP_WS)
 		lg_tls_init(&lg);
 	lg_resolve(&lg);
+	if (cf->transport == LG_TP_NEGOTIATE)
+		lg_negotiate(&lg);
 	if ((lg.loop = ev_default_loop(EVFLAG_AUTO)) == NULL)
 		gs_fatalx(GS_EXIT_SYSTEM, "ev_default_loop failed");
 	if ((lg.clients = calloc((size_t)cf->nclients,

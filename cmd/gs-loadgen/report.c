@@ -16,7 +16,8 @@
 #define LG_BAR		40	/* width of a histogram bar */
 
 const char *const lg_transport_names[] = {
-	[LG_TP_WS] = "websocket", [LG_TP_QUIC] = "quic", NULL
+	[LG_TP_WS] = "websocket", [LG_TP_QUIC] = "quic",
+	[LG_TP_NEGOTIATE] = "negotiate", NULL
 };
 
 const char *const lg_scenario_names[] = {
@@ -474,12 +475,31 @@ lg_pr_effects(FILE *f, const char *lane, enum lg_iq_mode mode,
 		    (unsigned long long)st->overflow);
 }
 
+/* Whether any client may have spoken QUIC: its figures apply. */
+static bool
+lg_any_quic(const struct lg *lg)
+{
+	return lg->conf.transport == LG_TP_QUIC ||
+	    (lg->conf.transport == LG_TP_NEGOTIATE && lg->offer_quic);
+}
+
+/* Clients whose connection is over QUIC at the end (negotiated). */
+static int
+lg_on_quic(const struct lg *lg)
+{
+	int	i, k = 0;
+
+	for (i = 0; i < lg->conf.nclients; i++)
+		k += lg->clients[i].tp == LG_TP_QUIC;
+	return k;
+}
+
 static void
 lg_pr_impair(const struct lg *lg, FILE *f)
 {
 	static const char *const dirs[] = { "up", "down" };
 	const struct lg_impair_spec	*sp;
-	bool				 quic = lg->conf.transport == LG_TP_QUIC;
+	bool				 quic = lg_any_quic(lg);
 	int				 d, k, any;
 
 	if (!lg->impaired) {
@@ -568,8 +588,12 @@ lg_report_text(struct lg *lg, FILE *f)
 	int			 i, shown = 0, n = lg->conf.nclients, any = 0;
 
 	fprintf(f, "url:            %s\n", lg->conf.url);
-	fprintf(f, "transport:      %s\n",
-	    lg_transport_names[lg->conf.transport]);
+	fprintf(f, "transport:      %s", lg_transport_names[lg->conf.transport]);
+	if (lg->conf.transport == LG_TP_NEGOTIATE)
+		fprintf(f, " (quic %d, websocket %d; fallbacks %llu)",
+		    lg_on_quic(lg), n - lg_on_quic(lg),
+		    (unsigned long long)lg->fallbacks);
+	fprintf(f, "\n");
 	fprintf(f, "scenario:       %s\n",
 	    lg_scenario_names[lg->conf.scenario]);
 	fprintf(f, "duration:       %.1f s\n", s->secs);
@@ -626,7 +650,7 @@ lg_report_text(struct lg *lg, FILE *f)
 		fprintf(f, " none");
 	fprintf(f, "\n");
 	fprintf(f, "moved as asked: %d/%d\n", s->moved, n);
-	if (lg->conf.transport == LG_TP_QUIC)
+	if (lg_any_quic(lg))
 		lg_pr_quic(lg, f);
 	lg_pr_impair(lg, f);
 	lg_pr_hist(f, "rtt", &lg->rtt);
@@ -766,7 +790,7 @@ lg_json_impair(const struct lg *lg)
 	struct lg_iq_stats	 up = lg_iq_sum(lg, LG_UP);
 	struct lg_iq_stats	 down = lg_iq_sum(lg, LG_DOWN);
 	json_t			*spec, *o;
-	bool			 quic = lg->conf.transport == LG_TP_QUIC;
+	bool			 quic = lg_any_quic(lg);
 	int			 i, bad = 0;
 
 	if ((spec = json_array()) == NULL)
@@ -797,7 +821,7 @@ lg_json_quic(const struct lg *lg)
 {
 	const struct lg_quic_stats	*q = &lg->qst;
 
-	if (lg->conf.transport != LG_TP_QUIC)
+	if (!lg_any_quic(lg))
 		return json_null();
 	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
 	    "s:o}",
@@ -919,6 +943,14 @@ lg_report_json(struct lg *lg, FILE *f)
 	bad |= gs_json_set(o, "url", gs_json_str(lg->conf.url));
 	bad |= gs_json_set(o, "transport",
 	    json_string(lg_transport_names[lg->conf.transport]));
+	if (lg->conf.transport == LG_TP_NEGOTIATE)
+		bad |= gs_json_set(o, "negotiated", json_pack(
+		    "{s:s?, s:s?, s:i, s:i, s:o}",
+		    "quic_url", lg->offer_quic ? lg->neg[0].url : NULL,
+		    "websocket_url", lg->offer_ws ? lg->neg[1].url : NULL,
+		    "quic", lg_on_quic(lg),
+		    "websocket", lg->conf.nclients - lg_on_quic(lg),
+		    "fallbacks", gs_json_uint(lg->fallbacks)));
 	bad |= gs_json_set(o, "duration_s", lg_json_f(s->secs, 1000));
 	bad |= gs_json_set(o, "scenario",
 	    json_string(lg_scenario_names[lg->conf.scenario]));
