@@ -1405,6 +1405,55 @@ http_conn_gone(struct gs_http *h, struct lws *wsi)
 	http_accept_resume(h);
 }
 
+struct gs_http_addr *
+gs_http_addr_claim(struct gs_http *h, const struct sockaddr *sa,
+    size_t salen, enum gs_http_refusal *why)
+{
+	struct sockaddr_storage	 ss;
+	struct http_addr	*a;
+	uint8_t			 key[16], len;
+	uint64_t		 now = gs_now_us();
+
+	*why = GS_HTTP_REFUSE_ADOPT;
+	if (salen > sizeof(ss))
+		return NULL;
+	memset(&ss, 0, sizeof(ss));
+	memcpy(&ss, sa, salen);
+	if (http_addr_key(&ss, key, &len) != 0)
+		return NULL;
+	a = http_addr_find(h, key, len);
+	if (h->conf.addr_conns_max > 0 && a != NULL &&
+	    a->open >= h->conf.addr_conns_max) {
+		*why = GS_HTTP_REFUSE_ADDR_CONNS;
+		return NULL;
+	}
+	if (h->addr_rl != NULL &&
+	    !gs_limit_take(h->addr_rl, key, len, now, 1, NULL)) {
+		*why = GS_HTTP_REFUSE_ADDR_RATE;
+		return NULL;
+	}
+	if (h->conn_rl != NULL &&
+	    !gs_limit_take(h->conn_rl, "", 0, now, 1, NULL)) {
+		*why = GS_HTTP_REFUSE_RATE;
+		return NULL;
+	}
+	if ((a = http_addr_get(h, key, len)) == NULL)
+		return NULL;
+	a->open++;
+	return (struct gs_http_addr *)a;
+}
+
+void
+gs_http_addr_release(struct gs_http *h, struct gs_http_addr *ga)
+{
+	struct http_addr	*a = (struct http_addr *)ga;
+
+	if (a == NULL)
+		return;
+	a->open--;
+	http_addr_put(h, a);
+}
+
 static void
 http_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {

@@ -279,6 +279,22 @@ const struct gs_http_stats *gs_http_stats(const struct gs_http *h);
  * Do not call it from inside an lws callback.  NULL is a no-op. */
 void		 gs_http_stop(struct gs_http *h);
 
+/*
+ * The same limits per address (addr_conns_max, addr_rate) and in all
+ * (conn_rate) for another transport of the same server, QUIC's
+ * connections: an address's connections of both kinds count together.
+ * Claim when a connection of the address is to be kept: its entry, or
+ * NULL with *why.  Release once, when it is gone, before
+ * gs_http_stop().
+ */
+struct gs_http_addr;
+struct sockaddr;
+struct gs_http_addr *gs_http_addr_claim(struct gs_http *h,
+		    const struct sockaddr *sa, size_t salen,
+		    enum gs_http_refusal *why);
+void		 gs_http_addr_release(struct gs_http *h,
+		    struct gs_http_addr *a);
+
 /* ---------------------------------------------------- API requests */
 
 /* "GET", "POST", ...; "?" out of range. */

@@ -320,10 +320,12 @@ finish_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 	gw_api_close(gw);
 	/* Clients still open are cut here (CLOSED for each); they were
 	 * told SHUTDOWN and their sims LEAVE already. */
-	gs_http_stop(gw->http);
-	gw->http = NULL;
+	/* QUIC first: its connections hold counts in the HTTP side's
+	 * table of addresses. */
 	gw_quic_close(gw->quic);
 	gw->quic = NULL;
+	gs_http_stop(gw->http);
+	gw->http = NULL;
 	gs_post_stop(&gw->post);
 	if (gw->ctl != NULL)
 		gs_ctl_close(gw->ctl);

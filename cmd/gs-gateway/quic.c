@@ -115,11 +115,13 @@ static const char *const gwq_drop_names[GWQ_ND] = { GWQ_DROP("garbage"),
 	GWQ_DROP("unknown"), GWQ_DROP("truncated"),
 	GWQ_DROP("sendbuf"), GWQ_DROP("state") };
 enum { GWQ_R_CONNS, GWQ_R_HANDSHAKES, GWQ_R_DRAINING, GWQ_R_TOKEN,
-	GWQ_R_TLS, GWQ_NR };
+	GWQ_R_TLS, GWQ_R_ADDR_CONNS, GWQ_R_ADDR_RATE, GWQ_R_RATE, GWQ_NR };
 #define GWQ_REFUSED(r) "gs_gateway_quic_refused_total{reason=\"" r "\"}"
 static const char *const gwq_refuse_names[GWQ_NR] = {
 	GWQ_REFUSED("conns"), GWQ_REFUSED("handshakes"),
-	GWQ_REFUSED("draining"), GWQ_REFUSED("token"), GWQ_REFUSED("tls") };
+	GWQ_REFUSED("draining"), GWQ_REFUSED("token"), GWQ_REFUSED("tls"),
+	GWQ_REFUSED("address_conns"), GWQ_REFUSED("address_rate"),
+	GWQ_REFUSED("rate") };
 
 struct gwq_cid;
 
@@ -130,6 +132,7 @@ struct gwq_conn {
 	ngtcp2_crypto_conn_ref	 ref;
 	struct gw_client	*c;		/* after the handshake */
 	struct gwq_cid		*cids;		/* IDs routed to us */
+	struct gs_http_addr	*addr;		/* its address's count (-A) */
 	ev_timer		 timer;		/* ngtcp2's expiry */
 	char			 peer[64];	/* address, no port */
 	bool			 handshake;	/* completed */
@@ -976,6 +979,7 @@ gwq_conn_free(struct gwq_conn *qc)
 	}
 	if (qc->counted_hs)
 		q->nhandshakes--;
+	gs_http_addr_release(q->gw->http, qc->addr);
 	q->nconns--;
 	if (qc->prev != NULL)
 		qc->prev->next = qc->next;
@@ -1284,6 +1288,8 @@ gwq_accept(struct gwq *q, const uint8_t *pkt, size_t len,
 	ngtcp2_settings		 s;
 	ngtcp2_transport_params	 tp;
 	struct gwq_conn		*qc;
+	struct gs_http_addr	*addr;
+	enum gs_http_refusal	 why;
 	char			 err[256];
 	int			 rv;
 
@@ -1324,10 +1330,24 @@ gwq_accept(struct gwq *q, const uint8_t *pkt, size_t len,
 		    GWQ_R_HANDSHAKES);
 		return;
 	}
-
-	if ((qc = calloc(1, sizeof(*qc))) == NULL)
+	/* The address is proven: its connections, TCP's and ours
+	 * together, and its connect rate, as gs-gateway(8) -A, -a and -N
+	 * say. */
+	if ((addr = gs_http_addr_claim(q->gw->http, from, fromlen,
+	    &why)) == NULL) {
+		gwq_refuse(q, &hd, NGTCP2_CONNECTION_REFUSED, from, fromlen,
+		    why == GS_HTTP_REFUSE_ADDR_CONNS ? GWQ_R_ADDR_CONNS :
+		    why == GS_HTTP_REFUSE_ADDR_RATE ? GWQ_R_ADDR_RATE :
+		    why == GS_HTTP_REFUSE_RATE ? GWQ_R_RATE : GWQ_R_CONNS);
 		return;
+	}
+
+	if ((qc = calloc(1, sizeof(*qc))) == NULL) {
+		gs_http_addr_release(q->gw->http, addr);
+		return;
+	}
 	qc->q = q;
+	qc->addr = addr;
 	qc->sid = -1;
 	qc->ref.get_conn = gwq_get_conn;
 	qc->ref.user_data = qc;
@@ -1394,6 +1414,7 @@ gwq_accept(struct gwq *q, const uint8_t *pkt, size_t len,
 	gwq_after_read(qc);
 	return;
 fail:
+	gs_http_addr_release(q->gw->http, qc->addr);
 	gs_quic_rx_free(&qc->rx);
 	free(qc);
 }

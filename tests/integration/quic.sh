@@ -11,6 +11,9 @@
 #     way every client gets snapshots and moves as asked.
 #  3. GET /negotiate names the QUIC address first, then WebSocket.
 #  4. Both daemons exit 0 on SIGTERM (ASan: no leak).
+#  5. A gateway with -A 4: an address's QUIC connections count against
+#     the same limit as its TCP ones; 6 clients from 127.0.0.1, 4 play,
+#     and the others are refused (refused{reason="address_conns"}).
 . "$(dirname "$0")/../lib.sh"
 quic_certs "$T/q"
 QP=$(free_udp_port)
@@ -77,4 +80,16 @@ PY
 # 4.
 stop gw
 stop sim
-echo "quic: 30 players, then clients of small datagrams, over QUIC"
+
+# 5.
+stack -A 4 -Q "127.0.0.1:$QP" --quic-cert "$T/q/server.pem" \
+    --quic-key "$T/q/server.key"
+"$B/gs-loadgen" -u "$QURL" --tls-ca "$T/q/ca.pem" -n 6 -p 6 -d 3s -j \
+    >"$T/lg5.json" 2>"$T/lg5.log"
+w=$(json "$T/lg5.json" 'j["welcomed"]')
+[ "$w" = 4 ] || die "-A 4: $w of 6 clients welcomed over QUIC, want 4"
+[ "$(metric "$GW" 'gs_gateway_quic_refused_total{reason="address_conns"}')" -gt 0 ] ||
+    die "-A 4: no QUIC connection refused for its address"
+stop gw
+stop sim
+echo "quic: 30 players, then clients of small datagrams, then -A, over QUIC"
