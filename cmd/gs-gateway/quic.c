@@ -18,6 +18,14 @@
  *     smaller than what it answers (RFC 9000 10.3);
  *   - anything else: dropped and counted.
  *
+ * Migration.  A client may move to another address or port mid-game
+ * (RFC 9000 section 9), with one of the spare connection IDs the
+ * gateway issued it (as many as the client's active_connection_id_limit
+ * asks, up to ngtcp2's 8; each routed from its issue, and a retired one
+ * replaced): its packets find the connection by that ID, whatever their
+ * source, and ngtcp2 validates the new path, which the replies then
+ * take.
+ *
  * Send.  Packets are written into one batch buffer and leave with
  * sendmmsg at the end of the loop iteration, or when the batch is
  * full; consecutive packets of one connection on one path become one
@@ -132,6 +140,9 @@ struct gwq_conn {
 	struct gwq_cid		*cids;		/* IDs routed to us */
 	ev_timer		 timer;		/* ngtcp2's expiry */
 	char			 peer[64];	/* address, no port */
+	/* The last path the client was seen to move to, the first path
+	 * until it moves: a path validated again is not a move. */
+	ngtcp2_path_storage	 moved_to;
 	bool			 handshake;	/* completed */
 	bool			 counted_hs;	/* in q->nhandshakes */
 
@@ -221,6 +232,7 @@ struct gwq {
 	struct gs_counter	*pkts_in, *pkts_out, *dgrams_in, *dgrams_out;
 	struct gs_counter	*retries, *resets, *vneg, *key_updates;
 	struct gs_counter	*idle, *stream_fallback, *gso_sends;
+	struct gs_counter	*migrations, *path_failures;
 	struct gs_counter	*drops[GWQ_ND], *refused[GWQ_NR];
 	unsigned		 g_conns, g_hs;
 };
@@ -631,6 +643,38 @@ gwq_remove_connection_id(ngtcp2_conn *conn, const ngtcp2_cid *cid,
     void *arg)
 {
 	gwq_cid_del(arg, cid);
+	return 0;
+}
+
+/*
+ * The client moved (RFC 9000 section 9: a NAT's new port, another
+ * network) and answered our PATH_CHALLENGE on the new path, or did not.
+ * ngtcp2 has already switched to the path and falls back to the old
+ * one on failure; this only counts.  It validates a path a second time
+ * when its first challenge could not be padded to 1200 bytes (the
+ * anti-amplification limit): one move, one count.  A client's later
+ * address is not its limit key: that stays the address of its
+ * handshake (gw_client_new()), as does qc->peer in the logs.
+ */
+static int
+gwq_path_validation(ngtcp2_conn *conn, uint32_t flags,
+    const ngtcp2_path *path, ngtcp2_path_validation_result res, void *arg)
+{
+	struct gwq_conn	*qc = arg;
+
+	switch (res) {
+	case NGTCP2_PATH_VALIDATION_RESULT_SUCCESS:
+		if (ngtcp2_path_eq(&qc->moved_to.path, path))
+			break;
+		ngtcp2_path_copy(&qc->moved_to.path, path);
+		gs_counter_inc(qc->q->migrations);
+		break;
+	case NGTCP2_PATH_VALIDATION_RESULT_FAILURE:
+		gs_counter_inc(qc->q->path_failures);
+		break;
+	default:	/* aborted: the client moved on before it answered */
+		break;
+	}
 	return 0;
 }
 
@@ -1333,6 +1377,8 @@ gwq_accept(struct gwq *q, const uint8_t *pkt, size_t len,
 	qc->ref.user_data = qc;
 	gs_quic_rx_init(&qc->rx, q->gw->conf.frame_max);
 	gwq_addr_str(from, qc->peer, sizeof(qc->peer));
+	ngtcp2_path_storage_init(&qc->moved_to, path->local.addr,
+	    path->local.addrlen, path->remote.addr, path->remote.addrlen, NULL);
 	ev_timer_init(&qc->timer, gwq_timer_cb, 1., 0.);
 	qc->timer.data = qc;
 
@@ -1645,6 +1691,14 @@ gwq_metrics(struct gwq *q)
 	    "datagram, or a client without datagrams");
 	q->gso_sends = gs_metrics_counter(m, "gs_gateway_quic_gso_sends_total",
 	    "sendmmsg entries carrying several packets (UDP_SEGMENT)");
+	q->migrations = gs_metrics_counter(m,
+	    "gs_gateway_quic_migrations_total",
+	    "New paths of clients validated (a client moved to another "
+	    "address or port)");
+	q->path_failures = gs_metrics_counter(m,
+	    "gs_gateway_quic_path_failures_total",
+	    "Path validations failed (the client did not answer on the new "
+	    "path)");
 	for (i = 0; i < GWQ_ND; i++)
 		q->drops[i] = gs_metrics_counter(m, gwq_drop_names[i],
 		    "QUIC packets or datagrams dropped, by reason");
@@ -1698,6 +1752,7 @@ gw_quic_open(struct gw *gw, const struct gw_quic_conf *conf)
 	q->cb.recv_datagram = gwq_recv_datagram;
 	q->cb.get_new_connection_id = gwq_get_new_connection_id;
 	q->cb.remove_connection_id = gwq_remove_connection_id;
+	q->cb.path_validation = gwq_path_validation;
 	if (gwq_socket(q, conf->addr) != 0)
 		goto fail;
 	gwq_metrics(q);
