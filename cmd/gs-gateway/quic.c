@@ -102,6 +102,11 @@
  * timer therefore fires no sooner than GWQ_ACK_RIDE after the last
  * packet to it, by which time the next snapshot (33 ms apart at 30 Hz)
  * has usually carried the acknowledgement; a read alone does not write.
+ * But a deadline still due once a packet has left is not an
+ * acknowledgement's (the packet carried those): it is one of the timer's
+ * own (a retired connection ID to drop, which lets a new one be issued;
+ * a path validation's end) and fires at once.  Deferred, it waited for
+ * as long as snapshots flowed.
  * We announce max_ack_delay GWQ_ACK_DELAY, above the ride, so the
  * client's loss detection waits for it.  Loss timers (a PTO or more
  * after the last packet) are not moved by it.
@@ -854,8 +859,10 @@ gwq_riding(const struct gwq_conn *qc)
 	    !qc->close_req;
 }
 
+/* The timer, at ngtcp2's expiry or riding (above); wrote: just after
+ * gwq_write(), not after a read. */
 static void
-gwq_timer_set(struct gwq_conn *qc)
+gwq_timer_set(struct gwq_conn *qc, bool wrote)
 {
 	struct ev_loop	*loop = qc->q->gw->loop;
 	uint64_t	 exp = ngtcp2_conn_get_expiry(qc->conn), now;
@@ -866,7 +873,8 @@ gwq_timer_set(struct gwq_conn *qc)
 		ev_timer_stop(loop, &qc->timer);
 		return;
 	}
-	if (gwq_riding(qc) && exp < qc->last_tx + GWQ_ACK_RIDE)
+	if (gwq_riding(qc) && exp < qc->last_tx + GWQ_ACK_RIDE &&
+	    !(wrote && exp <= now))
 		exp = qc->last_tx + GWQ_ACK_RIDE;
 	d = exp > now ? (double)(exp - now) / NGTCP2_SECONDS : 0.;
 	ev_timer_stop(loop, &qc->timer);
@@ -986,7 +994,7 @@ gwq_after_read(struct gwq_conn *qc)
 		/* Nothing of ours waits: what the read asks of ngtcp2 (an
 		 * acknowledgement) goes with the next snapshot, or when
 		 * the timer says. */
-		gwq_timer_set(qc);
+		gwq_timer_set(qc, false);
 		return;
 	}
 	gwq_pend(qc);
@@ -1158,7 +1166,7 @@ gwq_write(struct gwq_conn *qc)
 		gwq_tx_commit(q, &ps.path, NULL, 0, (size_t)n);
 		qc->last_tx = ts;
 	}
-	gwq_timer_set(qc);
+	gwq_timer_set(qc, true);
 	return 0;
 error:
 	gwq_error(qc, rv);

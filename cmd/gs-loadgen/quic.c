@@ -590,22 +590,27 @@ qc_dq_pop(struct lg_quic *q)
  * the gateway's 30 snapshots a second drew a packet of its own; held
  * back, the acknowledgement rides on the next input instead (33 ms
  * apart), as the gateway's ride on its snapshots.  max_ack_delay
- * (LG_QUIC_ACK_DELAY_MS, announced) covers the wait.
+ * (LG_QUIC_ACK_DELAY_MS, announced) covers the wait.  A deadline still
+ * due just after a write (wrote) is not an acknowledgement's, which the
+ * write carried, but one of the timer's own (a path validation's end,
+ * a retired connection ID): it fires at once, or it would wait for as
+ * long as inputs flow.
  */
 static void
-qc_arm(struct lg_quic *q)
+qc_arm(struct lg_quic *q, bool wrote)
 {
-	ngtcp2_tstamp	exp = ngtcp2_conn_get_expiry(q->conn), now;
+	ngtcp2_tstamp	exp = ngtcp2_conn_get_expiry(q->conn);
+	ngtcp2_tstamp	now = gs_quic_ts();
 
 	if (exp != UINT64_MAX && q->state == LG_QUIC_OPEN &&
-	    exp < q->last_tx + LG_QUIC_ACK_RIDE_MS * NGTCP2_MILLISECONDS)
+	    exp < q->last_tx + LG_QUIC_ACK_RIDE_MS * NGTCP2_MILLISECONDS &&
+	    !(wrote && exp <= now))
 		exp = q->last_tx + LG_QUIC_ACK_RIDE_MS * NGTCP2_MILLISECONDS;
 	if (exp == q->armed)
 		return;
 	ev_timer_stop(q->loop, &q->expiry);
 	q->armed = exp;
 	if (exp != UINT64_MAX) {
-		now = gs_quic_ts();
 		ev_timer_set(&q->expiry, exp > now ?
 		    (double)(exp - now) / NGTCP2_SECONDS : 0., 0.);
 		ev_timer_start(q->loop, &q->expiry);
@@ -697,7 +702,7 @@ qc_write(struct lg_quic *q, char *why, size_t whylen)
 	if (q->dq_n > 0)
 		q->blocked = true;
 
-	qc_arm(q);
+	qc_arm(q, true);
 	return 0;
 }
 
@@ -916,7 +921,7 @@ qc_read_cb(struct ev_loop *loop, ev_io *io, int revents)
 	 * ngtcp2 (acknowledgements) rides on the next input (qc_arm). */
 	if (q->state == LG_QUIC_OPEN && q->dq_n == 0 &&
 	    q->tx_sent == q->tx_end && !q->blocked) {
-		qc_arm(q);
+		qc_arm(q, false);
 		return;
 	}
 	if (qc_flush(q) == 0)
