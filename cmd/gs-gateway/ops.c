@@ -77,7 +77,7 @@ static const double gw_join_b[] = { .001, .0025, .005, .01, .025, .05, .1,
 
 static const struct gs_metric_def gw_metric_defs[] = {
 	GW_C(conns, "gs_gateway_connections_total",
-	    "WebSocket connections accepted"),
+	    "Client connections accepted, WebSocket and QUIC"),
 	GW_U(nclients, "gs_gateway_connections",
 	    "WebSocket connections open"),
 	GW_STATE(GW_HELLO, "hello"),

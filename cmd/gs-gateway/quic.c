@@ -18,6 +18,14 @@
  *     smaller than what it answers (RFC 9000 10.3);
  *   - anything else: dropped and counted.
  *
+ * Migration.  A client may move to another address or port mid-game
+ * (RFC 9000 section 9), with one of the spare connection IDs the
+ * gateway issued it (as many as the client's active_connection_id_limit
+ * asks, up to ngtcp2's 8; each routed from its issue, and a retired one
+ * replaced): its packets find the connection by that ID, whatever their
+ * source, and ngtcp2 validates the new path, which the replies then
+ * take.
+ *
  * Send.  Packets are written into one batch buffer and leave with
  * sendmmsg at the end of the loop iteration, or when the batch is
  * full; consecutive packets of one connection on one path become one
@@ -94,6 +102,11 @@
  * timer therefore fires no sooner than GWQ_ACK_RIDE after the last
  * packet to it, by which time the next snapshot (33 ms apart at 30 Hz)
  * has usually carried the acknowledgement; a read alone does not write.
+ * But a deadline still due once a packet has left is not an
+ * acknowledgement's (the packet carried those): it is one of the timer's
+ * own (a retired connection ID to drop, which lets a new one be issued;
+ * a path validation's end) and fires at once.  Deferred, it waited for
+ * as long as snapshots flowed.
  * We announce max_ack_delay GWQ_ACK_DELAY, above the ride, so the
  * client's loss detection waits for it.  Loss timers (a PTO or more
  * after the last packet) are not moved by it.
@@ -135,6 +148,9 @@ struct gwq_conn {
 	struct gs_http_addr	*addr;		/* its address's count (-A) */
 	ev_timer		 timer;		/* ngtcp2's expiry */
 	char			 peer[64];	/* address, no port */
+	/* The last path the client was seen to move to, the first path
+	 * until it moves: a path validated again is not a move. */
+	ngtcp2_path_storage	 moved_to;
 	bool			 handshake;	/* completed */
 	bool			 counted_hs;	/* in q->nhandshakes */
 
@@ -224,6 +240,7 @@ struct gwq {
 	struct gs_counter	*pkts_in, *pkts_out, *dgrams_in, *dgrams_out;
 	struct gs_counter	*retries, *resets, *vneg, *key_updates;
 	struct gs_counter	*idle, *stream_fallback, *gso_sends;
+	struct gs_counter	*migrations, *path_failures;
 	struct gs_counter	*drops[GWQ_ND], *refused[GWQ_NR];
 	unsigned		 g_conns, g_hs;
 };
@@ -637,6 +654,38 @@ gwq_remove_connection_id(ngtcp2_conn *conn, const ngtcp2_cid *cid,
 	return 0;
 }
 
+/*
+ * The client moved (RFC 9000 section 9: a NAT's new port, another
+ * network) and answered our PATH_CHALLENGE on the new path, or did not.
+ * ngtcp2 has already switched to the path and falls back to the old
+ * one on failure; this only counts.  It validates a path a second time
+ * when its first challenge could not be padded to 1200 bytes (the
+ * anti-amplification limit): one move, one count.  A client's later
+ * address is not its limit key: that stays the address of its
+ * handshake (gw_client_new()), as does qc->peer in the logs.
+ */
+static int
+gwq_path_validation(ngtcp2_conn *conn, uint32_t flags,
+    const ngtcp2_path *path, ngtcp2_path_validation_result res, void *arg)
+{
+	struct gwq_conn	*qc = arg;
+
+	switch (res) {
+	case NGTCP2_PATH_VALIDATION_RESULT_SUCCESS:
+		if (ngtcp2_path_eq(&qc->moved_to.path, path))
+			break;
+		ngtcp2_path_copy(&qc->moved_to.path, path);
+		gs_counter_inc(qc->q->migrations);
+		break;
+	case NGTCP2_PATH_VALIDATION_RESULT_FAILURE:
+		gs_counter_inc(qc->q->path_failures);
+		break;
+	default:	/* aborted: the client moved on before it answered */
+		break;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------- the seam */
 
 static bool
@@ -813,8 +862,10 @@ gwq_riding(const struct gwq_conn *qc)
 	    !qc->close_req;
 }
 
+/* The timer, at ngtcp2's expiry or riding (above); wrote: just after
+ * gwq_write(), not after a read. */
 static void
-gwq_timer_set(struct gwq_conn *qc)
+gwq_timer_set(struct gwq_conn *qc, bool wrote)
 {
 	struct ev_loop	*loop = qc->q->gw->loop;
 	uint64_t	 exp = ngtcp2_conn_get_expiry(qc->conn), now;
@@ -825,7 +876,8 @@ gwq_timer_set(struct gwq_conn *qc)
 		ev_timer_stop(loop, &qc->timer);
 		return;
 	}
-	if (gwq_riding(qc) && exp < qc->last_tx + GWQ_ACK_RIDE)
+	if (gwq_riding(qc) && exp < qc->last_tx + GWQ_ACK_RIDE &&
+	    !(wrote && exp <= now))
 		exp = qc->last_tx + GWQ_ACK_RIDE;
 	d = exp > now ? (double)(exp - now) / NGTCP2_SECONDS : 0.;
 	ev_timer_stop(loop, &qc->timer);
@@ -945,7 +997,7 @@ gwq_after_read(struct gwq_conn *qc)
 		/* Nothing of ours waits: what the read asks of ngtcp2 (an
 		 * acknowledgement) goes with the next snapshot, or when
 		 * the timer says. */
-		gwq_timer_set(qc);
+		gwq_timer_set(qc, false);
 		return;
 	}
 	gwq_pend(qc);
@@ -1118,7 +1170,7 @@ gwq_write(struct gwq_conn *qc)
 		gwq_tx_commit(q, &ps.path, NULL, 0, (size_t)n);
 		qc->last_tx = ts;
 	}
-	gwq_timer_set(qc);
+	gwq_timer_set(qc, true);
 	return 0;
 error:
 	gwq_error(qc, rv);
@@ -1353,6 +1405,8 @@ gwq_accept(struct gwq *q, const uint8_t *pkt, size_t len,
 	qc->ref.user_data = qc;
 	gs_quic_rx_init(&qc->rx, q->gw->conf.frame_max);
 	gwq_addr_str(from, qc->peer, sizeof(qc->peer));
+	ngtcp2_path_storage_init(&qc->moved_to, path->local.addr,
+	    path->local.addrlen, path->remote.addr, path->remote.addrlen, NULL);
 	ev_timer_init(&qc->timer, gwq_timer_cb, 1., 0.);
 	qc->timer.data = qc;
 
@@ -1666,6 +1720,14 @@ gwq_metrics(struct gwq *q)
 	    "datagram, or a client without datagrams");
 	q->gso_sends = gs_metrics_counter(m, "gs_gateway_quic_gso_sends_total",
 	    "sendmmsg entries carrying several packets (UDP_SEGMENT)");
+	q->migrations = gs_metrics_counter(m,
+	    "gs_gateway_quic_migrations_total",
+	    "New paths of clients validated (a client moved to another "
+	    "address or port)");
+	q->path_failures = gs_metrics_counter(m,
+	    "gs_gateway_quic_path_failures_total",
+	    "Path validations failed (the client did not answer on the new "
+	    "path)");
 	for (i = 0; i < GWQ_ND; i++)
 		q->drops[i] = gs_metrics_counter(m, gwq_drop_names[i],
 		    "QUIC packets or datagrams dropped, by reason");
@@ -1719,6 +1781,7 @@ gw_quic_open(struct gw *gw, const struct gw_quic_conf *conf)
 	q->cb.recv_datagram = gwq_recv_datagram;
 	q->cb.get_new_connection_id = gwq_get_new_connection_id;
 	q->cb.remove_connection_id = gwq_remove_connection_id;
+	q->cb.path_validation = gwq_path_validation;
 	if (gwq_socket(q, conf->addr) != 0)
 		goto fail;
 	gwq_metrics(q);

@@ -17,6 +17,15 @@
  * closed wait in a short queue, and past it are dropped and counted,
  * as a real client's would be.
  *
+ * Moving (--quic-migrate): every target's migrate_ms, from a random
+ * phase so that clients do not move together, an open connection moves
+ * to a new UDP socket, so a new local port, as after a NAT rebinding or
+ * a switch of network, and to the next spare connection ID the server
+ * issued: ngtcp2's immediate migration, which sends on the new path at
+ * once and validates it.  The old socket is read until that validation
+ * ends, then closed: a connection holds two descriptors only while a
+ * move is being validated.
+ *
  * Closing: lg_quic_close() after bye waits until the stream's bytes are
  * acknowledged, then sends CONNECTION_CLOSE with the given code, unless
  * the server's own close comes first; after LG_QUIC_CLOSE_S it closes
@@ -101,6 +110,10 @@ struct lg_quic_stats {
 	uint64_t	dgrams_dropped;	/* the congestion window's queue full */
 	uint64_t	pkts_in, pkts_out;	/* UDP datagrams */
 	uint64_t	send_drops;	/* the socket's buffer was full */
+	uint64_t	migrations;	/* moves whose new path was validated */
+	uint64_t	migration_failures;	/* moves refused by ngtcp2 (no
+					   spare connection ID), or whose
+					   path was not validated */
 };
 
 /* Where and how to connect; shared by every connection. */
@@ -113,6 +126,8 @@ struct lg_quic_target {
 	/* max_datagram_frame_size announced (--quic-datagrams); 0: the
 	 * gateway sends the unreliable lane on the stream. */
 	uint64_t			 dgram_max;
+	long long			 migrate_ms;	/* --quic-migrate;
+							   0: never */
 	struct lg_quic_stats		*st;
 };
 
@@ -149,6 +164,7 @@ struct lg_quic {
 	ev_io			 rd;
 	ev_timer		 expiry;	/* ngtcp2's timers */
 	ev_timer		 grace;		/* closing; the server's FIN */
+	ev_timer		 migrate;	/* the next move */
 	ngtcp2_tstamp		 armed;		/* expiry set for; 0: none */
 	ngtcp2_tstamp		 last_tx;	/* last packet sent */
 	ngtcp2_conn		*conn;
@@ -156,12 +172,24 @@ struct lg_quic {
 	ngtcp2_crypto_conn_ref	 ref;
 	struct sockaddr_storage	 local;
 	socklen_t		 locallen;
+	/* The socket moved from, until the new path's validation ends;
+	 * -1 when none. */
+	int			 ofd;
+	ev_io			 ord;
+	struct sockaddr_storage	 olocal;
+	socklen_t		 olocallen;
+	uint64_t		 migrations;	/* validated moves, of every
+						   connection of this client */
 	uint64_t		 close_code;
 	bool			 paused;
 	bool			 blocked;	/* writable() owed */
 
 	/* Set inside ngtcp2's callbacks, acted on once it returns. */
 	bool			 handshake_done;
+	bool			 confirmed;	/* the handshake: may move */
+	bool			 moved;		/* a move's validation ended,
+						   or the old path failed:
+						   ofd may go (qc_settle) */
 	bool			 fin;		/* the server ended the stream */
 	bool			 reset;		/* a stateless reset came */
 	char			 err[128];	/* a callback failed: why */

@@ -192,6 +192,7 @@ struct lg_conf {
 	enum lg_transport transport;	/* by the URL's scheme */
 	const char	*tls_ca;	/* --tls-ca; NULL: the system's */
 	unsigned	 quic_dgrams;	/* --quic-datagrams */
+	long long	 quic_migrate_ms;	/* --quic-migrate; 0: never */
 	char		 host[256];
 	char		 path[LG_URL_MAX];
 	char		 hosthdr[300];	/* Host: header */

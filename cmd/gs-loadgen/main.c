@@ -105,7 +105,7 @@ static const char synopsis[] =
     "usage: gs-loadgen [-AhjmqVv] [-c churn] [-d duration] [-I impairment]\n"
     "\t[-K fraction] [-k interval] [-n clients] [-p players] [-R room]\n"
     "\t[-r rate] [-S slo] [-s scenario] [-u url] [--quic-datagrams bytes]\n"
-    "\t[--tls-ca file]\n";
+    "\t[--quic-migrate interval] [--tls-ca file]\n";
 
 /* -u, GS_URL: see lg_parse_url. */
 static int
@@ -181,6 +181,8 @@ static const struct gs_opt lg_opts[] = {
 	{ 'v', "verbose", NULL, GS_OPT_COUNT, AT(verbose) },
 	{ 0, "quic-datagrams", NULL, GS_OPT_INT, AT(quic_dgrams), .min = 0,
 	  .max = LG_QUIC_DGRAM_MAX },
+	{ 0, "quic-migrate", NULL, GS_OPT_MS, AT(quic_migrate_ms), .min = 0,
+	  .max = 24LL * 3600 * 1000 },
 	{ 0, "tls-ca", "GS_LOADGEN_TLS_CA", GS_OPT_STR, AT(tls_ca) },
 	{ 0 }
 };
@@ -313,6 +315,7 @@ lg_resolve(struct lg *lg)
 	qt->cred = lg->cred;
 	qt->max_msg = LG_RX_MAX;
 	qt->dgram_max = lg->conf.quic_dgrams;
+	qt->migrate_ms = lg->conf.quic_migrate_ms;
 	qt->st = &lg->qst;
 }
 

@@ -36,6 +36,7 @@ static uint8_t	qc_wbuf[QC_PKT_MAX];
 static void	qc_read_cb(struct ev_loop *, ev_io *, int);
 static void	qc_expiry_cb(struct ev_loop *, ev_timer *, int);
 static void	qc_grace_cb(struct ev_loop *, ev_timer *, int);
+static void	qc_migrate_cb(struct ev_loop *, ev_timer *, int);
 static int	qc_write(struct lg_quic *, char *, size_t);
 
 /* RFC 9000 section 20.1, by code. */
@@ -65,6 +66,7 @@ lg_quic_init(struct lg_quic *q, struct ev_loop *loop,
 	q->cb = cb;
 	q->arg = arg;
 	q->fd = -1;
+	q->ofd = -1;
 	q->sid = -1;
 	q->ref.get_conn = qc_get_conn;
 	q->ref.user_data = q;
@@ -74,6 +76,21 @@ lg_quic_init(struct lg_quic *q, struct ev_loop *loop,
 	q->expiry.data = q;
 	ev_init(&q->grace, qc_grace_cb);
 	q->grace.data = q;
+	ev_init(&q->ord, qc_read_cb);
+	q->ord.data = q;
+	ev_init(&q->migrate, qc_migrate_cb);
+	q->migrate.data = q;
+}
+
+/* The socket of the path moved from, if still open, goes. */
+static void
+qc_old_close(struct lg_quic *q)
+{
+	if (q->ofd < 0)
+		return;
+	ev_io_stop(q->loop, &q->ord);
+	(void)close(q->ofd);
+	q->ofd = -1;
 }
 
 /* The connection is over: stop everything, keep nothing of it. */
@@ -87,9 +104,11 @@ qc_end(struct lg_quic *q)
 	ev_io_stop(q->loop, &q->rd);
 	ev_timer_stop(q->loop, &q->expiry);
 	ev_timer_stop(q->loop, &q->grace);
+	ev_timer_stop(q->loop, &q->migrate);
 	if (q->fd >= 0)
 		(void)close(q->fd);
 	q->fd = -1;
+	qc_old_close(q);
 	/* The connection first: it may still hold the session. */
 	if (q->conn != NULL)
 		ngtcp2_conn_del(q->conn);
@@ -115,6 +134,7 @@ qc_end(struct lg_quic *q)
 	q->armed = 0;
 	q->paused = q->blocked = false;
 	q->handshake_done = q->fin = q->reset = false;
+	q->confirmed = q->moved = false;
 	q->owed = 0;
 	q->err[0] = '\0';
 }
@@ -266,6 +286,32 @@ qc_handshake_completed(ngtcp2_conn *conn, void *user)
 	return 0;
 }
 
+/* The server's HANDSHAKE_DONE: ngtcp2 lets a client move from here. */
+static int
+qc_handshake_confirmed(ngtcp2_conn *conn, void *user)
+{
+	((struct lg_quic *)user)->confirmed = true;
+	return 0;
+}
+
+/* The server answered on the path we moved to, or did not in time, or
+ * we moved again first (aborted).  Either way the old socket may go:
+ * ngtcp2 does not fall back to a path it left at once. */
+static int
+qc_path_validation(ngtcp2_conn *conn, uint32_t flags,
+    const ngtcp2_path *path, ngtcp2_path_validation_result res, void *user)
+{
+	struct lg_quic	*q = user;
+
+	if (res == NGTCP2_PATH_VALIDATION_RESULT_SUCCESS) {
+		q->t->st->migrations++;
+		q->migrations++;
+	} else
+		q->t->st->migration_failures++;
+	q->moved = true;
+	return 0;
+}
+
 static void
 qc_stream_msg(void *arg, enum gs_quic_rx_status st, const uint8_t *msg,
     size_t len)
@@ -381,6 +427,31 @@ qc_new_cid(ngtcp2_conn *conn, ngtcp2_cid *cid, uint8_t *token,
 
 /* --------------------------------------------------------- connecting */
 
+/* A UDP socket connected to the server, on a port of the kernel's
+ * choice, and that port's address in local.  The socket, or -1 with
+ * why[]. */
+static int
+qc_socket(const struct lg_quic_target *t, struct sockaddr_storage *local,
+    socklen_t *locallen, char *why, size_t whylen)
+{
+	int	fd;
+
+	fd = socket(t->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(why, whylen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	*locallen = sizeof(*local);
+	if (connect(fd, (const struct sockaddr *)&t->addr, t->addrlen) != 0 ||
+	    getsockname(fd, (struct sockaddr *)local, locallen) != 0) {
+		snprintf(why, whylen, "connect: %s", strerror(errno));
+		(void)close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int
 lg_quic_connect(struct lg_quic *q, char *why, size_t whylen)
 {
@@ -393,25 +464,15 @@ lg_quic_connect(struct lg_quic *q, char *why, size_t whylen)
 	int				 fd, rv;
 
 	qc_end(q);
-	fd = socket(t->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		snprintf(why, whylen, "socket: %s", strerror(errno));
+	if ((fd = qc_socket(t, &q->local, &q->locallen, why, whylen)) < 0)
 		return -1;
-	}
-	q->locallen = sizeof(q->local);
-	if (connect(fd, (const struct sockaddr *)&t->addr, t->addrlen) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&q->local, &q->locallen) !=
-	    0) {
-		snprintf(why, whylen, "connect: %s", strerror(errno));
-		(void)close(fd);
-		return -1;
-	}
 	q->fd = fd;
 	q->state = LG_QUIC_HANDSHAKE;
 
 	gs_quic_callbacks(&cb, false);
 	cb.handshake_completed = qc_handshake_completed;
+	cb.handshake_confirmed = qc_handshake_confirmed;
+	cb.path_validation = qc_path_validation;
 	cb.recv_stream_data = qc_recv_stream_data;
 	cb.stream_reset = qc_stream_reset;
 	cb.acked_stream_data_offset = qc_acked;
@@ -529,22 +590,27 @@ qc_dq_pop(struct lg_quic *q)
  * the gateway's 30 snapshots a second drew a packet of its own; held
  * back, the acknowledgement rides on the next input instead (33 ms
  * apart), as the gateway's ride on its snapshots.  max_ack_delay
- * (LG_QUIC_ACK_DELAY_MS, announced) covers the wait.
+ * (LG_QUIC_ACK_DELAY_MS, announced) covers the wait.  A deadline still
+ * due just after a write (wrote) is not an acknowledgement's, which the
+ * write carried, but one of the timer's own (a path validation's end,
+ * a retired connection ID): it fires at once, or it would wait for as
+ * long as inputs flow.
  */
 static void
-qc_arm(struct lg_quic *q)
+qc_arm(struct lg_quic *q, bool wrote)
 {
-	ngtcp2_tstamp	exp = ngtcp2_conn_get_expiry(q->conn), now;
+	ngtcp2_tstamp	exp = ngtcp2_conn_get_expiry(q->conn);
+	ngtcp2_tstamp	now = gs_quic_ts();
 
 	if (exp != UINT64_MAX && q->state == LG_QUIC_OPEN &&
-	    exp < q->last_tx + LG_QUIC_ACK_RIDE_MS * NGTCP2_MILLISECONDS)
+	    exp < q->last_tx + LG_QUIC_ACK_RIDE_MS * NGTCP2_MILLISECONDS &&
+	    !(wrote && exp <= now))
 		exp = q->last_tx + LG_QUIC_ACK_RIDE_MS * NGTCP2_MILLISECONDS;
 	if (exp == q->armed)
 		return;
 	ev_timer_stop(q->loop, &q->expiry);
 	q->armed = exp;
 	if (exp != UINT64_MAX) {
-		now = gs_quic_ts();
 		ev_timer_set(&q->expiry, exp > now ?
 		    (double)(exp - now) / NGTCP2_SECONDS : 0., 0.);
 		ev_timer_start(q->loop, &q->expiry);
@@ -636,7 +702,7 @@ qc_write(struct lg_quic *q, char *why, size_t whylen)
 	if (q->dq_n > 0)
 		q->blocked = true;
 
-	qc_arm(q);
+	qc_arm(q, true);
 	return 0;
 }
 
@@ -684,6 +750,15 @@ qc_after(struct lg_quic *q, unsigned gen)
 	if (q->fin && q->state == LG_QUIC_OPEN && !ev_is_active(&q->grace)) {
 		ev_timer_set(&q->grace, LG_QUIC_FIN_S, 0.);
 		ev_timer_start(q->loop, &q->grace);
+	}
+	if (q->confirmed && q->t->migrate_ms > 0 && q->state == LG_QUIC_OPEN &&
+	    !ev_is_active(&q->migrate)) {
+		/* The first move at a random point of the first interval,
+		 * then one every interval: the clients' moves spread. */
+		ev_timer_set(&q->migrate, (double)(1 + gs_random_u64() %
+		    (uint64_t)q->t->migrate_ms) / 1000.,
+		    (double)q->t->migrate_ms / 1000.);
+		ev_timer_start(q->loop, &q->migrate);
 	}
 	if (q->state == LG_QUIC_CLOSING && q->tx_acked >= q->tx_end) {
 		qc_send_app_close(q, q->close_code);
@@ -780,27 +855,46 @@ qc_read_error(struct lg_quic *q, int rv)
 	}
 }
 
+/* After a move: once its validation has ended, the old socket goes. */
+static void
+qc_settle(struct lg_quic *q)
+{
+	if (q->moved) {
+		q->moved = false;
+		qc_old_close(q);
+	}
+}
+
+/* Packets on the current socket (rd), or on the one moved from (ord)
+ * that were on their way to it. */
 static void
 qc_read_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct lg_quic	*q = io->data;
 	ngtcp2_path	 path;
 	unsigned	 gen = q->gen;
+	bool		 old = io == &q->ord;
 	ssize_t		 n;
 	char		 why[128];
 	int		 i, rv;
 
-	path.local.addr = (ngtcp2_sockaddr *)&q->local;
-	path.local.addrlen = q->locallen;
+	path.local.addr = (ngtcp2_sockaddr *)(old ? &q->olocal : &q->local);
+	path.local.addrlen = old ? q->olocallen : q->locallen;
 	path.remote.addr = (ngtcp2_sockaddr *)(uintptr_t)&q->t->addr;
 	path.remote.addrlen = q->t->addrlen;
 	path.user_data = NULL;
 	for (i = 0; i < QC_READS; i++) {
-		n = recv(q->fd, qc_rbuf, sizeof(qc_rbuf), MSG_DONTWAIT);
+		n = recv(io->fd, qc_rbuf, sizeof(qc_rbuf), MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
+		if (n < 0 && old) {
+			/* The path we left said something (an ICMP error):
+			 * no longer ours to mind. */
+			q->moved = true;
+			break;
+		}
 		if (n < 0) {
 			if (errno == ECONNREFUSED)	/* ICMP unreachable */
 				snprintf(why, sizeof(why), "connection refused: "
@@ -822,11 +916,12 @@ qc_read_cb(struct ev_loop *loop, ev_io *io, int revents)
 		if (qc_after(q, gen) != 0)
 			return;
 	}
+	qc_settle(q);
 	/* Open with nothing of ours waiting: what the reads ask of
 	 * ngtcp2 (acknowledgements) rides on the next input (qc_arm). */
 	if (q->state == LG_QUIC_OPEN && q->dq_n == 0 &&
 	    q->tx_sent == q->tx_end && !q->blocked) {
-		qc_arm(q);
+		qc_arm(q, false);
 		return;
 	}
 	if (qc_flush(q) == 0)
@@ -860,6 +955,70 @@ qc_expiry_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		qc_fail_liberr(q, rv, "timer");
 		return;
 	}
+	qc_settle(q);		/* a move's validation timed out */
+	if (qc_flush(q) == 0)
+		qc_writable(q);
+}
+
+/*
+ * A move (lgquic.h): a new socket, and ngtcp2's immediate migration to
+ * its path with the next spare connection ID, the current one retired.
+ * From here ngtcp2 writes for the new path only (an immediate migration
+ * keeps no path to fall back to), so every packet leaves by q->fd.  A
+ * move that ngtcp2 refuses (no spare connection ID yet) or that the
+ * system does (no descriptor) is counted and the connection stays
+ * where it is, until the next interval.
+ */
+static void
+qc_migrate_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct lg_quic		*q = t->data;
+	struct sockaddr_storage	 local;
+	socklen_t		 locallen;
+	ngtcp2_path		 path;
+	char			 why[128];
+	int			 fd, rv;
+
+	if (q->state != LG_QUIC_OPEN)
+		return;
+	if ((fd = qc_socket(q->t, &local, &locallen, why, sizeof(why))) < 0) {
+		q->t->st->migration_failures++;
+		return;
+	}
+	/* A previous move still being validated is given up (ngtcp2
+	 * aborts its validation): its old socket goes now. */
+	qc_old_close(q);
+	path.local.addr = (ngtcp2_sockaddr *)&local;
+	path.local.addrlen = locallen;
+	path.remote.addr = (ngtcp2_sockaddr *)(uintptr_t)&q->t->addr;
+	path.remote.addrlen = q->t->addrlen;
+	path.user_data = NULL;
+	rv = ngtcp2_conn_initiate_immediate_migration(q->conn, &path,
+	    gs_quic_ts());
+	/* Only an aborted validation can have ended in there: not this
+	 * move's. */
+	q->moved = false;
+	if (rv != 0) {
+		(void)close(fd);
+		if (ngtcp2_err_is_fatal(rv)) {
+			qc_fail_liberr(q, rv, "moving to a new socket");
+			return;
+		}
+		q->t->st->migration_failures++;
+		return;
+	}
+	ev_io_stop(q->loop, &q->rd);
+	q->ofd = q->fd;
+	q->olocal = q->local;
+	q->olocallen = q->locallen;
+	ev_io_set(&q->ord, q->ofd, EV_READ);
+	ev_io_start(q->loop, &q->ord);
+	q->fd = fd;
+	q->local = local;
+	q->locallen = locallen;
+	ev_io_set(&q->rd, q->fd, EV_READ);
+	ev_io_start(q->loop, &q->rd);
+	/* The first packets on the new path (its PATH_CHALLENGE) now. */
 	if (qc_flush(q) == 0)
 		qc_writable(q);
 }

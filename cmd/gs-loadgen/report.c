@@ -556,7 +556,8 @@ lg_pr_quic(const struct lg *lg, FILE *f)
 	    "messages in: %llu datagrams, %llu on the stream; out: %llu "
 	    "datagrams, %llu on the stream (%llu too big for a datagram), "
 	    "%llu datagrams dropped; packets %llu in, %llu out (%llu lost to "
-	    "a full socket buffer)\n", (unsigned long long)q->handshakes,
+	    "a full socket buffer); %llu migrations (%llu failed)\n",
+	    (unsigned long long)q->handshakes,
 	    (unsigned long long)q->retries,
 	    (unsigned long long)q->dgrams_in,
 	    (unsigned long long)q->stream_in,
@@ -565,7 +566,9 @@ lg_pr_quic(const struct lg *lg, FILE *f)
 	    (unsigned long long)q->to_stream,
 	    (unsigned long long)q->dgrams_dropped,
 	    (unsigned long long)q->pkts_in, (unsigned long long)q->pkts_out,
-	    (unsigned long long)q->send_drops);
+	    (unsigned long long)q->send_drops,
+	    (unsigned long long)q->migrations,
+	    (unsigned long long)q->migration_failures);
 }
 
 static void
@@ -824,7 +827,7 @@ lg_json_quic(const struct lg *lg)
 	if (!lg_any_quic(lg))
 		return json_null();
 	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
-	    "s:o}",
+	    "s:o, s:o, s:o}",
 	    "handshakes", gs_json_uint(q->handshakes),
 	    "retries", gs_json_uint(q->retries),
 	    "datagrams_in", gs_json_uint(q->dgrams_in),
@@ -835,7 +838,9 @@ lg_json_quic(const struct lg *lg)
 	    "datagrams_dropped", gs_json_uint(q->dgrams_dropped),
 	    "packets_in", gs_json_uint(q->pkts_in),
 	    "packets_out", gs_json_uint(q->pkts_out),
-	    "send_drops", gs_json_uint(q->send_drops));
+	    "send_drops", gs_json_uint(q->send_drops),
+	    "migrations", gs_json_uint(q->migrations),
+	    "migration_failures", gs_json_uint(q->migration_failures));
 }
 
 static json_t *
@@ -872,6 +877,9 @@ lg_json_client(const struct lg *lg, const struct lg_client *c)
 	bad |= gs_json_set(o, "delay_ms", lg_json_f(
 	    (c->imp[LG_UP].v[LG_K_DELAY] + c->imp[LG_DOWN].v[LG_K_DELAY]) /
 	    1000, 1000));
+	bad |= gs_json_set(o, "migrations",
+	    lg->conf.transport == LG_TP_QUIC ?
+	    gs_json_uint(c->quic.migrations) : json_null());
 	bad |= gs_json_set(o, "fail", c->fail[0] != '\0' ||
 	    c->snapshots == 0 ? gs_json_str(lg_client_why(lg, c)) :
 	    json_null());
