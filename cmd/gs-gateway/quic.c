@@ -117,16 +117,22 @@
 #define GWQ_RETRY_TTL	(10 * NGTCP2_SECONDS)	/* a Retry token lives */
 #define GWQ_HS_TIMEOUT	(10 * NGTCP2_SECONDS)	/* handshake deadline */
 #define GWQ_RESETS	1000		/* stateless resets a second */
+/* A client moves (a packet from another address) at most this often,
+ * and not while the last move's path is being validated: see
+ * gwq_move_ok(). */
+#define GWQ_MOVE_MIN_S	0.1
+#define GWQ_MOVE_WAIT_S	0.5		/* a validation not ended by then
+					 * is taken as over */
 #define GWQ_SNDBUF	(4 * 1024 * 1024)
 #define GWQ_RCVBUF	(4 * 1024 * 1024)
 
 /* Why a packet was dropped, or a connection refused: metric labels. */
 enum { GWQ_D_GARBAGE, GWQ_D_UNKNOWN, GWQ_D_TRUNC,
-	GWQ_D_SENDBUF, GWQ_D_STATE, GWQ_ND };
+	GWQ_D_SENDBUF, GWQ_D_STATE, GWQ_D_MOVE, GWQ_ND };
 #define GWQ_DROP(r) "gs_gateway_quic_dropped_total{reason=\"" r "\"}"
 static const char *const gwq_drop_names[GWQ_ND] = { GWQ_DROP("garbage"),
 	GWQ_DROP("unknown"), GWQ_DROP("truncated"),
-	GWQ_DROP("sendbuf"), GWQ_DROP("state") };
+	GWQ_DROP("sendbuf"), GWQ_DROP("state"), GWQ_DROP("move") };
 enum { GWQ_R_CONNS, GWQ_R_HANDSHAKES, GWQ_R_DRAINING, GWQ_R_TOKEN,
 	GWQ_R_TLS, GWQ_R_ADDR_CONNS, GWQ_R_ADDR_RATE, GWQ_R_RATE, GWQ_NR };
 #define GWQ_REFUSED(r) "gs_gateway_quic_refused_total{reason=\"" r "\"}"
@@ -170,6 +176,10 @@ struct gwq_conn {
 
 	uint64_t		 ku_at;		/* next key update, ts */
 	uint64_t		 last_tx;	/* last packet written, ts */
+	double			 moved_at;	/* ev_now of the last move */
+	bool			 validating;	/* its path validation runs */
+	struct sockaddr_storage	 move_addr;	/* where it moved to */
+	socklen_t		 move_len;
 	/* Set inside callbacks, acted on by the pending watcher. */
 	bool			 want_cb;	/* call gw_client_writable */
 	bool			 close_req;	/* close() was called */
@@ -670,6 +680,7 @@ gwq_path_validation(ngtcp2_conn *conn, uint32_t flags,
 {
 	struct gwq_conn	*qc = arg;
 
+	qc->validating = false;
 	switch (res) {
 	case NGTCP2_PATH_VALIDATION_RESULT_SUCCESS:
 		if (ngtcp2_path_eq(&qc->moved_to.path, path))
@@ -1473,6 +1484,44 @@ fail:
 	free(qc);
 }
 
+/*
+ * Whether a packet of qc's from `from` may be read.  One from another
+ * address than the connection's is a move (RFC 9000 9: a NAT rebinding,
+ * a phone changing networks), which ngtcp2 follows and validates.
+ * libngtcp2 0.12.1 aborts the whole process ("ngtcp2_conn_track_
+ * retired_dcid_seq: Unreachable") when moves come faster than its
+ * validations end (a client moving every 20 ms did it in seconds), so
+ * a move is taken only when the last one's validation has ended and
+ * GWQ_MOVE_MIN_S has passed; until then such packets are dropped and
+ * counted (reason "move"), as a network would lose them.
+ */
+static bool
+gwq_move_ok(struct gwq_conn *qc, const struct sockaddr *from,
+    socklen_t fromlen)
+{
+	const ngtcp2_path	*cur = ngtcp2_conn_get_path(qc->conn);
+	double			 now = ev_now(qc->q->gw->loop);
+
+	/* The current path, or the one it is moving to (ngtcp2 may keep
+	 * the old one current until the new one is validated). */
+	if (((socklen_t)cur->remote.addrlen == fromlen &&
+	    memcmp(cur->remote.addr, from, fromlen) == 0) ||
+	    (qc->move_len == fromlen &&
+	    memcmp(&qc->move_addr, from, fromlen) == 0))
+		return true;
+	if (qc->validating && now - qc->moved_at < GWQ_MOVE_WAIT_S)
+		return false;
+	if (qc->moved_at != 0 && now - qc->moved_at < GWQ_MOVE_MIN_S)
+		return false;
+	qc->moved_at = now;
+	qc->validating = true;
+	if ((size_t)fromlen <= sizeof(qc->move_addr)) {
+		memcpy(&qc->move_addr, from, fromlen);
+		qc->move_len = fromlen;
+	}
+	return true;
+}
+
 static void
 gwq_packet(struct gwq *q, uint8_t *pkt, size_t len, struct sockaddr *from,
     socklen_t fromlen, struct sockaddr *local, socklen_t locallen)
@@ -1514,6 +1563,10 @@ gwq_packet(struct gwq *q, uint8_t *pkt, size_t len, struct sockaddr *from,
 	if ((qc = gwq_find(q, vc.dcid, vc.dcidlen)) != NULL) {
 		if (qc->dead)
 			return;
+		if (qc->handshake && !gwq_move_ok(qc, from, fromlen)) {
+			gs_counter_inc(q->drops[GWQ_D_MOVE]);
+			return;
+		}
 		if ((rv = ngtcp2_conn_read_pkt(qc->conn, &path, &pi, pkt, len,
 		    gs_quic_ts())) != 0) {
 			gwq_error(qc, rv);
