@@ -10,8 +10,9 @@
  *     Retry (a stateless token sealed with the gateway's secret, bound
  *     to the client's address), and no state is kept; with a valid
  *     one, and under the caps on connections and on handshakes in
- *     progress, a connection is made; over a cap, a CONNECTION_CLOSE
- *     (CONNECTION_REFUSED) answers it;
+ *     progress and the limits of its address shared with TCP (-A, -a,
+ *     -N: gs_http_addr_claim), a connection is made; over a cap or a
+ *     limit, a CONNECTION_CLOSE (CONNECTION_REFUSED) answers it;
  *   - another version: a Version Negotiation packet, only for a
  *     datagram of 1200 bytes or more (no amplification);
  *   - a short header: a stateless reset, at most GWQ_RESETS a second,
@@ -24,7 +25,8 @@
  * asks, up to ngtcp2's 8; each routed from its issue, and a retired one
  * replaced): its packets find the connection by that ID, whatever their
  * source, and ngtcp2 validates the new path, which the replies then
- * take.
+ * take.  Moves are paced (gwq_move_ok): libngtcp2 0.12.1 aborts the
+ * process when they outrun their validations.
  *
  * Send.  Packets are written into one batch buffer and leave with
  * sendmmsg at the end of the loop iteration, or when the batch is
