@@ -7,11 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <ngtcp2/ngtcp2_crypto_gnutls.h>
 
 #include "quic.h"
+#include "util.h"
 
 /* TLS 1.3 only, no middlebox compatibility mode (RFC 9001 8.4), the
  * AEADs QUIC defines, the usual groups. */
@@ -23,10 +23,7 @@
 uint64_t
 gs_quic_ts(void)
 {
-	struct timespec	ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NGTCP2_SECONDS + (uint64_t)ts.tv_nsec;
+	return gs_now_us() * NGTCP2_MICROSECONDS;
 }
 
 size_t

@@ -171,8 +171,11 @@ struct gwq_conn {
 	uint64_t		 sbase;		/* stream offset of sbuf[0] */
 	bool			 fin, fin_sent;
 
-	/* Datagrams waiting for room in a packet. */
-	uint8_t			*dbuf[GWQ_DGRAMS];
+	/* Datagrams waiting for room in a packet, back to back in
+	 * dq[dq_off..dq_end), their lengths a ring; dq is the
+	 * connection's for its life, so sending allocates nothing. */
+	uint8_t			*dq;
+	size_t			 dq_cap, dq_off, dq_end;
 	size_t			 dlen[GWQ_DGRAMS];
 	unsigned		 d0, dn;
 
@@ -741,6 +744,57 @@ gwq_stream_put(struct gwq_conn *qc, const uint8_t *msg, size_t len)
 	return 0;
 }
 
+/* Queue a datagram (dn < GWQ_DGRAMS).  -1: out of memory. */
+static int
+gwq_dgram_put(struct gwq_conn *qc, const uint8_t *msg, size_t len)
+{
+	size_t	 ncap;
+	uint8_t	*nb;
+
+	if (qc->dq_end + len > qc->dq_cap && qc->dq_off > 0) {
+		memmove(qc->dq, qc->dq + qc->dq_off, qc->dq_end - qc->dq_off);
+		qc->dq_end -= qc->dq_off;
+		qc->dq_off = 0;
+	}
+	if (qc->dq_end + len > qc->dq_cap) {
+		ncap = qc->dq_cap != 0 ? qc->dq_cap : 512;
+		while (ncap < qc->dq_end + len)
+			ncap *= 2;
+		if ((nb = realloc(qc->dq, ncap)) == NULL)
+			return -1;
+		qc->dq = nb;
+		qc->dq_cap = ncap;
+	}
+	memcpy(qc->dq + qc->dq_end, msg, len);
+	qc->dq_end += len;
+	qc->dlen[(qc->d0 + qc->dn) % GWQ_DGRAMS] = len;
+	qc->dn++;
+	return 0;
+}
+
+/* Drop the oldest datagram; its bytes stay readable until the next
+ * put. */
+static void
+gwq_dgram_pop(struct gwq_conn *qc)
+{
+	qc->dq_off += qc->dlen[qc->d0];
+	qc->d0 = (qc->d0 + 1) % GWQ_DGRAMS;
+	if (--qc->dn == 0)
+		qc->dq_off = qc->dq_end = 0;
+}
+
+/* The oldest datagram goes on the stream instead (it no longer fits
+ * one).  -1: out of memory. */
+static int
+gwq_dgram_to_stream(struct gwq_conn *qc)
+{
+	if (gwq_stream_put(qc, qc->dq + qc->dq_off, qc->dlen[qc->d0]) != 0)
+		return -1;
+	gwq_dgram_pop(qc);
+	gs_counter_inc(qc->q->stream_fallback);
+	return 0;
+}
+
 /* What fits one datagram to this client now; 0: none. */
 static size_t
 gwq_dgram_max(struct gwq_conn *qc)
@@ -769,7 +823,6 @@ gwq_send(void *conn, enum gw_lane lane, uint8_t *buf, size_t len)
 {
 	struct gwq_conn	*qc = conn;
 	struct gwq	*q = qc->q;
-	unsigned	 i;
 
 	if (qc->dead || qc->sid < 0)
 		goto fail;	/* no stream yet: nothing can be said */
@@ -778,17 +831,11 @@ gwq_send(void *conn, enum gw_lane lane, uint8_t *buf, size_t len)
 		if (qc->dn == GWQ_DGRAMS) {
 			/* ready() said no; the oldest goes, as in the
 			 * queue. */
-			free(qc->dbuf[qc->d0]);
-			qc->d0 = (qc->d0 + 1) % GWQ_DGRAMS;
-			qc->dn--;
+			gwq_dgram_pop(qc);
 			gs_counter_inc(q->drops[GWQ_D_STATE]);
 		}
-		i = (qc->d0 + qc->dn) % GWQ_DGRAMS;
-		if ((qc->dbuf[i] = malloc(len)) == NULL)
+		if (gwq_dgram_put(qc, buf, len) != 0)
 			goto fail;
-		memcpy(qc->dbuf[i], buf, len);
-		qc->dlen[i] = len;
-		qc->dn++;
 	} else {
 		if (lane == GW_LANE_STATE)
 			gs_counter_inc(q->stream_fallback);
@@ -1034,7 +1081,6 @@ gwq_conn_free(struct gwq_conn *qc)
 {
 	struct gwq	*q = qc->q;
 	struct gwq_cid	*e, *nx;
-	unsigned	 i;
 
 	ev_timer_stop(q->gw->loop, &qc->timer);
 	for (e = qc->cids; e != NULL; e = nx) {
@@ -1052,8 +1098,7 @@ gwq_conn_free(struct gwq_conn *qc)
 		q->conns = qc->next;
 	if (qc->next != NULL)
 		qc->next->prev = qc->prev;
-	for (i = 0; i < qc->dn; i++)
-		free(qc->dbuf[(qc->d0 + i) % GWQ_DGRAMS]);
+	free(qc->dq);
 	free(qc->sbuf);
 	gs_quic_rx_free(&qc->rx);
 	ngtcp2_conn_del(qc->conn);
@@ -1062,15 +1107,6 @@ gwq_conn_free(struct gwq_conn *qc)
 }
 
 /* ------------------------------------------------------------ writing */
-
-static void
-gwq_dgram_pop(struct gwq_conn *qc)
-{
-	free(qc->dbuf[qc->d0]);
-	qc->dbuf[qc->d0] = NULL;
-	qc->d0 = (qc->d0 + 1) % GWQ_DGRAMS;
-	qc->dn--;
-}
 
 /*
  * Write what the connection has: datagrams, stream data, then what
@@ -1104,7 +1140,7 @@ gwq_write(struct gwq_conn *qc)
 	for (;;) {
 		p = gwq_tx_room(q);
 		if (qc->dn > 0 && qc->handshake) {
-			v.base = qc->dbuf[qc->d0];
+			v.base = qc->dq + qc->dq_off;
 			v.len = qc->dlen[qc->d0];
 			accepted = 0;
 			n = ngtcp2_conn_writev_datagram(qc->conn, &ps.path, &pi,
@@ -1116,27 +1152,18 @@ gwq_write(struct gwq_conn *qc)
 			}
 			if (n == NGTCP2_ERR_WRITE_MORE)
 				continue;
+			/* Not for a datagram after all (refused, or the
+			 * path shrank under it): the stream. */
 			if (n == NGTCP2_ERR_INVALID_STATE ||
-			    n == NGTCP2_ERR_INVALID_ARGUMENT) {
-				/* Not for a datagram after all: the stream. */
-				if (gwq_stream_put(qc, v.base, v.len) != 0)
+			    n == NGTCP2_ERR_INVALID_ARGUMENT ||
+			    (n == 0 && !accepted && v.len > gwq_dgram_max(qc))) {
+				if (gwq_dgram_to_stream(qc) != 0)
 					goto fail;
-				gwq_dgram_pop(qc);
-				gs_counter_inc(q->stream_fallback);
 				continue;
 			}
 			if (n < 0) {
 				rv = (int)n;
 				goto error;
-			}
-			if (n == 0 && !accepted &&
-			    v.len > gwq_dgram_max(qc)) {
-				/* The path shrank under it: the stream. */
-				if (gwq_stream_put(qc, v.base, v.len) != 0)
-					goto fail;
-				gwq_dgram_pop(qc);
-				gs_counter_inc(q->stream_fallback);
-				continue;
 			}
 			if (n == 0)
 				break;		/* congestion: later */
