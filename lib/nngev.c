@@ -211,6 +211,7 @@ outbox_send(struct gs_outbox *ob)
 			nng_msg_free(msg);
 	}
 	if (rv == 0) {
+		ob->sent_at = ev_now(ob->post->loop);
 		ob->sent_msgs++;
 		ob->sent_recs += ob->nrec;
 		ob->sent_bytes += len;
@@ -238,15 +239,30 @@ outbox_send(struct gs_outbox *ob)
 	return 0;
 }
 
-/* A batch of state records only, under half its cap, younger than the
- * post office's linger: it waits for more (gs_post_set_linger). */
+/* A batch of state records only, under half its cap, from an outbox that
+ * sent one less than the post office's linger ago: it waits for more
+ * (gs_post_set_linger). */
 static int
 outbox_lingers(const struct gs_post *po, const struct gs_outbox *ob,
     ev_tstamp due)
 {
 	return po->linger > 0 && !ob->held && !ob->reliable &&
 	    ob->batch.len < ob->max_batch / 2 &&
-	    ob->since + po->linger > due;
+	    ob->sent_at + po->linger > due;
+}
+
+/* Have the linger timer fire no later than at. */
+static void
+post_linger_arm(struct gs_post *po, ev_tstamp at)
+{
+	ev_tstamp	now = ev_now(po->loop);
+
+	if (ev_is_active(&po->linger_w) &&
+	    now + ev_timer_remaining(po->loop, &po->linger_w) <= at)
+		return;
+	ev_timer_stop(po->loop, &po->linger_w);
+	ev_timer_set(&po->linger_w, GS_MAX(at - now, 0.), 0.);
+	ev_timer_start(po->loop, &po->linger_w);
 }
 
 /*
@@ -268,8 +284,8 @@ post_flush(struct gs_post *po, int all)
 			continue;
 		}
 		if (!all && outbox_lingers(po, ob, due)) {
-			if (wake == 0 || ob->since + po->linger < wake)
-				wake = ob->since + po->linger;
+			if (wake == 0 || ob->sent_at + po->linger < wake)
+				wake = ob->sent_at + po->linger;
 			pp = &ob->next_dirty;
 			continue;
 		}
@@ -281,15 +297,9 @@ post_flush(struct gs_post *po, int all)
 			pp = &ob->next_dirty;
 	}
 	post_arm(po);
-	/* An active linger timer is due no later than wake: lingering
-	 * batches keep their `since` until they leave. */
-	if (wake == 0 || !ev_is_active(&po->flush))
-		ev_timer_stop(po->loop, &po->linger_w);
-	else if (!ev_is_active(&po->linger_w)) {
-		ev_timer_set(&po->linger_w, GS_MAX(wake - ev_now(po->loop), 0.),
-		    0.);
-		ev_timer_start(po->loop, &po->linger_w);
-	}
+	ev_timer_stop(po->loop, &po->linger_w);
+	if (wake != 0 && ev_is_active(&po->flush))
+		post_linger_arm(po, wake);
 }
 
 static void
@@ -542,17 +552,13 @@ gs_outbox_commit(struct gs_outbox *ob, enum gs_ob_class cls)
 		ob->reliable = 1;
 	if (!ob->dirty) {
 		ob->dirty = 1;
-		ob->since = ev_now(po->loop);
 		ob->next_dirty = po->dirty;
 		po->dirty = ob;
-		/* The prepare watcher passes lingering batches by: their
-		 * timer sends them. */
-		if (po->linger > 0 && !ev_is_active(&po->linger_w) &&
-		    ev_is_active(&po->flush)) {
-			ev_timer_set(&po->linger_w, po->linger, 0.);
-			ev_timer_start(po->loop, &po->linger_w);
-		}
 	}
+	/* The prepare watcher passes lingering batches by: their timer
+	 * sends them. */
+	if (ev_is_active(&po->flush) && outbox_lingers(po, ob, ev_now(po->loop)))
+		post_linger_arm(po, ob->sent_at + po->linger);
 	return GS_OK;
 }
 

@@ -98,11 +98,12 @@ struct gs_outbox {
 	int		 held;
 	ev_tstamp	 backoff;	/* seconds; doubles up to a cap */
 	ev_tstamp	 retry_at;	/* ev_now() time of the next attempt */
-	ev_tstamp	 since;		/* ev_now() when it became dirty */
+	ev_tstamp	 sent_at;	/* ev_now() when a batch last left */
 };
 
 /* One per loop: flushes every dirty outbox once per loop iteration,
- * or, with a linger, a batch of state records once it is that old.
+ * or, with a linger, a batch of state records a linger after the
+ * outbox's previous batch.
  * The prepare watcher does not keep ev_run() alive by itself; the
  * retry timer, armed while a reliable batch is held, does. */
 struct gs_post {
@@ -117,11 +118,14 @@ struct gs_post {
 void	gs_post_init(struct gs_post *po, struct ev_loop *loop);
 /*
  * Let a batch of state records only (no reliable record in it, and
- * under half its cap) wait up to `seconds` for more before it is sent,
- * so that a sender woken by many peers in turn hands NNG one message
- * per linger, not one per loop iteration: each costs the receiver a
- * wake-up and NNG's threads several.  A reliable record sends its batch
- * at the end of the iteration as before.  0 (the default): no linger.
+ * under half its cap) leave no sooner than `seconds` after the outbox's
+ * previous batch, so that a sender woken by many peers in turn hands
+ * NNG at most one such message per linger, not one per loop iteration:
+ * each costs the receiver a wake-up and NNG's threads several.  An
+ * outbox that sent nothing for a linger sends at the end of the
+ * iteration, so a quiet sender adds no delay.  A reliable record sends
+ * its batch at the end of the iteration as before.  0 (the default): no
+ * linger.
  */
 void	gs_post_set_linger(struct gs_post *po, ev_tstamp seconds);
 /* Flush now (at shutdown); then stop the watchers. */

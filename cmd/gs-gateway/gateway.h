@@ -68,10 +68,12 @@
 #define GW_OUTBOX_MAX		(1024 * 1024)	/* bytes in one relay batch */
 #define GW_OUTBOX_SENDBUF	128	/* NNG_OPT_SENDBUF, messages */
 /* Inputs for a sim wait this long for more before they leave as one
- * batch (JOIN and LEAVE never wait): a batch per client input would
- * cost the sim and NNG's threads a wake-up each.  Inputs wait for their
- * room's tick anyway, 33 ms apart at 30 Hz. */
-#define GW_RELAY_LINGER_MS	2
+ * batch (JOIN and LEAVE never wait): each NNG message costs the sim and
+ * NNG's threads several wake-ups, some 50-70 us of CPU on both sides
+ * (doc/decisions.md).  About a sim's slot (33 ms / 8 at 30 Hz), so a
+ * sim gets about one batch per slot; inputs wait for their room's tick
+ * anyway. */
+#define GW_RELAY_LINGER_MS	4
 #define GW_INBOX_BUDGET		64	/* messages per inbox wake-up */
 #define GW_INBOX_RECVBUF	1024	/* NNG_OPT_RECVBUF, messages */
 #define GW_DRAIN_MS		1000	/* at exit: wait for clients to go */

@@ -143,10 +143,10 @@ test_batching(void)
 	ev_loop_destroy(loop);
 }
 
-/* With a linger, state records wait for more; a reliable record, a
- * batch half full, or the linger's end sends them.  Checked on what the
- * outbox hands NNG in each loop iteration, which is not a matter of
- * timing. */
+/* With a linger, state records wait for more when a batch left less
+ * than a linger ago; a reliable record, a batch half full, or the
+ * linger's end sends them, and an outbox quiet for a linger sends at
+ * once.  Checked on what the outbox hands NNG in each loop iteration. */
 static void
 test_linger(void)
 {
@@ -196,6 +196,26 @@ test_linger(void)
 	ev_run(loop, EVRUN_NOWAIT);
 	T_EQ_INT(ob.sent_msgs, sent + 3);
 	T_ASSERT(run_until(loop, &s.msgs, 4));
+
+	/* An outbox quiet for a linger sends a state record at once: the
+	 * linger bounds the batches a second, it delays no lone sender.
+	 * The wait is for the fact the rule reads, the clock past the
+	 * previous batch plus the linger. */
+	gs_post_set_linger(&po, 0.05);
+	while (ev_now(loop) < ob.sent_at + 0.05 + 0.002) {
+		ev_sleep(0.01);
+		ev_now_update(loop);
+	}
+	T_EQ_INT(append(&ob, v++, 0), GS_OK);
+	ev_run(loop, EVRUN_NOWAIT);
+	T_EQ_INT(ob.sent_msgs, sent + 4);
+	T_ASSERT(run_until(loop, &s.msgs, 5));
+	T_EQ_INT(s.recs_last, 1);
+	/* The next one, right after, waits for the linger. */
+	T_EQ_INT(append(&ob, v++, 0), GS_OK);
+	ev_run(loop, EVRUN_NOWAIT);
+	T_EQ_INT(ob.sent_msgs, sent + 4);
+	T_ASSERT(run_until(loop, &s.msgs, 6));
 	T_EQ_INT(s.next, v);
 	T_EQ_INT(s.bad, 0);
 
