@@ -49,6 +49,55 @@ inbox_proof(struct gs_inbox *in, nng_pipe p)
 	return in->proof;
 }
 
+static int
+inbox_closed(const struct gs_inbox *in)
+{
+	return nng_socket_id(in->sock) <= 0;
+}
+
+/*
+ * Hand msg to the callback from offset `from`.  Returns 1 when the
+ * message is done with (freed), 0 when the callback stopped short: the
+ * inbox then holds it, stops reading, and resumes it from an idle
+ * watcher, once the loop has polled and served what else is ready.
+ */
+static int
+inbox_deliver(struct gs_inbox *in, nng_msg *msg, size_t from,
+    enum gs_link_proof proof)
+{
+	size_t	len = nng_msg_len(msg), off;
+
+	off = in->cb(in->arg, nng_msg_body(msg), len, from, proof);
+	/* Stopping short needs progress, and an inbox still open (the
+	 * callback may have closed it). */
+	if (off >= len || off <= from || inbox_closed(in)) {
+		nng_msg_free(msg);
+		return 1;
+	}
+	in->held = msg;
+	in->held_off = off;
+	in->held_proof = proof;
+	in->resumes++;
+	ev_io_stop(in->loop, &in->io);
+	ev_idle_start(in->loop, &in->resume);
+	return 0;
+}
+
+static void
+inbox_resume_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	struct gs_inbox	*in = w->data;
+	nng_msg		*msg = in->held;
+
+	ev_idle_stop(loop, w);
+	in->held = NULL;
+	if (msg == NULL)
+		return;
+	if (inbox_deliver(in, msg, in->held_off, in->held_proof) &&
+	    !inbox_closed(in))
+		ev_io_start(loop, &in->io);
+}
+
 static void
 inbox_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -71,11 +120,10 @@ inbox_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		in->msgs++;
 		in->bytes += nng_msg_len(msg);
-		in->cb(in->arg, nng_msg_body(msg), nng_msg_len(msg),
-		    inbox_proof(in, nng_msg_get_pipe(msg)));
-		nng_msg_free(msg);
-		/* The callback may have closed the inbox. */
-		if (!ev_is_active(w))
+		if (!inbox_deliver(in, msg, 0,
+		    inbox_proof(in, nng_msg_get_pipe(msg))))
+			return;		/* held: resumed when idle */
+		if (inbox_closed(in) || !ev_is_active(w))
 			return;
 	}
 	/* Budget spent: RECVFD is level-triggered, so the rest is read on
@@ -115,6 +163,8 @@ gs_inbox_listen(struct gs_inbox *in, struct ev_loop *loop, const char *url,
 	ev_io_init(&in->io, inbox_read_cb, fd, EV_READ);
 	in->io.data = in;
 	ev_io_start(loop, &in->io);
+	ev_idle_init(&in->resume, inbox_resume_cb);
+	in->resume.data = in;
 	return GS_OK;
 
  fail_close:
@@ -131,6 +181,12 @@ gs_inbox_close(struct gs_inbox *in)
 {
 	if (in->loop != NULL && ev_is_active(&in->io))
 		ev_io_stop(in->loop, &in->io);
+	if (in->loop != NULL && ev_is_active(&in->resume))
+		ev_idle_stop(in->loop, &in->resume);
+	if (in->held != NULL) {
+		nng_msg_free(in->held);
+		in->held = NULL;
+	}
 	if (nng_socket_id(in->sock) > 0)
 		nng_close(in->sock);
 	in->sock = (nng_socket)NNG_SOCKET_INITIALIZER;

@@ -6,7 +6,9 @@
  * inbox:  a PULL socket that listens.  An ev_io watches NNG_OPT_RECVFD
  *         (level-triggered, never read) and each wake-up drains at most
  *         `budget` messages with NNG_FLAG_NONBLOCK; the watcher fires
- *         again next iteration if more are queued.
+ *         again next iteration if more are queued.  The callback may
+ *         take a message in parts, the loop serving other events in
+ *         between (gs_inbox_cb).
  *
  * outbox: a PUSH socket dialed to one peer's inbox.  Records appended
  *         during one loop iteration leave as one NNG message, sent from
@@ -42,12 +44,20 @@
 
 /* ------------------------------------------------------------ inbox */
 
-/* buf is borrowed: the inbox frees it when the callback returns.
- * proof is what the connection it came over says of its sender
- * (link.h): whether to believe what the message says of itself is the
- * caller's to decide. */
-typedef void gs_inbox_cb(void *arg, const uint8_t *buf, size_t len,
-    enum gs_link_proof proof);
+/*
+ * One message, buf[len], from byte `from` on (0 on the first call).
+ * The callback returns how far it got: len (or more) when it is done
+ * with the message, which the inbox then frees.  A callback may stop
+ * part way, returning an offset past `from`: the inbox holds the
+ * message and reads nothing more, lets the loop poll and serve what
+ * else is ready, then calls again with the same buf and `from` at that
+ * offset (an idle watcher).  So a long message need not keep the loop
+ * from other work.  proof is what the connection it came over says of
+ * its sender (link.h): whether to believe what the message says of
+ * itself is the caller's to decide.
+ */
+typedef size_t gs_inbox_cb(void *arg, const uint8_t *buf, size_t len,
+    size_t from, enum gs_link_proof proof);
 
 struct gs_inbox {
 	nng_socket	 sock;
@@ -60,6 +70,12 @@ struct gs_inbox {
 	uint64_t	 bytes;		/* their bytes */
 	uint32_t	 proof_pipe;	/* the pipe proof is for; 0: none */
 	enum gs_link_proof proof;
+	/* A message the callback stopped part way through. */
+	ev_idle		 resume;
+	nng_msg		*held;
+	size_t		 held_off;
+	enum gs_link_proof held_proof;
+	uint64_t	 resumes;	/* times a message was held */
 };
 
 /* Listen on url with a PULL socket (gs_link_listen: the url must pass
@@ -67,7 +83,7 @@ struct gs_inbox {
 int	gs_inbox_listen(struct gs_inbox *in, struct ev_loop *loop,
 	    const char *url, int budget, int recvbuf, gs_inbox_cb *cb,
 	    void *arg);
-/* Stop the watcher, then close the socket. */
+/* Stop the watchers, free a held message, then close the socket. */
 void	gs_inbox_close(struct gs_inbox *in);
 
 /* ------------------------------------------------------------ outbox */

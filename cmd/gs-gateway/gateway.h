@@ -75,6 +75,11 @@
  * anyway. */
 #define GW_RELAY_LINGER_MS	4
 #define GW_INBOX_BUDGET		64	/* messages per inbox wake-up */
+/* Records of a sim's batch relayed before the loop serves its clients
+ * again (gs_inbox_cb): a sim's slot at 1,000 clients is some 125
+ * snapshots, about a millisecond of writes that a ping would wait.  32
+ * cost the gateway more loop iterations than it saved (decisions.md). */
+#define GW_INBOX_CHUNK		64
 #define GW_INBOX_RECVBUF	1024	/* NNG_OPT_RECVBUF, messages */
 #define GW_DRAIN_MS		1000	/* at exit: wait for clients to go */
 #define GW_CLOSE_GRACE_S	5	/* a closing client that cannot be
@@ -513,8 +518,8 @@ void	gw_sims_check(struct gw *gw);
 void	gw_count_drop(struct gw *gw, unsigned kind, int reason);
 /* gw_msg_kind_index() of the protocol message msg[len]. */
 unsigned gw_msg_kind_of(const void *msg, size_t len);
-void	gw_inbox_cb(void *arg, const uint8_t *buf, size_t len,
-	    enum gs_link_proof proof);
+size_t	gw_inbox_cb(void *arg, const uint8_t *buf, size_t len,
+	    size_t from, enum gs_link_proof proof);
 void	gw_relay_sync_metrics(void *gw);
 
 /* api.c */

@@ -645,8 +645,8 @@ gw_record(struct gw *gw, struct gw_sim *s, const struct gs_relay_rec *r,
 /* A batch from a sim.  proof goes unused: a gateway acts only for
  * the sims of its -s and dials nothing a batch names, so who may
  * reach its inbox is the listener's to limit (gs_link_listen). */
-void
-gw_inbox_cb(void *arg, const uint8_t *buf, size_t len,
+size_t
+gw_inbox_cb(void *arg, const uint8_t *buf, size_t len, size_t from,
     enum gs_link_proof proof)
 {
 	struct gw		*gw = arg;
@@ -654,9 +654,9 @@ gw_inbox_cb(void *arg, const uint8_t *buf, size_t len,
 	struct gs_relay_hdr	 h;
 	struct gs_relay_rec	 r;
 	struct gw_sim		*s;
+	unsigned		 n = 0;
 	int			 err;
 
-	gs_counter_inc(gw->m.in_batches);
 	gs_rd_init(&rd, buf, len);
 	if (gs_relay_hdr_get(&rd, &h) != GS_OK ||
 	    strcmp(h.role, "sim") != 0) {
@@ -665,24 +665,36 @@ gw_inbox_cb(void *arg, const uint8_t *buf, size_t len,
 			gs_log_warnx("inbox: bad batch header err=%s bytes=%zu",
 			    rd.err != GS_OK ? gs_err_name(rd.err) : "role",
 			    len);
-		return;
+		return len;
 	}
 	if ((s = gw_sim_match(gw, &h)) == NULL) {
 		gs_counter_inc(gw->m.in_unknown_sim);
 		if (gs_ratelimit_ok(&gw->rl_sim, 10))
 			gs_log_warnx("inbox: batch from a sim not in -s "
 			    "url=%s to_url=%s", h.url, h.to_url);
-		return;
+		return len;
 	}
-	/* The header is news either way: the sim instance is alive. */
-	gw_sim_seen(gw, s, &h);
-	if (h.to_instance != 0 && h.to_instance != gw->instance) {
-		/* Queued by the sim for an earlier run of this gateway on
-		 * the same inbox: its connection ids name other clients. */
-		gs_counter_inc(gw->m.in_misaddressed);
-		return;
-	}
+	if (from == 0) {
+		gs_counter_inc(gw->m.in_batches);
+		/* The header is news either way: the sim instance is
+		 * alive. */
+		gw_sim_seen(gw, s, &h);
+		if (h.to_instance != 0 && h.to_instance != gw->instance) {
+			/* Queued by the sim for an earlier run of this
+			 * gateway on the same inbox: its connection ids
+			 * name other clients. */
+			gs_counter_inc(gw->m.in_misaddressed);
+			return len;
+		}
+	} else
+		rd.p = buf + from;	/* the records not yet relayed */
 	while (gs_rd_more(&rd)) {
+		if (n++ == GW_INBOX_CHUNK) {
+			/* Let the loop serve the clients (a ping, an
+			 * input) before the rest of a large batch. */
+			gw_clients_flush(gw);
+			return (size_t)(rd.p - buf);
+		}
 		memset(&r, 0, sizeof(r));
 		if ((err = gs_relay_get(&rd, &r)) != GS_OK) {
 			gs_counter_inc(gw->m.in_bad);
@@ -690,7 +702,7 @@ gw_inbox_cb(void *arg, const uint8_t *buf, size_t len,
 				gs_log_warnx("inbox: bad record from=%s "
 				    "err=%s", h.url, gs_err_name(err));
 			if (rd.err != GS_OK)
-				return;		/* the rest cannot be framed */
+				break;		/* the rest cannot be framed */
 			continue;
 		}
 		gs_counter_inc(gw->m.in_records);
@@ -701,4 +713,5 @@ gw_inbox_cb(void *arg, const uint8_t *buf, size_t len,
 	 * one batch's clients, not every client when batches pile up
 	 * (a slow loop iteration, a sim catching up). */
 	gw_clients_flush(gw);
+	return len;
 }

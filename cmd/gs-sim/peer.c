@@ -424,10 +424,11 @@ peer_record(struct sim_peer *peer, const struct gs_relay_rec *rec)
 }
 
 /* One NNG message from a gateway: header, then records.  buf is
- * borrowed.  A record that does not decode ends the batch: the bytes
- * after it cannot be framed. */
-void
-sim_inbox_cb(void *arg, const uint8_t *buf, size_t len,
+ * borrowed; the sim always takes a batch whole (from is 0).  A record
+ * that does not decode ends the batch: the bytes after it cannot be
+ * framed. */
+size_t
+sim_inbox_cb(void *arg, const uint8_t *buf, size_t len, size_t from,
     enum gs_link_proof proof)
 {
 	struct sim		*sim = arg;
@@ -439,27 +440,27 @@ sim_inbox_cb(void *arg, const uint8_t *buf, size_t len,
 
 	gs_counter_inc(sim->st.batches_in);
 	if (sim->stopping)
-		return;
+		return len;
 	gs_rd_init(&rd, buf, len);
 	if ((err = gs_relay_hdr_get(&rd, &hdr)) != GS_OK) {
 		sim_bad(sim, "what=header err=%s len=%zu", gs_err_name(err),
 		    len);
-		return;
+		return len;
 	}
 	if (strcmp(hdr.role, "gw") != 0) {
 		sim_bad(sim, "what=header err=role role=%s url=%s", hdr.role,
 		    hdr.url);
-		return;
+		return len;
 	}
 	if ((peer = peer_get(sim, &hdr, proof)) == NULL)
-		return;
+		return len;
 	if (hdr.to_instance != 0 && hdr.to_instance != sim->instance) {
 		/* Queued for an earlier run of this sim (NNG delivers what
 		 * it held for it): its JOINs would make players nobody
 		 * plays.  The gateway itself is alive, and learns our
 		 * instance from our heartbeat. */
 		gs_counter_inc(sim->st.stale);
-		return;
+		return len;
 	}
 	while (gs_rd_more(&rd)) {
 		if ((err = gs_relay_get(&rd, &rec)) != GS_OK) {
@@ -473,6 +474,7 @@ sim_inbox_cb(void *arg, const uint8_t *buf, size_t len,
 		gs_counter_inc(sim->st.records_in);
 		peer_record(peer, &rec);	/* never frees peer */
 	}
+	return len;
 }
 
 /* ---------------------------------------------------------- sending */

@@ -314,8 +314,8 @@ void	sim_results_close(struct sim *sim);
 void	sim_result_put(struct sim_room *room, const char *text, size_t len);
 
 /* peer.c */
-void	sim_inbox_cb(void *arg, const uint8_t *buf, size_t len,
-	    enum gs_link_proof proof);
+size_t	sim_inbox_cb(void *arg, const uint8_t *buf, size_t len,
+	    size_t from, enum gs_link_proof proof);
 void	sim_peer_free(struct sim_peer *peer);
 /* A header-only batch to every gateway (every SIM_HEARTBEAT_S). */
 void	sim_heartbeat(struct sim *sim);

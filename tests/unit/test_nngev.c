@@ -45,9 +45,9 @@ struct sink {
 	struct gs_outbox *ob;
 };
 
-static void
+static size_t
 sink_cb(void *arg, const uint8_t *buf, size_t len,
-    enum gs_link_proof proof)
+    size_t from, enum gs_link_proof proof)
 {
 	struct sink	*s = arg;
 	struct gs_rd	 rd = GS_RD_INIT(buf, len);
@@ -73,6 +73,7 @@ sink_cb(void *arg, const uint8_t *buf, size_t len,
 		s->after(s);
 	if (s->msgs >= s->want)
 		s->done = 1;
+	return len;
 }
 
 static int
@@ -226,6 +227,118 @@ test_linger(void)
 }
 
 /*
+ * A callback that stops part way: one record per call.  The inbox must
+ * hold the message, let the loop serve other events (a timer started
+ * by the first call fires before the second), resume at the offset the
+ * callback returned, and read the next message only after the first is
+ * done.  Closing the inbox while it holds a message frees it (the leak
+ * checker watches).
+ */
+struct parts {
+	char		 log[128];
+	size_t		 want_from;	/* what the next call's from must be */
+	int		 bad;
+	int		 recs;
+	int		 hold_forever;	/* never finish (the close case) */
+	struct ev_loop	*loop;
+	ev_timer	 t;
+};
+
+static void
+parts_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct parts	*p = w->data;
+
+	strcat(p->log, "T ");
+}
+
+static size_t
+parts_cb(void *arg, const uint8_t *buf, size_t len, size_t from,
+    enum gs_link_proof proof)
+{
+	struct parts	*p = arg;
+	struct gs_rd	 rd = GS_RD_INIT(buf + from, len - from);
+	char		 one[16];
+	uint64_t	 v;
+
+	if (from != p->want_from)
+		p->bad++;
+	v = gs_rd_uint(&rd, UINT64_MAX);
+	if (rd.err != GS_OK)
+		p->bad++;
+	(void)snprintf(one, sizeof(one), "r%llu ", (unsigned long long)v);
+	if (strlen(p->log) + strlen(one) < sizeof(p->log))
+		strcat(p->log, one);
+	p->recs++;
+	if (v == 1)
+		ev_timer_start(p->loop, &p->t);
+	if (!gs_rd_more(&rd) && !p->hold_forever) {
+		p->want_from = 0;
+		return len;
+	}
+	p->want_from = len - (size_t)(rd.end - rd.p);
+	return p->want_from;
+}
+
+static void
+parts_send(nng_socket push, uint64_t first, int n)
+{
+	uint8_t		 buf[64];
+	struct gs_wr	 wr;
+	nng_msg		*msg;
+	int		 i;
+
+	gs_wr_init_fixed(&wr, buf, sizeof(buf));
+	for (i = 0; i < n; i++)
+		gs_wr_uint(&wr, first + (uint64_t)i);
+	T_ASSERT(nng_msg_alloc(&msg, wr.len) == 0);
+	memcpy(nng_msg_body(msg), buf, wr.len);
+	T_ASSERT(nng_sendmsg(push, msg, 0) == 0);
+}
+
+static void
+test_inbox_parts(void)
+{
+	struct ev_loop	*loop = ev_loop_new(EVFLAG_AUTO);
+	struct gs_inbox	 in;
+	struct parts	 p;
+	nng_socket	 push;
+	char		 url[128];
+
+	memset(&p, 0, sizeof(p));
+	p.loop = loop;
+	ev_timer_init(&p.t, parts_timer_cb, 0., 0.);
+	p.t.data = &p;
+	url_for(url, sizeof(url), "parts.sock");
+	T_ASSERT(gs_inbox_listen(&in, loop, url, 64, 16, parts_cb, &p) ==
+	    GS_OK);
+	T_ASSERT(nng_push0_open(&push) == 0);
+	T_ASSERT(nng_dial(push, url, NULL, 0) == 0);
+	parts_send(push, 1, 4);
+	parts_send(push, 5, 1);
+	T_ASSERT(run_until(loop, &p.recs, 5));
+	if (strcmp(p.log, "r1 T r2 r3 r4 r5 ") != 0)
+		fprintf(stderr, "parts: calls were \"%s\"\n", p.log);
+	T_CHECK(strcmp(p.log, "r1 T r2 r3 r4 r5 ") == 0);
+	T_EQ_INT(p.bad, 0);
+	T_EQ_INT(in.msgs, 2);
+	T_EQ_INT(in.resumes, 3);
+
+	/* Closed while it holds a message: freed, no more calls. */
+	p.hold_forever = 1;
+	parts_send(push, 6, 3);
+	T_ASSERT(run_until(loop, &p.recs, 6));
+	T_ASSERT(in.held != NULL);
+	gs_inbox_close(&in);
+	T_ASSERT(in.held == NULL);
+	ev_run(loop, EVRUN_NOWAIT);
+	T_EQ_INT(p.recs, 6);
+
+	nng_close(push);
+	ev_loop_destroy(loop);
+}
+
+/*
  * A burst of 5000 messages all arrive, in order per sender, at most
  * budget per loop iteration.  NNG 1.5's PULL holds one message per
  * pipe, so the burst comes from 50 PUSH sockets for a wake-up to find
@@ -242,9 +355,9 @@ struct burst {
 	int	max_iter;
 };
 
-static void
+static size_t
 burst_cb(void *arg, const uint8_t *buf, size_t len,
-    enum gs_link_proof proof)
+    size_t from, enum gs_link_proof proof)
 {
 	struct burst	*b = arg;
 	struct gs_rd	 rd = GS_RD_INIT(buf, len);
@@ -257,6 +370,7 @@ burst_cb(void *arg, const uint8_t *buf, size_t len,
 	seq = gs_rd_uint(&rd, PERSEND - 1);
 	if (gs_rd_end(&rd) != GS_OK || seq != (uint64_t)b->next[who]++)
 		b->bad++;
+	return len;
 }
 
 static void
@@ -514,9 +628,9 @@ struct hsink {
 	int		nrec;
 };
 
-static void
+static size_t
 hsink_cb(void *arg, const uint8_t *buf, size_t len,
-    enum gs_link_proof proof)
+    size_t from, enum gs_link_proof proof)
 {
 	struct hsink	*s = arg;
 	struct gs_rd	 rd = GS_RD_INIT(buf, len);
@@ -527,6 +641,7 @@ hsink_cb(void *arg, const uint8_t *buf, size_t len,
 		s->rec[s->nrec] = gs_rd_uint(&rd, UINT64_MAX);
 	if (gs_rd_end(&rd) != GS_OK)
 		s->nrec = -1;
+	return len;
 }
 
 /* set_header re-heads the pending batch; redial starts afresh with a
@@ -824,7 +939,7 @@ test_loop_refs(void)
 	ev_loop_destroy(loop);
 }
 
-T_MAIN(T(test_batching), T(test_linger), T(test_header_redial), T(test_budget_burst), T(test_state_drop),
+T_MAIN(T(test_batching), T(test_linger), T(test_inbox_parts), T(test_header_redial), T(test_budget_burst), T(test_state_drop),
     T(test_cap_abort), T(test_control_room), T(test_discard), T(test_reliable_held), T(test_rpc_roundtrip),
     T(test_rpc_timeout), T(test_rpc_inflight_close),
     T(test_rpc_close_in_cb), T(test_loop_refs))
