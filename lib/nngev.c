@@ -613,7 +613,8 @@ gs_outbox_commit(struct gs_outbox *ob, enum gs_ob_class cls)
 	}
 	/* The prepare watcher passes lingering batches by: their timer
 	 * sends them. */
-	if (ev_is_active(&po->flush) && outbox_lingers(po, ob, ev_now(po->loop)))
+	if (ev_is_active(&po->flush) &&
+	    outbox_lingers(po, ob, ev_now(po->loop)))
 		post_linger_arm(po, ob->sent_at + po->linger);
 	return GS_OK;
 }

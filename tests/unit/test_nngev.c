@@ -939,7 +939,8 @@ test_loop_refs(void)
 	ev_loop_destroy(loop);
 }
 
-T_MAIN(T(test_batching), T(test_linger), T(test_inbox_parts), T(test_header_redial), T(test_budget_burst), T(test_state_drop),
+T_MAIN(T(test_batching), T(test_linger), T(test_inbox_parts),
+    T(test_header_redial), T(test_budget_burst), T(test_state_drop),
     T(test_cap_abort), T(test_control_room), T(test_discard), T(test_reliable_held), T(test_rpc_roundtrip),
     T(test_rpc_timeout), T(test_rpc_inflight_close),
     T(test_rpc_close_in_cb), T(test_loop_refs))
