@@ -230,6 +230,15 @@ metric_sum() {
 	    awk -v p="$2" 'index($1, p) == 1 { s += $2 } END { print s + 0 }'
 }
 
+# players_start [ARGS...]: gs-loadgen ARGS in the background, its report in
+# $T/lg.json and its log in $T/lg.log; LG is its pid, and the cleanup
+# ends it if the test does not (players_end).
+players_start() {
+	"$B/gs-loadgen" "$@" >"$T/lg.json" 2>"$T/lg.log" &
+	LG=$!
+	GS_PID[lg]=$LG
+}
+
 # players_end: end the gs-loadgen of $LG (SIGINT: it reports to
 # $T/lg.json) and require its SLO met with no connection lost.
 players_end() {

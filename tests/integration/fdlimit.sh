@@ -44,10 +44,7 @@ gw_start() {
 	    -H "127.0.0.1:$PORT" -i "ipc://$T/gw.in" -s "ipc://$T/sim.in" \
 	    -c "ipc://$T/gw.ctl" "$@"
 	URL="ws://127.0.0.1:$PORT/"
-	"$B/gs-loadgen" -u "$URL" -n 10 -p 5 -d 10m -q -j \
-	    --slo 'served>=100%' >"$T/lg.json" 2>"$T/lg.log" &
-	LG=$!
-	GS_PID[lg]=$LG
+	players_start -u "$URL" -n 10 -p 5 -d 10m -q -j --slo 'served>=100%'
 	wait_for "10 players" 30 players_are "ipc://$T/gw.ctl" 10
 }
 gw_end() {

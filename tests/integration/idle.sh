@@ -9,10 +9,7 @@
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 [ "$(ulimit -n)" -ge 5300 ] || die "open files: limit $(ulimit -n), need 5300"
 stack
-"$B/gs-loadgen" -u "$URL" -n 10 -p 5 -d 10m -q -j \
-    --slo 'served>=100%,errors<=0' >"$T/lg.json" 2>"$T/lg.log" &
-LG=$!
-GS_PID[lg]=$LG
+players_start -u "$URL" -n 10 -p 5 -d 10m -q -j --slo 'served>=100%,errors<=0'
 wait_for "10 players" 30 players_are "ipc://$T/gw.ctl" 10
 
 $PY "$(dirname "$0")/abuser.py" idle 127.0.0.1 "$PORT" 5000 ws 250 \

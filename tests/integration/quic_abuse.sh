@@ -23,10 +23,8 @@ HS=16
 quic_stack --quic-handshakes "$HS"
 GW="ipc://$T/gw.ctl"
 
-"$B/gs-loadgen" -u "$QURL" --tls-ca "$QCA" -n 10 -p 5 -d 10m -q -j \
-    --slo 'served>=100%,drop<5%' >"$T/lg.json" 2>"$T/lg.log" &
-LG=$!
-GS_PID[lg]=$LG
+players_start -u "$QURL" --tls-ca "$QCA" -n 10 -p 5 -d 10m -q -j \
+    --slo 'served>=100%,drop<5%'
 wait_for "10 QUIC players" 60 players_are "$GW" 10
 [ "$(metric "$GW" gs_gateway_quic_connections)" = 10 ] ||
     die "the players are not on QUIC: $(metric "$GW" gs_gateway_quic_connections) connections"

@@ -33,10 +33,8 @@ N=10
 MOVES=$((4 * N))
 
 # 1.
-"$B/gs-loadgen" -u "$QURL" --tls-ca "$QCA" -n $N -p $N -R moving -d 10m \
-    -m -q -j --quic-migrate 1s >"$T/lg.json" 2>"$T/lg.log" &
-LG=$!
-GS_PID[lg]=$LG
+players_start -u "$QURL" --tls-ca "$QCA" -n $N -p $N -R moving -d 10m \
+    -m -q -j --quic-migrate 1s
 # What a broken move shows while they play: a stateless reset (a packet
 # on an ID the gateway does not route), or a client connecting again
 # (its connection lost).  Either ends the waits below, and the test.
@@ -128,10 +126,7 @@ done
 often=$(json "$T/lg2.json" 'j["quic"]["migrations"]')
 
 # 5.
-"$B/gs-loadgen" -u "$QURL" --tls-ca "$QCA" -n 5 -p 5 -R calm -d 10m -q -j \
-    >"$T/lg.json" 2>"$T/lg3.log" &
-LG=$!
-GS_PID[lg]=$LG
+players_start -u "$QURL" --tls-ca "$QCA" -n 5 -p 5 -R calm -d 10m -q -j
 wait_for "5 playing" 60 players_are "$GW" 5
 d0=$(metric "$GW" 'gs_gateway_quic_dropped_total{reason="move"}')
 "$B/gs-loadgen" -u "$QURL" --tls-ca "$QCA" -n 5 -p 5 -R restless -d 4s -q -j \

@@ -18,10 +18,8 @@
 command -v gtlsclient >/dev/null || die "no gtlsclient (apt-get install ngtcp2-client)"
 quic_stack
 GW="ipc://$T/gw.ctl"
-"$B/gs-loadgen" -u "$QURL" --tls-ca "$QCA" -n 2 -p 2 -d 10m -q -j \
-    --slo 'served>=100%,errors<=0' >"$T/lg.json" 2>"$T/lg.log" &
-LG=$!
-GS_PID[lg]=$LG
+players_start -u "$QURL" --tls-ca "$QCA" -n 2 -p 2 -d 10m -q -j \
+    --slo 'served>=100%,errors<=0'
 wait_for "2 QUIC players" 60 players_are "$GW" 2
 tls_refused() { metric "$GW" 'gs_gateway_quic_refused_total{reason="tls"}'; }
 # refused WHAT JSON WHY: gs-loadgen's report JSON says its one client
